@@ -1,0 +1,46 @@
+"""HTML pages: the article index and article pages (which count a view)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from newsdesk import pages, web
+from newsdesk.articles import ArticleNotFound
+from newsdesk.observability import logger, metrics, tracer
+from newsdesk.slugs import clean_slug
+
+app = APIGatewayHttpResolver()
+web.install_error_handlers(app)
+
+
+@app.get("/")
+def index() -> Response:
+    cursor = app.current_event.get_query_string_value("cursor") or None
+    return web.html(
+        pages.index_page(cursor, web.base_url(app)), headers={"Cache-Control": "no-cache"}
+    )
+
+
+@app.get("/articles/<slug>")
+def article(slug: str) -> Response:
+    clean = clean_slug(slug)
+    if clean is None:
+        raise ArticleNotFound(slug)
+    headers = app.current_event.headers or {}
+    body = pages.article_page(clean, headers, web.base_url(app))
+    # Counted at render time, so the page must not be cached anywhere.
+    return web.html(body, headers={"Cache-Control": "no-store"})
+
+
+web.only(app, "/", "GET")
+web.only(app, "/articles/<slug>", "GET")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

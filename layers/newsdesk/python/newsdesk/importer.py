@@ -1,0 +1,332 @@
+"""Import articles from the legacy CMS's text pages (the fixture's format) and from JSON.
+
+Each article is written whole or not at all (one transaction: the article and the
+legacy count on its counter item). Re-importing updates the article but never touches
+the counted views, and an unchanged article is not written again, so a rerun after a
+failure picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from newsdesk import db
+from newsdesk.articles import PUBLISHED, STATUSES, Article, iso, parse_iso, to_item
+from newsdesk.config import settings
+from newsdesk.counters import counter_key
+from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug, make_slug
+
+WIDGET_HEADINGS = ("Số lượng truy cập",)
+_WIDGET_LINE = re.compile(r"^(Đang truy cập|Tổng)\s*:\s*[\d.,]*$")
+_DATE_LINE = re.compile(
+    r"cms-publish-date\s+(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})\s*\|\s*"
+    r"(?P<H>\d{1,2}):(?P<M>\d{2})\s*\|\s*cms-view-count:\s*(?P<views>\d[\d.,]*)\s*$"
+)
+_SPACES = re.compile(r"\s+")
+MAX_BYLINE = 60
+
+
+class InvalidArticle(ValueError):
+    """The file cannot be imported; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    article: Article
+    legacy_views: int
+
+
+@dataclass
+class Summary:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"rejected {len(self.rejected)}"
+        )
+
+
+def _clean(text: str) -> str:
+    """NFC, every run of white space (non-breaking spaces included) as one space."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _summary_of(body: tuple[str, ...]) -> str:
+    lead = body[0] if body else ""
+    return lead if len(lead) <= 200 else lead[:197].rsplit(" ", 1)[0] + "…"
+
+
+def parse_legacy(text: str, tz: ZoneInfo) -> Parsed:
+    """Parse one legacy page: title, date/view-count line, paragraphs, byline, widget."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = text.split("\n")
+    while lines and not _clean(lines[0]):
+        lines.pop(0)
+    if not lines:
+        raise InvalidArticle("the file is empty")
+    title = _clean(lines[0])
+    if len(lines) < 2:
+        raise InvalidArticle("no 'cms-publish-date DD/MM/YYYY | HH:MM | cms-view-count: N' line")
+    match = _DATE_LINE.search(lines[1])
+    if not match:
+        raise InvalidArticle(
+            "line 2 is not 'cms-publish-date DD/MM/YYYY | HH:MM | cms-view-count: N': "
+            f"{_clean(lines[1])[:80]!r}"
+        )
+    try:
+        local = datetime(
+            int(match["y"]),
+            int(match["m"]),
+            int(match["d"]),
+            int(match["H"]),
+            int(match["M"]),
+            tzinfo=tz,
+        )
+    except ValueError as exc:
+        raise InvalidArticle(f"invalid publish date on line 2: {exc}") from None
+    legacy = int(re.sub(r"[.,]", "", match["views"]))
+
+    paragraphs = [_clean(block) for block in re.split(r"\n\s*\n", "\n".join(lines[2:]))]
+    paragraphs = [p for p in paragraphs if p]  # drops paragraphs made only of NBSP
+    for i, paragraph in enumerate(paragraphs):  # the visitor widget is page chrome
+        if paragraph in WIDGET_HEADINGS:
+            paragraphs = paragraphs[:i]
+            break
+    paragraphs = [p for p in paragraphs if not _WIDGET_LINE.match(p)]
+    byline = ""
+    if len(paragraphs) > 1 and _looks_like_byline(paragraphs[-1]):
+        byline = paragraphs.pop()
+    if not paragraphs:
+        raise InvalidArticle("the article has no body paragraphs")
+    return Parsed(_article(title, local, tuple(paragraphs), byline), legacy)
+
+
+def _looks_like_byline(paragraph: str) -> bool:
+    return (
+        len(paragraph) <= MAX_BYLINE
+        and len(paragraph.split()) <= 6
+        and not paragraph.endswith((".", ":", ";", "?", "!"))
+    )
+
+
+def _article(
+    title: str,
+    published: datetime,
+    body: tuple[str, ...],
+    byline: str,
+    slug: str | None = None,
+    summary: str = "",
+    category: str = "",
+    status: str = PUBLISHED,
+) -> Article:
+    if not title:
+        raise InvalidArticle("the title is empty")
+    if len(title) > 500:
+        raise InvalidArticle("the title is longer than 500 characters")
+    final_slug = clean_slug(slug) if slug else make_slug(title)
+    if not final_slug:
+        raise InvalidArticle(
+            f"slug {slug!r} is not lower-case letters, digits and hyphens (at most "
+            f"{MAX_SLUG_LENGTH} characters)"
+            if slug
+            else "no slug can be made from the title"
+        )
+    return Article(
+        slug=final_slug,
+        title=title,
+        published_at=published,
+        body=body,
+        byline=byline,
+        summary=summary or _summary_of(body),
+        category=category,
+        status=status,
+    )
+
+
+def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
+    """One JSON article: {title, body (list or text), published_at, byline|author, views, ...}."""
+    if not isinstance(data, dict):
+        raise InvalidArticle("each JSON article must be an object")
+
+    def text(name: str, default: str = "") -> str:
+        value = data.get(name, default)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise InvalidArticle(f"'{name}' must be a string")
+        return _clean(value)
+
+    title = text("title")
+    raw_body = data.get("body")
+    if isinstance(raw_body, str):
+        body = tuple(p for p in (_clean(b) for b in re.split(r"\n\s*\n", raw_body)) if p)
+    elif isinstance(raw_body, list) and all(isinstance(p, str) for p in raw_body):
+        body = tuple(p for p in (_clean(b) for b in raw_body) if p)
+    else:
+        raise InvalidArticle("'body' must be a string or a list of strings")
+    if not body:
+        raise InvalidArticle("the article has no body paragraphs")
+    published_raw = text("published_at")
+    if not published_raw:
+        raise InvalidArticle("'published_at' is missing")
+    try:
+        published = datetime.fromisoformat(published_raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidArticle(f"'published_at' is not an ISO 8601 date: {published_raw!r}") from None
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=tz)
+    views = data.get("views", 0)
+    if isinstance(views, bool) or not isinstance(views, int) or views < 0:
+        raise InvalidArticle("'views' must be a whole number >= 0")
+    status = text("status", PUBLISHED)
+    if status not in STATUSES:
+        raise InvalidArticle(f"'status' must be one of {', '.join(STATUSES)}")
+    article = _article(
+        title,
+        published,
+        body,
+        text("byline") or text("author"),
+        slug=text("slug") or None,
+        summary=text("summary"),
+        category=text("category"),
+        status=status,
+    )
+    return Parsed(article, views)
+
+
+def parse_file(path: Path, tz: ZoneInfo) -> list[Parsed]:
+    """All articles in one file (.json: an object or a list of them; else the legacy text)."""
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidArticle("the file is not UTF-8 text") from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InvalidArticle(f"invalid JSON: {exc}") from None
+        items = data if isinstance(data, list) else [data]
+        return [parse_json_article(item, tz) for item in items]
+    return [parse_legacy(raw, tz)]
+
+
+def write(parsed: Parsed) -> str:
+    """Store one article and its legacy count atomically; 'imported', 'updated' or 'unchanged'."""
+    conf = settings()
+    client = db.client()
+    article = parsed.article
+    digest = article.content_hash()
+    now = iso(datetime.now().astimezone())
+    fields = {k: v for k, v in to_item(article).items() if k != "slug"}
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":f{i}": value for i, value in enumerate(fields.values())}
+    sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
+    # Attributes the new version no longer has (an emptied summary, say) are removed.
+    gone = [n for n in ("byline", "summary", "category") if n not in fields]
+    update = "SET " + ", ".join(
+        [
+            *sets,
+            "content_hash = :hash",
+            "updated_at = :now",
+            "created_at = if_not_exists(created_at, :now)",
+        ]
+    )
+    if gone:
+        update += " REMOVE " + ", ".join(gone)
+    existed = "content_hash" in (
+        client.get_item(
+            TableName=conf.articles_table,
+            Key={"slug": {"S": article.slug}},
+            ProjectionExpression="content_hash",
+        ).get("Item")
+        or {}
+    )
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": conf.articles_table,
+                        "Key": {"slug": {"S": article.slug}},
+                        "UpdateExpression": update,
+                        "ConditionExpression": "attribute_not_exists(content_hash) OR content_hash <> :hash",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": {
+                            **values,
+                            ":hash": {"S": digest},
+                            ":now": {"S": now},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": conf.counters_table,
+                        "Key": counter_key(article.slug),
+                        "UpdateExpression": "SET legacy = :legacy",
+                        "ExpressionAttributeValues": {":legacy": {"N": str(parsed.legacy_views)}},
+                    }
+                },
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as exc:
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return "unchanged"
+        raise
+    return "updated" if existed else "imported"
+
+
+def expand(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files named, and the .txt/.json files under folders named, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in (".txt", ".json"))
+        else:
+            yield path
+
+
+def import_paths(paths: Iterable[Path], report: Callable[[str], None] = print) -> Summary:
+    """Import every file; a bad file is rejected with its reason and the rest go on."""
+    tz = settings().tz
+    files = list(expand(paths))
+    summary = Summary()
+    for number, path in enumerate(files, 1):
+        prefix = f"[{number}/{len(files)}] {path}"
+        try:
+            if not path.is_file():
+                raise InvalidArticle("no such file")
+            batch = parse_file(path, tz)
+        except InvalidArticle as exc:
+            summary.rejected.append((str(path), str(exc)))
+            report(f"{prefix}: rejected: {exc}")
+            continue
+        for parsed in batch:
+            outcome = write(parsed)
+            setattr(summary, outcome, getattr(summary, outcome) + 1)
+            report(f"{prefix}: {outcome} {parsed.article.slug}")
+    return summary
+
+
+__all__ = [
+    "InvalidArticle",
+    "Parsed",
+    "Summary",
+    "import_paths",
+    "parse_file",
+    "parse_iso",
+    "parse_json_article",
+    "parse_legacy",
+    "write",
+]

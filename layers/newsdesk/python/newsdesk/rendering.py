@@ -1,0 +1,90 @@
+"""HTML rendering: one Jinja2 environment per container, locale-aware numbers and dates."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from newsdesk.config import LOCALES, settings
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def templates_dir() -> Path:
+    """Where the page templates are.
+
+    `sam build` copies the top-level `templates/` into the package (see
+    layers/newsdesk/Makefile); from a source checkout they are found at the top level.
+    NEWSDESK_TEMPLATES_DIR overrides both.
+    """
+    override = os.environ.get("NEWSDESK_TEMPLATES_DIR")
+    if override:
+        return Path(override)
+    packaged = _PACKAGE_DIR / "templates"
+    if packaged.is_dir():
+        return packaged
+    return _PACKAGE_DIR.parents[3] / "templates"
+
+
+@cache
+def labels(locale: str) -> dict[str, str]:
+    """The label catalogue of one language (newsdesk/locales/<locale>.json)."""
+    if locale not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r}")
+    with open(_PACKAGE_DIR / "locales" / f"{locale}.json", encoding="utf-8") as handle:
+        return dict(json.load(handle))
+
+
+def format_number(value: int | None, locale: str) -> str:
+    """9575 -> '9.575' (vi) or '9,575' (en), by Babel's CLDR data."""
+    if value is None:
+        return "—"
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale=labels(locale)["babel_locale"]))
+
+
+def format_date(moment: datetime, locale: str, time_zone: str) -> str:
+    """The page's date line, in the site's time zone: '27/11/2018 | 08:12'."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(time_zone)).strftime(labels(locale)["date_format"])
+
+
+@cache
+def environment() -> Environment:
+    """Compiled once per container; autoescaping on for every HTML template."""
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters["number"] = lambda value: format_number(value, settings().locale)
+    env.filters["localdate"] = lambda moment: format_date(
+        moment, settings().locale, settings().time_zone
+    )
+    env.filters["isodate"] = lambda moment: moment.isoformat().replace("+00:00", "Z")
+    return env
+
+
+def render(template: str, *, base_url: str, **context: Any) -> str:
+    conf = settings()
+    return (
+        environment()
+        .get_template(template)
+        .render(
+            t=labels(conf.locale),
+            site_name=conf.site_name,
+            base_url=base_url,
+            **context,
+        )
+    )

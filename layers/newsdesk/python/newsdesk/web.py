@@ -1,0 +1,128 @@
+"""HTTP plumbing shared by the functions: responses, base URLs, and the one place where
+domain exceptions become HTTP answers (HTML pages, JSON under /api/)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from botocore.exceptions import BotoCoreError, ClientError
+
+from newsdesk.articles import ArticleNotFound, BadCursor
+from newsdesk.config import settings
+from newsdesk.observability import MetricUnit, logger, metrics
+
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class BadRequest(ValueError):
+    """The client sent something this route cannot use; the message says what."""
+
+
+def base_url(app: APIGatewayHttpResolver) -> str:
+    """SITE_URL when configured, else the scheme and host the request arrived at."""
+    configured = settings().site_url
+    if configured:
+        return configured
+    headers = app.current_event.headers or {}
+    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
+    host = headers.get("host") or app.current_event.request_context.domain_name
+    return f"{scheme}://{host}"
+
+
+def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.TEXT_HTML + "; charset=utf-8",
+        body=body,
+        headers={"X-Content-Type-Options": "nosniff", **(headers or {})},
+    )
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(data, ensure_ascii=False),
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def _is_api(app: APIGatewayHttpResolver) -> bool:
+    return (app.current_event.raw_path or "").startswith("/api/")
+
+
+def error(
+    app: APIGatewayHttpResolver,
+    status: int,
+    key: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An error answer: JSON `{"message": ...}` under /api/, else an HTML page in the site's language."""
+    if _is_api(app):
+        return json_response({"message": message}, status, headers)
+    from newsdesk.rendering import labels, render
+
+    t = labels(settings().locale)
+    page = render(
+        "error.html",
+        base_url=base_url(app),
+        title=t[f"{key}_title"],
+        text=t[f"{key}_text"],
+        stats=None,
+    )
+    return html(page, status, {"Cache-Control": "no-store", **(headers or {})})
+
+
+def only(app: APIGatewayHttpResolver, path: str, *allowed: str) -> None:
+    """Answer 405 with an Allow header for every method `path` does not support.
+
+    The template routes `ANY <path>` to the same function, so these requests arrive here
+    instead of at API Gateway's bare 404.
+    """
+    others = [m for m in ALL_METHODS if m not in allowed]
+    allow = ", ".join(allowed)
+
+    @app.route(path, method=others)
+    def method_not_allowed(**_: str) -> Response:
+        return error(
+            app,
+            405,
+            "method_not_allowed",
+            f"method {app.current_event.request_context.http.method} not allowed; use {allow}",
+            {"Allow": allow},
+        )
+
+
+def install_error_handlers(app: APIGatewayHttpResolver) -> None:
+    """Map domain exceptions to answers in one place; a client never sees a traceback."""
+
+    @app.not_found
+    def not_found(_: Exception) -> Response:
+        return error(app, 404, "not_found", "not found")
+
+    @app.exception_handler(ArticleNotFound)
+    def article_not_found(_: ArticleNotFound) -> Response:
+        return error(app, 404, "not_found", "no published article with this slug")
+
+    @app.exception_handler(BadCursor)
+    def bad_cursor(_: BadCursor) -> Response:
+        return error(app, 400, "bad_request", "invalid pagination cursor")
+
+    @app.exception_handler(BadRequest)
+    def bad_request(exc: BadRequest) -> Response:
+        return error(app, 400, "bad_request", str(exc))
+
+    @app.exception_handler([ClientError, BotoCoreError])
+    def storage_unavailable(exc: Exception) -> Response:
+        logger.exception("DynamoDB request failed")
+        metrics.add_metric(name="StorageErrors", unit=MetricUnit.Count, value=1)
+        return error(
+            app,
+            503,
+            "unavailable",
+            "storage temporarily unavailable, retry shortly",
+            {"Retry-After": "5"},
+        )
