@@ -18,7 +18,7 @@ _CONFIG = Config(
 
 @cache
 def client() -> Any:
-    """A low-level DynamoDB client. The endpoint follows AWS_ENDPOINT_URL_DYNAMODB (SDK convention)."""
+    """A low-level DynamoDB client; the endpoint follows AWS_ENDPOINT_URL_DYNAMODB."""
     import boto3
 
     return boto3.session.Session().client("dynamodb", config=_CONFIG)

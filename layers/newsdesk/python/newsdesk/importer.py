@@ -32,6 +32,7 @@ _DATE_LINE = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 MAX_BYLINE = 60
+_CHANGED = "attribute_not_exists(content_hash) OR content_hash <> :hash"
 
 
 class InvalidArticle(ValueError):
@@ -261,7 +262,7 @@ def write(parsed: Parsed) -> str:
                         "TableName": conf.articles_table,
                         "Key": {"slug": {"S": article.slug}},
                         "UpdateExpression": update,
-                        "ConditionExpression": "attribute_not_exists(content_hash) OR content_hash <> :hash",
+                        "ConditionExpression": _CHANGED,
                         "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": {
                             **values,

@@ -60,7 +60,7 @@ def error(
     message: str,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """An error answer: JSON `{"message": ...}` under /api/, else an HTML page in the site's language."""
+    """JSON `{"message": ...}` under /api/, else an HTML page in the site's language."""
     if _is_api(app):
         return json_response({"message": message}, status, headers)
     from newsdesk.rendering import labels, render

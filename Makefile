@@ -1,0 +1,71 @@
+# newsdesk - developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The venv is rebuilt whenever a requirements file changes (idempotent otherwise).
+REQS := requirements-dev.txt layers/dependencies/requirements.txt
+STAMP := $(VENV)/.installed-$(shell cat $(REQS) | sha1sum | cut -c1-12)
+BUILD_DIR := .aws-sam/build
+
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# `sam build` for a python3.13 runtime without Docker needs python3.13 on PATH: take it
+# from pyenv when the default interpreter is another version.
+HAVE_PY313 := $(shell python3.13 -c pass >/dev/null 2>&1 && echo yes)
+ifneq ($(HAVE_PY313),yes)
+PYENV313 := $(shell pyenv versions --bare 2>/dev/null | grep -m1 -E '^3\.13(\.[0-9]+)?$$')
+ifneq ($(PYENV313),)
+export PYENV_VERSION := $(shell pyenv global 2>/dev/null | head -1):$(PYENV313)
+HAVE_PY313 := yes
+endif
+endif
+
+.PHONY: help install run test test-fast lint validate build import clean
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): $(REQS)
+	@echo "==> creating the virtual environment in $(VENV) and installing requirements"
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## create .venv and install everything the commands need
+
+run: $(STAMP) ## run the service locally at http://127.0.0.1:$${PORT:-3000} (DynamoDB Local included)
+	@$(BIN)/python -m local run
+
+import: $(STAMP) ## import articles into the local stack: make import FILE=path [FILE=dir]
+	@test -n "$(FILE)" || { echo "usage: make import FILE=path/to/article.txt (or a folder, or .json)"; exit 2; }
+	@$(BIN)/python -m local import $(FILE)
+
+lint: $(STAMP) ## ruff and mypy
+	@echo "==> ruff"; $(BIN)/ruff check . && $(BIN)/ruff format --check .
+	@echo "==> mypy"; $(BIN)/mypy
+
+validate: $(STAMP) ## sam validate --lint (cfn-lint rules included)
+	@echo "==> sam validate --lint"
+	@AWS_DEFAULT_REGION=us-east-1 $(BIN)/sam validate --lint --template template.yaml
+
+build: $(STAMP) ## sam build (no Docker) into .aws-sam/build
+	@test -n "$(HAVE_PY313)" || { echo "error: sam build needs python3.13 on PATH (pyenv install 3.13) or Docker (sam build --use-container)"; exit 1; }
+	@echo "==> sam build (python3.13, arm64)"
+	@$(BIN)/sam build --template template.yaml --build-dir $(BUILD_DIR) --cached
+
+test: $(STAMP) ## the whole test suite: lint, unit, integration (moto, DynamoDB Local, sam build), e2e
+	@$(MAKE) --no-print-directory lint validate
+	@echo "==> pytest"
+	@$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## unit tests only
+	@$(BIN)/python -m pytest tests/unit -q
+
+clean: ## remove build output and caches (keeps .venv and local data)
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache artifacts

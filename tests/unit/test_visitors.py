@@ -1,0 +1,63 @@
+"""Bots, crawlers, link previewers, headless browsers and prefetches are not readers."""
+
+from __future__ import annotations
+
+import pytest
+from newsdesk.visitors import is_bot, is_countable, is_prefetch
+
+READERS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+    " Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/126.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " coc_coc_browser/124.0.144 Chrome/118.0.5993.144 Safari/537.36",
+]
+
+BOTS = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Twitterbot/1.0",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "TelegramBot (like TwitterBot)",
+    "WhatsApp/2.23.20.0",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0"
+    " Safari/537.36",
+    "curl/8.5.0",
+    "python-requests/2.32.3",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("ua", READERS)
+def test_browsers_are_readers(ua: str) -> None:
+    assert not is_bot(ua)
+    assert is_countable({"user-agent": ua})
+
+
+@pytest.mark.parametrize("ua", BOTS)
+def test_bots_are_not_counted(ua: str) -> None:
+    assert is_bot(ua)
+    assert not is_countable({"user-agent": ua})
+
+
+def test_missing_user_agent_is_not_counted() -> None:
+    assert not is_countable({})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-purpose": "prefetch"},
+        {"sec-purpose": "prefetch;prerender"},
+        {"purpose": "prefetch"},
+        {"x-moz": "prefetch"},
+        {"x-purpose": "preview"},
+    ],
+)
+def test_prefetches_are_not_counted(headers: dict[str, str]) -> None:
+    assert is_prefetch(headers)
+    assert not is_countable({"user-agent": READERS[0], **headers})
