@@ -1,0 +1,151 @@
+"""What `sam build` ships is what we test: every function runs from .aws-sam/build (its
+own code plus the built layers, nothing from the source tree) on python3.13 against
+DynamoDB Local, so a template, data file or dependency missing from the package fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import ROOT, SLUG, event, import_fixture
+
+RUNNER = Path(__file__).with_name("built_runner.py")
+
+
+def _python313() -> str:
+    found = shutil.which("python3.13")
+    if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
+        return found
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = sorted(pyenv_root.glob("versions/3.13*/bin/python3.13"))
+    if not candidates:
+        pytest.fail("python3.13 is needed to build and run the python3.13 functions")
+    return str(candidates[-1])
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh `sam build` (no Docker) of template.yaml."""
+    out = tmp_path_factory.mktemp("sam-build")
+    python313 = _python313()
+    env = {
+        **os.environ,
+        "SAM_CLI_TELEMETRY": "0",
+        "PATH": f"{Path(python313).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    env.pop("PYENV_VERSION", None)
+    sam = Path(sys.executable).with_name("sam")
+    result = subprocess.run(
+        [
+            str(sam),
+            "build",
+            "--template",
+            str(ROOT / "template.yaml"),
+            "--build-dir",
+            str(out),
+            "--cache-dir",
+            str(ROOT / ".aws-sam" / "cache"),
+            "--cached",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out
+
+
+def run_built(build_dir: Path, function: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    spec = {
+        "function_dir": str(build_dir / function),
+        "layer_dirs": [
+            str(build_dir / layer / "python") for layer in ("NewsdeskLayer", "DependenciesLayer")
+        ],
+        "events": events,
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "NEWSDESK_"))}
+    result = subprocess.run(
+        [_python313(), "-I", "-S", str(RUNNER)],
+        input=json.dumps(spec),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    payload = json.loads(result.stdout.split("@@RESULT@@", 1)[1])
+    for name, origin in payload["origins"].items():
+        assert origin.startswith(str(build_dir)), f"{name} was imported from {origin}"
+    return list(payload["responses"])
+
+
+@pytest.fixture
+def site(ddb_local_tables: dict[str, str]) -> dict[str, str]:
+    import_fixture()
+    return ddb_local_tables
+
+
+def test_templates_and_package_reach_the_build(build_dir: Path) -> None:
+    package = build_dir / "NewsdeskLayer" / "python" / "newsdesk"
+    assert (package / "templates" / "article.html").is_file()
+    assert (package / "locales" / "vi.json").is_file()
+    deps = build_dir / "DependenciesLayer" / "python"
+    for name in ("jinja2", "aws_lambda_powertools", "crawlerdetect", "babel", "tzdata"):
+        assert (deps / name).is_dir(), name
+
+
+def test_pages_function_from_the_build(build_dir: Path, site: dict[str, str]) -> None:
+    index, first, second, bot, unknown, post, nowhere = run_built(
+        build_dir,
+        "PagesFunction",
+        [
+            event("index"),
+            event("article"),
+            event("article"),
+            event("article-bot"),
+            event("article-unknown"),
+            event("article-post"),
+            event("not-found"),
+        ],
+    )
+    assert index["statusCode"] == 200 and f"/articles/{SLUG}" in index["body"]
+    assert first["statusCode"] == 200
+    assert "<title>Sơ kết chương trình phối hợp công tác năm 2018" in first["body"]
+    assert "27/11/2018 | 08:12" in first["body"]
+    assert "<span data-views>9.575</span>" in first["body"]
+    assert "<span data-views>9.576</span>" in second["body"]
+    assert "<span data-views>9.576</span>" in bot["body"]
+    assert unknown["statusCode"] == 404 and "Không tìm thấy trang" in unknown["body"]
+    assert post["statusCode"] == 405
+    assert nowhere["statusCode"] == 404
+
+
+def test_api_function_from_the_build(build_dir: Path, site: dict[str, str]) -> None:
+    views, unknown, wrong = run_built(
+        build_dir,
+        "ApiFunction",
+        [
+            event("article-views"),
+            event("article-views-unknown"),
+            {
+                **event("article-views"),
+                "requestContext": {
+                    **event("article-views")["requestContext"],
+                    "http": {**event("article-views")["requestContext"]["http"], "method": "PUT"},
+                },
+            },
+        ],
+    )
+    assert views["statusCode"] == 200
+    assert json.loads(views["body"]) == {"slug": SLUG, "views": 9574}
+    assert unknown["statusCode"] == 404 and json.loads(unknown["body"])["message"]
+    assert wrong["statusCode"] == 405

@@ -1,0 +1,192 @@
+"""The functions' handlers with the events of events/*.json against moto's DynamoDB:
+what a reader and the JSON API see, and that counting never breaks reading."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from newsdesk import db
+
+from tests.support import SLUG, event, import_fixture, invoke
+
+
+@pytest.fixture
+def site(moto_tables: dict[str, str]) -> dict[str, str]:
+    import_fixture()
+    return moto_tables
+
+
+def views_on_page(body: str) -> int:
+    match = re.search(r"<span data-views>([\d.]+)</span>", body)
+    assert match, "the page shows no view count"
+    return int(match.group(1).replace(".", ""))
+
+
+def api_views() -> int:
+    response = invoke("api", event("article-views"))
+    assert response["statusCode"] == 200
+    data = json.loads(response["body"])
+    assert data["slug"] == SLUG
+    return int(data["views"])
+
+
+def test_first_counted_view_of_the_fixture_shows_9575(site: dict[str, str]) -> None:
+    response = invoke("pages", event("article"))
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert "Lượt xem: <span data-views>9.575</span>" in response["body"]
+    assert "27/11/2018 | 08:12" in response["body"]
+    assert api_views() == 9575
+
+
+def test_each_counted_view_adds_exactly_one(site: dict[str, str]) -> None:
+    shown = [views_on_page(invoke("pages", event("article"))["body"]) for _ in range(5)]
+    assert shown == [9575, 9576, 9577, 9578, 9579]
+    assert api_views() == 9579
+
+
+@pytest.mark.parametrize("name", ["article-bot", "article-prefetch"])
+def test_bots_and_prefetches_see_the_page_but_are_not_counted(
+    site: dict[str, str], name: str
+) -> None:
+    response = invoke("pages", event(name))
+    assert response["statusCode"] == 200
+    assert views_on_page(response["body"]) == 9574
+    assert api_views() == 9574
+
+
+def test_empty_user_agent_is_not_counted(site: dict[str, str]) -> None:
+    data = event("article")
+    del data["headers"]["user-agent"]
+    assert invoke("pages", data)["statusCode"] == 200
+    assert api_views() == 9574
+
+
+def test_reimport_keeps_counted_views(site: dict[str, str]) -> None:
+    invoke("pages", event("article"))
+    import_fixture()
+    assert api_views() == 9575
+
+
+def test_index_lists_the_article_with_its_count(site: dict[str, str]) -> None:
+    invoke("pages", event("article"))
+    response = invoke("pages", event("index"))
+    assert response["statusCode"] == 200
+    assert (
+        f'href="https://abc123.execute-api.us-east-1.amazonaws.com/articles/{SLUG}"'
+        in (response["body"])
+    )
+    assert "9.575" in response["body"]
+    assert '<html lang="vi">' in response["body"]
+
+
+def test_unknown_article_is_an_html_404(site: dict[str, str]) -> None:
+    response = invoke("pages", event("article-unknown"))
+    assert response["statusCode"] == 404
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert "Không tìm thấy trang" in response["body"]
+    assert "Traceback" not in response["body"]
+
+
+def test_unknown_path_is_an_html_404_and_api_paths_get_json(site: dict[str, str]) -> None:
+    response = invoke("pages", event("not-found"))
+    assert response["statusCode"] == 404
+    assert "Không tìm thấy trang" in response["body"]
+    api = invoke("pages", event("not-found", rawPath="/api/nothing"))
+    assert api["statusCode"] == 404
+    assert json.loads(api["body"])["message"]
+
+
+def test_unknown_article_views_is_json_404(site: dict[str, str]) -> None:
+    response = invoke("api", event("article-views-unknown"))
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"]) == {"message": "no published article with this slug"}
+
+
+def test_wrong_method_is_405_with_allow(site: dict[str, str]) -> None:
+    response = invoke("pages", event("article-post"))
+    assert response["statusCode"] == 405
+    assert response["headers"]["Allow"] == "GET"
+    api = event("article-views")
+    api["requestContext"]["http"]["method"] = "DELETE"
+    response = invoke("api", api)
+    assert response["statusCode"] == 405
+    assert "DELETE" in json.loads(response["body"])["message"]
+    assert api_views() == 9574
+
+
+@pytest.fixture
+def no_dynamodb(site: dict[str, str]) -> Iterator[list[str]]:
+    """Records every DynamoDB call the handler makes and fails the test's assertions on any."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    db.client().meta.events.register("before-call.dynamodb", record)
+    yield calls
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["x" * 201, "..%2F..%2Fetc%2Fpasswd", "a%00b", "%0d%0aSet-Cookie:x", "UPPER-case"],
+)
+def test_hostile_slugs_get_404_without_touching_dynamodb(no_dynamodb: list[str], slug: str) -> None:
+    data = event("article", rawPath=f"/articles/{slug}", pathParameters={"slug": slug})
+    data["requestContext"]["http"]["path"] = data["rawPath"]
+    response = invoke("pages", data)
+    assert response["statusCode"] == 404
+    assert no_dynamodb == []
+
+
+def _fail_updates(code: str) -> None:
+    """Make every UpdateItem fail the way DynamoDB does, at the SDK level."""
+    from botocore.awsrequest import AWSResponse
+
+    def fail(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {"Error": {"Code": code, "Message": "injected by the test"}}
+        return AWSResponse("https://dynamodb", 400, {}, None), error
+
+    db.client().meta.events.register("before-call.dynamodb.UpdateItem", fail)
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]
+)
+def test_failing_counter_write_still_renders_the_page(site: dict[str, str], code: str) -> None:
+    shown = views_on_page(invoke("pages", event("article"))["body"])
+    _fail_updates(code)
+    response = invoke("pages", event("article"))
+    assert response["statusCode"] == 200
+    assert "Sơ kết chương trình" in response["body"]
+    # The last known count, not a new one.
+    assert views_on_page(response["body"]) == shown
+
+
+def test_failing_counter_write_on_a_fresh_container_leaves_the_count_out(
+    site: dict[str, str],
+) -> None:
+    from newsdesk import counting
+
+    counting._last_known.clear()
+    _fail_updates("ProvisionedThroughputExceededException")
+    response = invoke("pages", event("article"))
+    assert response["statusCode"] == 200
+    assert "data-views" not in response["body"]
+    assert "Thanh Tùng" in response["body"]
+
+
+def test_counter_failure_is_logged_and_counted_in_a_metric(
+    site: dict[str, str], capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    _fail_updates("ThrottlingException")
+    invoke("pages", event("article"))
+    warnings = [r for r in caplog.records if r.getMessage() == "view counter unavailable"]
+    assert len(warnings) == 1
+    assert warnings[0].levelname == "WARNING"
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert [m.get("CounterWriteFailures") for m in metrics] == [[1.0]]

@@ -1,0 +1,68 @@
+"""Helpers shared by the handler tests: events from events/*.json, the functions' handlers,
+and the fixture article imported through the real importer."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "fixtures" / "000_0522782f77f4491e.txt"
+SLUG = "so-ket-chuong-trinh-phoi-hop-cong-tac-nam-2018-giua-ban-tuyen-giao-tinh-uy-va-cong-an-tinh"
+PHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+class Context:
+    """The parts of a Lambda context that Powertools reads."""
+
+    function_name = "newsdesk-test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:newsdesk-test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    log_group_name = "/aws/lambda/newsdesk-test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@cache
+def function(name: str) -> ModuleType:
+    """functions/<name>/app.py, imported by path as Lambda would load it."""
+    spec = importlib.util.spec_from_file_location(
+        f"function_{name}", ROOT / "functions" / name / "app.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def event(name: str, **changes: Any) -> dict[str, Any]:
+    """A copy of events/<name>.json; `headers=` entries are merged, the rest replaced."""
+    data: dict[str, Any] = copy.deepcopy(json.loads((ROOT / "events" / f"{name}.json").read_text()))
+    headers = changes.pop("headers", None)
+    if headers:
+        data["headers"].update(headers)
+    data.update(changes)
+    return data
+
+
+def invoke(function_name: str, event_data: dict[str, Any]) -> dict[str, Any]:
+    return function(function_name).lambda_handler(event_data, Context())
+
+
+def import_fixture() -> None:
+    from newsdesk.importer import import_paths
+
+    summary = import_paths([FIXTURE], report=lambda _: None)
+    assert summary.imported + summary.updated + summary.unchanged == 1, summary
