@@ -24,7 +24,7 @@ HAVE_PY313 := yes
 endif
 endif
 
-.PHONY: help install run test test-fast lint validate build import clean
+.PHONY: help install run test test-fast lint validate build import bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,7 @@ build: $(STAMP) ## sam build (no Docker) into .aws-sam/build
 	@$(BIN)/sam build --template template.yaml --build-dir $(BUILD_DIR) --cached
 
 test: $(STAMP) ## the whole test suite: lint, unit, integration (moto, DynamoDB Local, sam build), e2e
+	@bash scripts/system-deps.sh
 	@$(MAKE) --no-print-directory lint validate
 	@echo "==> pytest"
 	@$(BIN)/python -m pytest
@@ -69,3 +70,6 @@ test-fast: $(STAMP) ## unit tests only
 
 clean: ## remove build output and caches (keeps .venv and local data)
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache artifacts
+
+bench: build ## measure cold-start imports, DynamoDB requests/capacity and latency per route
+	@$(BIN)/python scripts/bench.py

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,20 +13,17 @@ from typing import Any
 
 import pytest
 
+from local.toolchain import python313
 from tests.support import ROOT, SLUG, event, import_fixture
 
 RUNNER = Path(__file__).with_name("built_runner.py")
 
 
 def _python313() -> str:
-    found = shutil.which("python3.13")
-    if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
-        return found
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates = sorted(pyenv_root.glob("versions/3.13*/bin/python3.13"))
-    if not candidates:
+    found = python313()
+    if not found:
         pytest.fail("python3.13 is needed to build and run the python3.13 functions")
-    return str(candidates[-1])
+    return found
 
 
 @pytest.fixture(scope="session")

