@@ -48,13 +48,22 @@ def function(name: str) -> ModuleType:
 
 
 def event(name: str, **changes: Any) -> dict[str, Any]:
-    """A copy of events/<name>.json; `headers=` entries are merged, the rest replaced."""
+    """A copy of events/<name>.json; `headers=` entries are merged, `source_ip=` sets the
+    caller's address (another reader), the rest replaced."""
     data: dict[str, Any] = copy.deepcopy(json.loads((ROOT / "events" / f"{name}.json").read_text()))
     headers = changes.pop("headers", None)
     if headers:
         data["headers"].update(headers)
+    source_ip = changes.pop("source_ip", None)
+    if source_ip:
+        data["requestContext"]["http"]["sourceIp"] = source_ip
     data.update(changes)
     return data
+
+
+def reader(n: int, name: str = "article", **changes: Any) -> dict[str, Any]:
+    """The event of reader number n: a distinct address, so not a repeat view."""
+    return event(name, source_ip=f"198.51.{n // 250}.{n % 250 + 1}", **changes)
 
 
 def invoke(function_name: str, event_data: dict[str, Any]) -> dict[str, Any]:

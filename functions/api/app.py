@@ -1,4 +1,4 @@
-"""Public JSON API: view counts."""
+"""Public JSON API: view counts, the page beacon, visitor heartbeats and site figures."""
 
 from __future__ import annotations
 
@@ -16,15 +16,42 @@ app = APIGatewayHttpResolver()
 web.install_error_handlers(app)
 
 
+def _slug(raw: str) -> str:
+    clean = clean_slug(raw)
+    if clean is None:
+        raise ArticleNotFound(raw)
+    return clean
+
+
 @app.get("/api/articles/<slug>/views")
 def article_views(slug: str) -> Response:
-    clean = clean_slug(slug)
-    if clean is None:
-        raise ArticleNotFound(slug)
+    clean = _slug(slug)
     return web.json_response({"slug": clean, "views": api.views_of_published(clean)})
 
 
-web.only(app, "/api/articles/<slug>/views", "GET")
+@app.post("/api/articles/<slug>/views")
+def count_article_view(slug: str) -> Response:
+    """The page's beacon (COUNT_MODE=beacon): counts one view under the same rules."""
+    clean = _slug(slug)
+    headers = app.current_event.headers or {}
+    return web.json_response(api.beacon_view(clean, headers, web.source_ip(app)))
+
+
+@app.post("/api/visits")
+def visit() -> Response:
+    """The page's heartbeat: registers the caller's presence, answers the site figures."""
+    headers = app.current_event.headers or {}
+    return web.json_response(api.heartbeat(headers, web.source_ip(app)))
+
+
+@app.get("/api/stats")
+def stats() -> Response:
+    return web.json_response(api.stats())
+
+
+web.only(app, "/api/articles/<slug>/views", "GET", "POST")
+web.only(app, "/api/visits", "POST")
+web.only(app, "/api/stats", "GET")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -19,9 +19,7 @@ web.install_error_handlers(app)
 @app.get("/")
 def index() -> Response:
     cursor = app.current_event.get_query_string_value("cursor") or None
-    return web.html(
-        pages.index_page(cursor, web.base_url(app)), headers={"Cache-Control": "no-cache"}
-    )
+    return web.page(app, pages.index_page(cursor, web.base_url(app)))
 
 
 @app.get("/articles/<slug>")
@@ -30,9 +28,8 @@ def article(slug: str) -> Response:
     if clean is None:
         raise ArticleNotFound(slug)
     headers = app.current_event.headers or {}
-    body = pages.article_page(clean, headers, web.base_url(app))
-    # Counted at render time, so the page must not be cached anywhere.
-    return web.html(body, headers={"Cache-Control": "no-store"})
+    body = pages.article_page(clean, headers, web.source_ip(app), web.base_url(app))
+    return web.page(app, body)
 
 
 web.only(app, "/", "GET")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from local.toolchain import python313
-from tests.support import ROOT, SLUG, event, import_fixture
+from tests.support import ROOT, SLUG, event, import_fixture, reader
 
 RUNNER = Path(__file__).with_name("built_runner.py")
 
@@ -100,13 +100,14 @@ def test_templates_and_package_reach_the_build(build_dir: Path) -> None:
 
 
 def test_pages_function_from_the_build(build_dir: Path, site: dict[str, str]) -> None:
-    index, first, second, bot, unknown, post, nowhere = run_built(
+    index, first, second, repeat, bot, unknown, post, nowhere = run_built(
         build_dir,
         "PagesFunction",
         [
             event("index"),
-            event("article"),
-            event("article"),
+            reader(1),
+            reader(2),
+            reader(1),
             event("article-bot"),
             event("article-unknown"),
             event("article-post"),
@@ -119,7 +120,9 @@ def test_pages_function_from_the_build(build_dir: Path, site: dict[str, str]) ->
     assert "27/11/2018 | 08:12" in first["body"]
     assert "<span data-views>9.575</span>" in first["body"]
     assert "<span data-views>9.576</span>" in second["body"]
+    assert "<span data-views>9.576</span>" in repeat["body"]  # a repeat view is not counted
     assert "<span data-views>9.576</span>" in bot["body"]
+    assert '<script id="nd-widget"' in first["body"]
     assert unknown["statusCode"] == 404 and "Không tìm thấy trang" in unknown["body"]
     assert post["statusCode"] == 405
     assert nowhere["statusCode"] == 404
@@ -145,3 +148,24 @@ def test_api_function_from_the_build(build_dir: Path, site: dict[str, str]) -> N
     assert json.loads(views["body"]) == {"slug": SLUG, "views": 9574}
     assert unknown["statusCode"] == 404 and json.loads(unknown["body"])["message"]
     assert wrong["statusCode"] == 405
+
+
+def test_api_heartbeat_stats_and_beacon_from_the_build(
+    build_dir: Path, site: dict[str, str]
+) -> None:
+    one, two, again, stats, beacon, beacon_repeat = run_built(
+        build_dir,
+        "ApiFunction",
+        [
+            reader(1, "visits"),
+            reader(2, "visits"),
+            reader(1, "visits"),
+            event("stats"),
+            reader(3, "article-view-beacon"),
+            reader(3, "article-view-beacon"),
+        ],
+    )
+    assert [json.loads(r["body"])["online"] for r in (one, two, again)] == [1, 2, 2]
+    assert json.loads(stats["body"])["online"] == 2
+    assert json.loads(beacon["body"]) == {"slug": SLUG, "views": 9575, "counted": True}
+    assert json.loads(beacon_repeat["body"])["counted"] is False

@@ -13,7 +13,7 @@ import pytest
 from newsdesk import counters
 from newsdesk.importer import import_paths
 
-from tests.support import FIXTURE, SLUG, event, import_fixture, invoke
+from tests.support import FIXTURE, SLUG, event, import_fixture, invoke, reader
 
 pytestmark = pytest.mark.usefixtures("ddb_local_tables")
 
@@ -46,9 +46,7 @@ def test_8_threads_x_50_views_add_exactly_400() -> None:
 def test_counted_views_through_the_page_handler() -> None:
     import_fixture()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        statuses = list(
-            pool.map(lambda _: invoke("pages", event("article"))["statusCode"], range(20))
-        )
+        statuses = list(pool.map(lambda n: invoke("pages", reader(n))["statusCode"], range(20)))
     assert statuses == [200] * 20
     assert api_views() == 9574 + 20
 

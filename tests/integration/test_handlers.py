@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from newsdesk import db
 
-from tests.support import SLUG, event, import_fixture, invoke
+from tests.support import SLUG, event, import_fixture, invoke, reader
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_first_counted_view_of_the_fixture_shows_9575(site: dict[str, str]) -> N
 
 
 def test_each_counted_view_adds_exactly_one(site: dict[str, str]) -> None:
-    shown = [views_on_page(invoke("pages", event("article"))["body"]) for _ in range(5)]
+    shown = [views_on_page(invoke("pages", reader(n))["body"]) for n in range(5)]
     assert shown == [9575, 9576, 9577, 9578, 9579]
     assert api_views() == 9579
 

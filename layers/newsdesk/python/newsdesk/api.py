@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from newsdesk import db
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from newsdesk import db, identity, presence
 from newsdesk.articles import ArticleNotFound, from_item
 from newsdesk.config import settings
 from newsdesk.counters import counter_key, total_of
+from newsdesk.visitors import is_countable
 
 
 def views_of_published(slug: str) -> int:
@@ -33,3 +38,28 @@ def views_of_published(slug: str) -> int:
         raise ArticleNotFound(slug)
     counter_items = found.get(conf.counters_table, [])
     return total_of(counter_items[0] if counter_items else None)
+
+
+def beacon_view(slug: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
+    """Count a view reported by the page's script: the article must be visible."""
+    from newsdesk.articles import get_article
+    from newsdesk.counting import record_view
+
+    get_article(slug)
+    view = record_view(slug, headers, source_ip)
+    return {"slug": slug, "views": view.views, "counted": view.counted}
+
+
+def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
+    """Presence for readers; bots and prefetches get the figures without being registered."""
+    from newsdesk.observability import MetricUnit, metrics
+
+    if not is_countable(headers):
+        return presence.current_stats().public()
+    metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
+    visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
+    return presence.heartbeat(visitor).public()
+
+
+def stats() -> dict[str, Any]:
+    return presence.current_stats().public()

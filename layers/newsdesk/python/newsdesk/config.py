@@ -8,6 +8,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LOCALES = ("vi", "en")
+COUNT_MODES = ("render", "beacon")
 
 
 class ConfigError(ValueError):
@@ -24,6 +25,12 @@ class Settings:
     time_zone: str = "Asia/Ho_Chi_Minh"
     locale: str = "vi"
     page_size: int = 20
+    # Visitor widget and counting rules (PRODUCT.md sections 4 and 5).
+    presence_window_seconds: int = 300
+    view_dedupe_seconds: int = 1800
+    count_mode: str = "render"
+    page_cache_seconds: int = 60
+    stats_cache_seconds: int = 10
 
     @property
     def tz(self) -> ZoneInfo:
@@ -59,6 +66,9 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TIME_ZONE is not a known IANA time zone: {time_zone!r}") from None
+    count_mode = env.get("COUNT_MODE", "").strip() or "render"
+    if count_mode not in COUNT_MODES:
+        raise ConfigError(f"COUNT_MODE must be one of {', '.join(COUNT_MODES)}, got {count_mode!r}")
     return Settings(
         articles_table=env["ARTICLES_TABLE"],
         counters_table=env["COUNTERS_TABLE"],
@@ -68,6 +78,11 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         time_zone=time_zone,
         locale=locale,
         page_size=_int(env, "PAGE_SIZE", 20, 1, 100),
+        presence_window_seconds=_int(env, "PRESENCE_WINDOW_SECONDS", 300, 30, 3600),
+        view_dedupe_seconds=_int(env, "VIEW_DEDUPE_SECONDS", 1800, 0, 7 * 86400),
+        count_mode=count_mode,
+        page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 60, 0, 86400),
+        stats_cache_seconds=_int(env, "STATS_CACHE_SECONDS", 10, 0, 300),
     )
 
 

@@ -7,8 +7,11 @@ is `legacy + views`, so re-importing an article never resets or re-adds what was
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from newsdesk import db
 from newsdesk.config import settings
@@ -53,3 +56,27 @@ def views_of(slugs: Iterable[str]) -> dict[str, int]:
         if not request:
             break
     return {slug: found.get(slug, 0) for slug in wanted}
+
+
+def first_view_in_window(visitor: str, slug: str, window_seconds: int) -> bool:
+    """True, and marks it, when `visitor` has not viewed `slug` within the window.
+
+    One conditional PutItem on a small marker item that TTL removes later; an expired
+    marker that TTL has not deleted yet is overwritten (the condition checks the time).
+    """
+    now = int(time.time())
+    try:
+        db.client().put_item(
+            TableName=settings().counters_table,
+            Item={
+                "id": {"S": f"seen#{visitor}#{slug}"},
+                "expires_at": {"N": str(now + window_seconds)},
+            },
+            ConditionExpression="attribute_not_exists(id) OR expires_at <= :now",
+            ExpressionAttributeValues={":now": {"N": str(now)}},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

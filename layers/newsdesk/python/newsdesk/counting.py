@@ -1,39 +1,74 @@
-"""Where a view is counted: the rules (bots, prefetches) and failure handling around the
-atomic counter in `counters`. Counting never breaks reading."""
+"""Where a view is counted: the rules (bots, prefetches, repeat views) and the failure
+handling around the atomic counter in `counters`. Counting never breaks reading."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import counters
+from newsdesk import counters, identity
+from newsdesk.config import settings
 from newsdesk.observability import MetricUnit, logger, metrics
 from newsdesk.visitors import is_countable
 
-# Last total seen per article in this container: shown when the counter cannot be reached.
+# Last total seen per article in this container: shown when the counter cannot be reached
+# and for repeat views (which make no read).
 _last_known: dict[str, int] = {}
 
 
-def record_view(slug: str, headers: Mapping[str, str]) -> int | None:
-    """Count one view of `slug` if a reader is asking, and return the total to show.
+@dataclass(frozen=True)
+class View:
+    views: int | None  # the total to show; None when unknown
+    counted: bool
+    reason: str  # counted | bot | repeat | unavailable
 
-    Bots and prefetches are not counted; they get the current total (one read).
-    If DynamoDB fails or throttles, the failure is logged and counted in a metric and
-    the last known total (or None) is returned, so the page still renders.
+
+def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
+    """Count one view of `slug` if a reader is asking for the first time in the window.
+
+    Bots and prefetches are not counted (they get the current total: one read). A repeat
+    view by the same visitor within VIEW_DEDUPE_SECONDS is not counted: a conditional
+    write on a TTL'd marker item decides, then the last known total is shown. If DynamoDB
+    fails or throttles, the failure is logged and counted in a metric and the last known
+    total (or None) is returned, so the page still renders.
     """
-    countable = is_countable(headers)
     try:
-        if countable:
-            total = counters.count_view(slug)
-            metrics.add_metric(name="ViewsCounted", unit=MetricUnit.Count, value=1)
-        else:
+        if not is_countable(headers):
             metrics.add_metric(name="BotViewsSkipped", unit=MetricUnit.Count, value=1)
-            total = counters.views_of([slug])[slug]
+            return _known(slug, counters.views_of([slug])[slug], "bot")
+        window = settings().view_dedupe_seconds
+        if window and not counters.first_view_in_window(
+            identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC)),
+            slug,
+            window,
+        ):
+            metrics.add_metric(name="RepeatViewsSkipped", unit=MetricUnit.Count, value=1)
+            shown = _last_known.get(slug)
+            if shown is None:
+                return _known(slug, counters.views_of([slug])[slug], "repeat")
+            return View(shown, False, "repeat")
+        total = counters.count_view(slug)
+        metrics.add_metric(name="ViewsCounted", unit=MetricUnit.Count, value=1)
+        return _known(slug, total, "counted", counted=True)
     except (ClientError, BotoCoreError) as exc:
         code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
         logger.warning("view counter unavailable", extra={"slug": slug, "error": code or str(exc)})
         metrics.add_metric(name="CounterWriteFailures", unit=MetricUnit.Count, value=1)
-        return _last_known.get(slug)
+        return View(_last_known.get(slug), False, "unavailable")
+
+
+def _known(slug: str, total: int, reason: str, counted: bool = False) -> View:
     _last_known[slug] = total
-    return total
+    return View(total, counted, reason)
+
+
+def shown_views(slug: str) -> int | None:
+    """The total to show without counting (cacheable pages): one read, soft on failure."""
+    try:
+        return _known(slug, counters.views_of([slug])[slug], "read").views
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("view counter unreadable", extra={"slug": slug, "error": str(exc)})
+        return _last_known.get(slug)

@@ -22,10 +22,12 @@ from newsdesk import db
 from newsdesk.articles import PUBLISHED, STATUSES, Article, iso, parse_iso, to_item
 from newsdesk.config import settings
 from newsdesk.counters import counter_key
+from newsdesk.presence import raise_legacy_total
 from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug, make_slug
 
 WIDGET_HEADINGS = ("Số lượng truy cập",)
 _WIDGET_LINE = re.compile(r"^(Đang truy cập|Tổng)\s*:\s*[\d.,]*$")
+_WIDGET_TOTAL = re.compile(r"(?:^|\s)Tổng\s*:\s*(\d[\d.,]*)")
 _DATE_LINE = re.compile(
     r"cms-publish-date\s+(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})\s*\|\s*"
     r"(?P<H>\d{1,2}):(?P<M>\d{2})\s*\|\s*cms-view-count:\s*(?P<views>\d[\d.,]*)\s*$"
@@ -43,6 +45,7 @@ class InvalidArticle(ValueError):
 class Parsed:
     article: Article
     legacy_views: int
+    legacy_total: int = 0  # the old widget's "Tổng" (site total visits), when the page has it
 
 
 @dataclass
@@ -101,8 +104,11 @@ def parse_legacy(text: str, tz: ZoneInfo) -> Parsed:
 
     paragraphs = [_clean(block) for block in re.split(r"\n\s*\n", "\n".join(lines[2:]))]
     paragraphs = [p for p in paragraphs if p]  # drops paragraphs made only of NBSP
+    legacy_total = 0
     for i, paragraph in enumerate(paragraphs):  # the visitor widget is page chrome
         if paragraph in WIDGET_HEADINGS:
+            totals = _WIDGET_TOTAL.findall(" ".join(paragraphs[i:]))
+            legacy_total = int(re.sub(r"[.,]", "", totals[-1])) if totals else 0
             paragraphs = paragraphs[:i]
             break
     paragraphs = [p for p in paragraphs if not _WIDGET_LINE.match(p)]
@@ -111,7 +117,7 @@ def parse_legacy(text: str, tz: ZoneInfo) -> Parsed:
         byline = paragraphs.pop()
     if not paragraphs:
         raise InvalidArticle("the article has no body paragraphs")
-    return Parsed(_article(title, local, tuple(paragraphs), byline), legacy)
+    return Parsed(_article(title, local, tuple(paragraphs), byline), legacy, legacy_total)
 
 
 def _looks_like_byline(paragraph: str) -> bool:
@@ -283,10 +289,15 @@ def write(parsed: Parsed) -> str:
         )
     except client.exceptions.TransactionCanceledException as exc:
         reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            return "unchanged"
-        raise
-    return "updated" if existed else "imported"
+        if not reasons or reasons[0] != "ConditionalCheckFailed":
+            raise
+        outcome = "unchanged"
+    else:
+        outcome = "updated" if existed else "imported"
+    # The site's total is never behind what the old site showed: neither its widget's
+    # total nor any one article's count (each counted view was someone's visit).
+    raise_legacy_total(max(parsed.legacy_views, parsed.legacy_total))
+    return outcome
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path]:

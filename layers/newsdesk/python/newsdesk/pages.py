@@ -4,23 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from newsdesk import articles, counters
+from botocore.exceptions import BotoCoreError, ClientError
+
+from newsdesk import articles, counters, presence
 from newsdesk.config import settings
-from newsdesk.counting import record_view
+from newsdesk.counting import record_view, shown_views
+from newsdesk.observability import logger
 from newsdesk.rendering import render
 
 
-def article_page(slug: str, headers: Mapping[str, str], base_url: str) -> str:
-    """The article page; counts the view (DynamoDB: one GetItem, one UpdateItem)."""
+def widget_stats() -> presence.Stats | None:
+    """The visitor widget's last known figures (per-container cache); None if unreachable."""
+    try:
+        return presence.current_stats()
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("visitor figures unavailable", extra={"error": str(exc)})
+        return None
+
+
+def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url: str) -> str:
+    """The article page. In render mode it counts the view (GetItem article, then the
+    repeat-view marker and the counter update); in beacon mode the page's script counts it
+    and the page only reads the current total, so the HTML can be cached."""
     article = articles.get_article(slug)
-    views = record_view(slug, headers)
+    beacon = settings().count_mode == "beacon"
+    views = shown_views(slug) if beacon else record_view(slug, headers, source_ip).views
     return render(
         "article.html",
         base_url=base_url,
         article=article,
         views=views,
         canonical=f"{base_url}/articles/{slug}",
-        stats=None,
+        stats=widget_stats(),
+        beacon_slug=slug if beacon else None,
     )
 
 
@@ -35,5 +51,6 @@ def index_page(cursor: str | None, base_url: str) -> str:
         listing=listing,
         cursor=cursor,
         canonical=f"{base_url}/",
-        stats=None,
+        stats=widget_stats(),
+        beacon_slug=None,
     )

@@ -78,6 +78,8 @@ def environment() -> Environment:
 
 def render(template: str, *, base_url: str, **context: Any) -> str:
     conf = settings()
+    context.setdefault("stats", None)  # the visitor widget's figures, when known
+    context.setdefault("beacon_slug", None)  # set on article pages in COUNT_MODE=beacon
     return (
         environment()
         .get_template(template)

@@ -31,6 +31,34 @@ def base_url(app: APIGatewayHttpResolver) -> str:
     return f"{scheme}://{host}"
 
 
+def source_ip(app: APIGatewayHttpResolver) -> str:
+    """The caller's address as API Gateway saw it (never stored; only hashed)."""
+    return str(app.current_event.request_context.http.source_ip or "")
+
+
+def page(app: APIGatewayHttpResolver, body: str) -> Response:
+    """An HTML page with the caching its count mode allows.
+
+    render mode counts at render time, so pages must not be cached. beacon mode pages are
+    the same for everyone: shared caches may keep them PAGE_CACHE_SECONDS, browsers
+    revalidate, and a matching If-None-Match gets a bodiless 304.
+    """
+    conf = settings()
+    if conf.count_mode != "beacon":
+        return html(body, headers={"Cache-Control": "no-store"})
+    import hashlib
+
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    headers = {
+        "Cache-Control": f"public, max-age=0, s-maxage={conf.page_cache_seconds}",
+        "ETag": etag,
+    }
+    wanted = (app.current_event.headers or {}).get("if-none-match", "")
+    if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or wanted == "*":
+        return Response(status_code=304, headers=headers, body="")
+    return html(body, headers=headers)
+
+
 def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         status_code=status,

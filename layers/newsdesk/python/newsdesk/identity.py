@@ -1,0 +1,88 @@
+"""Cookieless visitor identity: HMAC-SHA256 of source IP and User-Agent under a secret salt
+that rotates every day (site time zone). No raw IP or User-Agent is stored anywhere.
+
+The salt of day D is a random 32-byte item `salt#D` in the counters table, created once by
+whichever container needs it first: a conditional put (`attribute_not_exists`) makes
+concurrent creators agree, and a loser reads the winner's salt with a consistent read.
+Creating day D's salt deletes day D-2's, and a TTL at the end of day D+1 backs that up, so
+no salt outlives 48 hours and yesterday's identities cannot be recomputed after that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+from datetime import date, datetime, time, timedelta
+
+from botocore.exceptions import ClientError
+
+from newsdesk import db
+from newsdesk.config import settings
+
+_lock = threading.Lock()
+_salt: tuple[date, bytes] | None = None  # only today's salt is ever kept in memory
+
+
+def _salt_key(day: date) -> dict[str, dict[str, str]]:
+    return {"id": {"S": f"salt#{day.isoformat()}"}}
+
+
+def _read_salt(day: date) -> bytes | None:
+    item = (
+        db.client()
+        .get_item(TableName=settings().counters_table, Key=_salt_key(day), ConsistentRead=True)
+        .get("Item")
+    )
+    return bytes(item["salt"]["B"]) if item else None
+
+
+def _create_salt(day: date) -> bytes:
+    conf = settings()
+    salt = os.urandom(32)
+    end_of_next_day = datetime.combine(day + timedelta(days=2), time(), tzinfo=conf.tz)
+    try:
+        db.client().put_item(
+            TableName=conf.counters_table,
+            Item={
+                **_salt_key(day),
+                "salt": {"B": salt},
+                "expires_at": {"N": str(int(end_of_next_day.timestamp()))},
+            },
+            ConditionExpression="attribute_not_exists(id)",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        winner = _read_salt(day)  # another container created it first: use theirs
+        if winner is None:
+            raise
+        return winner
+    db.client().delete_item(TableName=conf.counters_table, Key=_salt_key(day - timedelta(days=2)))
+    return salt
+
+
+def daily_salt(now: datetime) -> bytes:
+    """Today's salt: from memory, else DynamoDB (one read per container per day)."""
+    global _salt
+    today = now.astimezone(settings().tz).date()
+    with _lock:
+        if _salt is not None and _salt[0] == today:
+            return _salt[1]
+        salt = _read_salt(today) or _create_salt(today)
+        _salt = (today, salt)
+        return salt
+
+
+def visitor_id(source_ip: str, user_agent: str, now: datetime) -> str:
+    """A pseudonymous id, stable for one visitor (IP + browser) within one day."""
+    message = f"{source_ip}\n{user_agent}".encode("utf-8", "replace")
+    return hmac.new(daily_salt(now), message, hashlib.sha256).hexdigest()[:32]
+
+
+def forget_cached_salt() -> None:
+    """Tests: drop the in-memory salt (as a new container would start without it)."""
+    global _salt
+    with _lock:
+        _salt = None

@@ -1,0 +1,31 @@
+(function () {
+  var d = document, s = d.getElementById("nd-widget").dataset;
+  var fmt = new Intl.NumberFormat(s.locale), last = 0, timer = 0;
+  function show(name, value) {
+    if (typeof value !== "number") return;
+    d.querySelectorAll("[data-" + name + "]").forEach(function (el) { el.textContent = fmt.format(value); });
+  }
+  function post(path) {
+    return fetch(s.api + path, { method: "POST", credentials: "omit", keepalive: true })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; });
+  }
+  function beat() {
+    last = Date.now();
+    post("/api/visits").then(function (j) { if (j) { show("online", j.online); show("total", j.total); } });
+  }
+  function visible() { return d.visibilityState === "visible"; }
+  function watch() {
+    clearInterval(timer);
+    if (!visible()) return;
+    if (Date.now() - last >= 60000) beat();
+    timer = setInterval(beat, 60000);
+  }
+  function start() {
+    if (s.slug) post("/api/articles/" + s.slug + "/views").then(function (j) { if (j) show("views", j.views); });
+    d.addEventListener("visibilitychange", watch);
+    watch();
+  }
+  if (d.prerendering) d.addEventListener("prerenderingchange", start, { once: true });
+  else start();
+})();
