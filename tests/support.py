@@ -75,3 +75,24 @@ def import_fixture() -> None:
 
     summary = import_paths([FIXTURE], report=lambda _: None)
     assert summary.imported + summary.updated + summary.unchanged == 1, summary
+
+
+class Calls:
+    """Every DynamoDB operation the newsdesk client makes from now on, by name and table."""
+
+    def __init__(self) -> None:
+        from newsdesk import db
+
+        self.made: list[tuple[str, str]] = []
+        db.client().meta.events.register("provide-client-params.dynamodb", self._record)
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        table = params.get("TableName") or ",".join(params.get("RequestItems", {}))
+        self.made.append((model.name, str(table)))
+
+    def count(self, operation: str | None = None, table_suffix: str = "") -> int:
+        return sum(
+            1
+            for op, table in self.made
+            if (operation is None or op == operation) and table.endswith(table_suffix)
+        )

@@ -1,0 +1,76 @@
+"""How far the widget's "online now" figure is from the exact count.
+
+A simulated half hour against DynamoDB Local: readers arrive at random (Poisson), stay a
+random time sending a heartbeat every 60 s as the page's script does, and leave; a burst
+of arrivals and a mass departure are thrown in. Every 5 simulated seconds the figure the
+site would show (presence.current_stats: cached count + arrivals seen since) is compared
+with the exact number of distinct visitors seen within the presence window.
+Target (steady state): within 5% or 1 visitor, whichever is larger.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from newsdesk import presence
+from newsdesk.config import settings
+
+START = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+DURATION = 1800
+STEP = 5
+BURST_AT, BURST_SIZE = 900, 40
+EXODUS_AT = 1300  # half of everyone present closes the tab
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_online_estimate_error_in_steady_state() -> None:
+    presence.reset_cache()
+    window = settings().presence_window_seconds
+    rng = random.Random(20181127)
+    # Arrival times and stays; each visitor heartbeats at arrival and every 60 s after.
+    visitors: list[tuple[float, float]] = []
+    t = 0.0
+    while t < DURATION:
+        t += rng.expovariate(1 / 6)  # one arrival every 6 s on average
+        visitors.append((t, rng.expovariate(1 / 240)))
+    visitors += [(BURST_AT + rng.random() * 5, rng.expovariate(1 / 240)) for _ in range(BURST_SIZE)]
+    leave_at = []
+    for arrival, stay in visitors:
+        end = arrival + stay
+        if arrival < EXODUS_AT < end and rng.random() < 0.5:
+            end = EXODUS_AT
+        leave_at.append(end)
+    beats = sorted(
+        (arrival + k * 60, n)
+        for n, (arrival, _) in enumerate(visitors)
+        for k in range(int((leave_at[n] - arrival) // 60) + 1)
+        if arrival + k * 60 < min(leave_at[n], DURATION)
+    )
+    last_beat: dict[int, float] = {}
+    samples: list[tuple[float, int, int]] = []
+    i = 0
+    for now_s in range(0, DURATION + 1, STEP):
+        while i < len(beats) and beats[i][0] <= now_s:
+            at, n = beats[i]
+            presence.heartbeat(f"{n:032x}", START + timedelta(seconds=at))
+            last_beat[n] = at
+            i += 1
+        exact = sum(1 for at in last_beat.values() if at > now_s - window)
+        shown = presence.current_stats(START + timedelta(seconds=now_s)).online
+        samples.append((now_s, exact, shown))
+
+    steady = [(exact, shown) for now_s, exact, shown in samples if now_s >= window]
+    errors = [abs(shown - exact) for exact, shown in steady]
+    within = [abs(shown - exact) <= max(1, 0.05 * exact) for exact, shown in steady]
+    report = (
+        f"samples {len(steady)}, exact online mean {statistics.mean(e for e, _ in steady):.1f} "
+        f"(max {max(e for e, _ in steady)}), abs error mean {statistics.mean(errors):.2f}, "
+        f"max {max(errors)}, within target {100 * sum(within) / len(within):.1f}%"
+    )
+    print(report)
+    assert max(e for e, _ in steady) > 40, "the simulation should reach a real crowd"
+    assert sum(within) / len(within) >= 0.95, report
+    assert max(errors) <= max(3, 0.1 * max(e for e, _ in steady)), report

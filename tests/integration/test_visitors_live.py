@@ -1,0 +1,270 @@
+"""The visitor widget's figures and the one-view-per-reader rule, against DynamoDB Local:
+cookieless identity, presence with bounded writes, total visits, peak, repeat views."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from newsdesk import identity, presence
+from newsdesk.config import settings
+
+from tests.support import PHONE_UA, SLUG, Calls, event, import_fixture, invoke, reader
+
+T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City
+
+
+@pytest.fixture(autouse=True)
+def fresh(ddb_local_tables: dict[str, str]) -> Iterator[dict[str, str]]:
+    presence.reset_cache()
+    identity.forget_cached_salt()
+    yield ddb_local_tables
+    presence.reset_cache()
+    identity.forget_cached_salt()
+
+
+def scan_all(tables: dict[str, str]) -> list[dict]:
+    client = boto3.client("dynamodb")
+    return [item for name in tables.values() for item in client.scan(TableName=name)["Items"]]
+
+
+def api(name: str, **changes: object) -> dict:
+    response = invoke("api", event(name, **changes))
+    assert response["statusCode"] == 200, response
+    return json.loads(response["body"])
+
+
+# identity
+
+
+def test_visitor_id_is_stable_per_day_and_differs_by_browser_and_day() -> None:
+    a = identity.visitor_id("203.0.113.7", PHONE_UA, T0)
+    assert a == identity.visitor_id("203.0.113.7", PHONE_UA, T0 + timedelta(hours=5))
+    assert a != identity.visitor_id("203.0.113.7", PHONE_UA + " Firefox", T0)
+    assert a != identity.visitor_id("203.0.113.8", PHONE_UA, T0)
+    assert a != identity.visitor_id("203.0.113.7", PHONE_UA, T0 + timedelta(days=1))
+
+
+def test_concurrent_containers_agree_on_one_salt(fresh: dict[str, str]) -> None:
+    ids: list[str] = []
+    barrier = threading.Barrier(12)
+
+    def new_container() -> None:
+        barrier.wait()
+        identity.forget_cached_salt()
+        ids.append(identity.visitor_id("203.0.113.7", PHONE_UA, T0))
+
+    threads = [threading.Thread(target=new_container) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(ids)) == 1
+    salts = [i for i in scan_all(fresh) if i["id"]["S"].startswith("salt#")]
+    assert len(salts) == 1
+
+
+def test_old_salts_are_forgotten_within_48_hours(fresh: dict[str, str]) -> None:
+    for day in range(4):
+        identity.forget_cached_salt()
+        identity.visitor_id("203.0.113.7", PHONE_UA, T0 + timedelta(days=day))
+    salts = sorted(i["id"]["S"] for i in scan_all(fresh) if i["id"]["S"].startswith("salt#"))
+    # Only today's and yesterday's remain after day 3's salt is created.
+    assert salts == ["salt#2026-11-28", "salt#2026-11-29"]
+    newest = next(i for i in scan_all(fresh) if i["id"]["S"] == "salt#2026-11-29")
+    expires = datetime.fromtimestamp(int(newest["expires_at"]["N"]), UTC)
+    day_start = datetime(2026, 11, 29, tzinfo=settings().tz)
+    assert expires - day_start == timedelta(hours=48)
+
+
+def test_no_raw_ip_or_user_agent_is_stored(fresh: dict[str, str]) -> None:
+    import_fixture()
+    invoke("pages", reader(7))
+    api("visits", source_ip="198.51.0.8")
+    api("article-view-beacon", source_ip="198.51.0.9")
+    stored = json.dumps(scan_all(fresh), default=str)
+    for secret in ("198.51.0.8", "198.51.0.9", "198.51.0.8", "iPhone", "Safari"):
+        assert secret not in stored
+
+
+# presence and visits
+
+
+def test_a_heartbeat_flood_writes_once_per_30_seconds() -> None:
+    calls = Calls()
+    visitor = identity.visitor_id("203.0.113.7", PHONE_UA, T0)
+    for second in range(0, 30):
+        presence.heartbeat(visitor, T0 + timedelta(seconds=second))
+    assert calls.count("UpdateItem", "-connections") == 1
+    presence.reset_cache()  # another container: the conditional write still holds it back
+    presence.heartbeat(visitor, T0 + timedelta(seconds=20))
+    assert calls.count("UpdateItem", "-connections") == 2  # attempted, condition refused it
+    presence.heartbeat(visitor, T0 + timedelta(seconds=31))  # 11 s after that attempt
+    assert calls.count("UpdateItem", "-connections") == 2
+    presence.heartbeat(visitor, T0 + timedelta(seconds=51))
+    assert calls.count("UpdateItem", "-connections") == 3
+    assert presence.current_stats(T0 + timedelta(seconds=51)).total == 1  # one visit
+
+
+def test_a_visit_is_the_first_heartbeat_after_30_minutes_away() -> None:
+    v = "a" * 32
+    totals = [presence.heartbeat(v, T0 + timedelta(minutes=m)).total for m in (0, 1, 29, 58)]
+    assert totals == [1, 1, 1, 1]  # never 30 minutes without a heartbeat
+    assert presence.heartbeat(v, T0 + timedelta(minutes=88, seconds=1)).total == 2
+
+
+def test_online_counts_only_visitors_inside_the_window(fresh: dict[str, str]) -> None:
+    for n in range(3):
+        presence.heartbeat(f"{n:032x}", T0)
+    presence.heartbeat(f"{0:032x}", T0 + timedelta(seconds=200))
+    presence.heartbeat(f"{1:032x}", T0 + timedelta(seconds=200))
+    # An expired item that TTL has not deleted yet must not count.
+    boto3.client("dynamodb").put_item(
+        TableName=fresh["CONNECTIONS_TABLE"],
+        Item={
+            "visitor": {"S": "f" * 32},
+            "shard": {"S": "s0"},
+            "last_seen": {"N": str(int(T0.timestamp()) - 4000)},
+            "expires_at": {"N": str(int(T0.timestamp()) - 100)},
+        },
+    )
+    assert presence.count_online(T0 + timedelta(seconds=200)) == 3
+    assert presence.count_online(T0 + timedelta(seconds=301)) == 2
+    assert presence.count_online(T0 + timedelta(seconds=501)) == 0
+
+
+def test_peak_is_kept_with_its_date() -> None:
+    for n in range(3):
+        presence.heartbeat(f"{n:032x}", T0)
+    presence.reset_cache()
+    first = presence.current_stats(T0 + timedelta(seconds=1))
+    assert (first.online, first.peak, first.peak_at) == (3, 3, "2026-11-26T03:00:01Z")
+    presence.reset_cache()
+    later = presence.current_stats(T0 + timedelta(hours=2))
+    assert (later.online, later.peak, later.peak_at) == (0, 3, "2026-11-26T03:00:01Z")
+
+
+def test_visits_api_and_stats(fresh: dict[str, str]) -> None:
+    import_fixture()
+    first = api("visits", source_ip="198.51.0.1")
+    assert (first["online"], first["total"]) == (1, 9575)  # legacy floor 9574 + this visit
+    second = api("visits", source_ip="198.51.0.2")
+    assert (second["online"], second["total"]) == (2, 9576)
+    again = api("visits", source_ip="198.51.0.1")
+    assert (again["online"], again["total"]) == (2, 9576)
+    stats = api("stats")
+    assert stats["online"] == 2 and stats["total"] == 9576
+    assert stats["peak"]["online"] >= 1 and stats["window_seconds"] == 300
+
+
+def test_bots_and_prefetches_are_not_present() -> None:
+    api("visits", headers={"user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"})
+    api("visits", headers={"sec-purpose": "prefetch"})
+    presence.reset_cache()
+    assert api("stats")["online"] == 0
+    assert api("stats")["total"] == 0
+
+
+def test_total_is_never_behind_an_imported_count() -> None:
+    """The seed page showed 'Tổng: 0' beside 9.574 views; the import floors the total."""
+    import_fixture()
+    assert api("stats")["total"] == 9574
+    page = invoke("pages", reader(1))["body"]
+    assert "Tổng: <span data-total>9.574</span>" in page
+
+
+# one view per reader
+
+
+def test_repeat_views_within_the_window_count_once() -> None:
+    import_fixture()
+    calls = Calls()
+    shown = [invoke("pages", reader(1))["body"].count("9.575") for _ in range(3)]
+    assert all(shown)
+    assert api("article-views")["views"] == 9575
+    invoke("pages", reader(2))
+    assert api("article-views")["views"] == 9576
+    assert calls.count("UpdateItem", "-counters") == 2
+
+
+def test_dedupe_disabled_counts_every_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIEW_DEDUPE_SECONDS", "0")
+    settings.cache_clear()
+    import_fixture()
+    for _ in range(3):
+        invoke("pages", reader(1))
+    assert api("article-views")["views"] == 9577
+
+
+def test_a_view_after_the_window_counts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIEW_DEDUPE_SECONDS", "1")
+    settings.cache_clear()
+    import_fixture()
+    invoke("pages", reader(1))
+    invoke("pages", reader(1))
+    assert api("article-views")["views"] == 9575
+    time.sleep(1.1)
+    invoke("pages", reader(1))
+    assert api("article-views")["views"] == 9576
+
+
+# cacheable (beacon) mode
+
+
+@pytest.fixture
+def beacon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COUNT_MODE", "beacon")
+    settings.cache_clear()
+    import_fixture()
+
+
+@pytest.mark.usefixtures("beacon")
+def test_beacon_pages_are_cacheable_and_do_not_count() -> None:
+    first = invoke("pages", reader(1))
+    assert first["statusCode"] == 200
+    headers = first["headers"]
+    assert headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert headers["ETag"].startswith('"')
+    assert 'data-slug="' + SLUG + '"' in first["body"]
+    assert "<span data-views>9.574</span>" in first["body"]
+    again = invoke("pages", reader(2, headers={"if-none-match": headers["ETag"]}))
+    assert again["statusCode"] == 304 and again["body"] == ""
+    assert api("article-views")["views"] == 9574
+    index = invoke("pages", event("index"))
+    assert index["headers"]["Cache-Control"].startswith("public")
+
+
+@pytest.mark.usefixtures("beacon")
+def test_the_beacon_counts_under_the_same_rules() -> None:
+    assert api("article-view-beacon", source_ip="198.51.0.1") == {
+        "slug": SLUG,
+        "views": 9575,
+        "counted": True,
+    }
+    assert api("article-view-beacon", source_ip="198.51.0.1")["counted"] is False
+    assert api("article-view-beacon", source_ip="198.51.0.2")["views"] == 9576
+    bot = api("article-view-beacon", headers={"user-agent": "facebookexternalhit/1.1"})
+    assert bot["counted"] is False and bot["views"] == 9576
+    missing = invoke(
+        "api",
+        event(
+            "article-view-beacon",
+            rawPath="/api/articles/nope/views",
+            pathParameters={"slug": "nope"},
+        ),
+    )
+    assert missing["statusCode"] == 404
+    assert api("article-views")["views"] == 9576
+
+
+def test_render_mode_pages_are_never_cached() -> None:
+    import_fixture()
+    response = invoke("pages", reader(1))
+    assert response["headers"]["Cache-Control"] == "no-store"
+    assert "ETag" not in response["headers"]
+    assert "data-slug" not in response["body"]
