@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -180,14 +181,41 @@ def _enable_ttl(client: Any, name: str, attribute: str) -> None:
         log.warning("TTL on %s not enabled (%s); expired items will stay", name, err)
 
 
+def _add_missing_indexes(client: Any, name: str, spec: TableSpec) -> None:
+    """Add to an existing table the global secondary indexes the template has and it lacks."""
+    kwargs = spec["create_kwargs"]
+    table = client.describe_table(TableName=name)["Table"]
+    have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    for index in kwargs.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in have:
+            continue
+        keys = {k["AttributeName"] for k in index["KeySchema"]}
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=[
+                a for a in kwargs["AttributeDefinitions"] if a["AttributeName"] in keys
+            ],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        log.info("added index %s to table %s", index["IndexName"], name)
+        for _ in range(120):  # wait until the new index is ACTIVE (backfilled)
+            indexes = client.describe_table(TableName=name)["Table"].get(
+                "GlobalSecondaryIndexes", []
+            )
+            if all(i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in indexes):
+                break
+            time.sleep(0.5)
+
+
 def create_tables(
     client: Any,
     prefix: str = DEFAULT_PREFIX,
     template_path: str | Path = DEFAULT_TEMPLATE,
     names: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Create the template's tables as '<prefix>-<suffix>' (existing ones are left alone),
-    wait until ACTIVE, enable TTL where the template does. Returns env var -> table name.
+    """Create the template's tables as '<prefix>-<suffix>', wait until ACTIVE, enable TTL
+    where the template does. An existing table is kept with its data and gets the indexes
+    the template added since (as a CloudFormation update would). Returns env var -> name.
 
     names (env var -> table name) overrides the prefix naming, e.g. ARTICLES_TABLE set by hand.
     """
@@ -210,6 +238,7 @@ def create_tables(
         except ClientError as err:
             if not _is_code(err, "ResourceInUseException"):
                 raise
+            _add_missing_indexes(client, name, spec)
     waiter = client.get_waiter("table_exists")
     for name, spec in wanted.items():
         waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})

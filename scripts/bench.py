@@ -146,31 +146,65 @@ def page_costs(n: int) -> dict[str, dict[str, float]]:
 
         names = tables.create_tables(boto3.client("dynamodb"), "bench")
         os.environ.update(names)
-        from newsdesk import db
+        from datetime import UTC, datetime, timedelta
+        from itertools import count
 
-        from tests.support import event, import_fixture, invoke
+        from newsdesk import db, presence
+        from newsdesk.config import settings
+
+        from tests.support import event, import_fixture, invoke, reader
 
         db.reset()
         import_fixture()
         meter = DynamoDBMeter(db.client())
+        readers = count(1000)
         import contextlib
         import io
 
-        def quiet(fn: str, name: str) -> Callable[[], Any]:
+        def quiet(
+            fn: str, name: str, new_reader: bool = False, **changes: Any
+        ) -> Callable[[], Any]:
             def call() -> Any:
+                data = reader(next(readers), name, **changes) if new_reader else event(name)
                 with contextlib.redirect_stdout(io.StringIO()):
-                    response = invoke(fn, event(name))
+                    response = invoke(fn, data)
                 assert response["statusCode"] < 500, response
                 return response
 
             return call
 
-        return {
-            "GET /articles/{slug} (counted view)": per_request(meter, quiet("pages", "article"), n),
+        clock = count(1)
+        returning = "b" * 32
+        start = datetime.now(UTC)
+
+        def returning_visitor() -> Any:
+            # The same visitor every 31 s (simulated): one write each, no new visit.
+            return presence.heartbeat(returning, start + timedelta(seconds=31 * next(clock)))
+
+        costs = {
+            "GET /articles/{slug} (counted view)": per_request(
+                meter, quiet("pages", "article", new_reader=True), n
+            ),
+            "GET /articles/{slug} (repeat view)": per_request(meter, quiet("pages", "article"), n),
             "GET /articles/{slug} (bot)": per_request(meter, quiet("pages", "article-bot"), n),
             "GET /": per_request(meter, quiet("pages", "index"), n),
             "GET /api/articles/{slug}/views": per_request(meter, quiet("api", "article-views"), n),
+            "POST /api/visits (new visit)": per_request(
+                meter, quiet("api", "visits", new_reader=True), n
+            ),
+            "POST /api/visits (flood, same visitor)": per_request(meter, quiet("api", "visits"), n),
+            "heartbeat, present visitor every 31 s": per_request(meter, returning_visitor, n),
+            "GET /api/stats": per_request(meter, quiet("api", "stats"), n),
         }
+        os.environ["COUNT_MODE"] = "beacon"
+        settings.cache_clear()
+        costs["GET /articles/{slug} (beacon mode)"] = per_request(
+            meter, quiet("pages", "article", new_reader=True), n
+        )
+        costs["POST /api/articles/{slug}/views (beacon)"] = per_request(
+            meter, quiet("api", "article-view-beacon", new_reader=True), n
+        )
+        return costs
     finally:
         handle.stop()
 

@@ -236,3 +236,25 @@ def test_endpoint_without_ttl_support_gets_a_note(
             var: f"nottl-{name.rsplit('-', 1)[1]}" for var, name in moto_tables.items()
         }
     assert "TTL on nottl-counters not enabled" in caplog.text
+
+
+def test_an_existing_table_gets_the_indexes_the_template_added(dynamodb_local: str) -> None:
+    """A table created before an index joined the template (an older `make run` database)
+    is upgraded in place, keeping its items, as a CloudFormation update would."""
+    client = boto3.client(
+        "dynamodb", endpoint_url=dynamodb_local, region_name="us-east-1",
+        aws_access_key_id="x", aws_secret_access_key="x",
+    )
+    specs = tables.table_specs()
+    spec = specs["ConnectionsTable"]
+    old = {k: v for k, v in spec["create_kwargs"].items() if k != "GlobalSecondaryIndexes"}
+    old["AttributeDefinitions"] = [
+        a for a in old["AttributeDefinitions"] if a["AttributeName"] == "visitor"
+    ]
+    name = tables.table_name("upgrade", spec)
+    client.create_table(TableName=name, **old)
+    client.put_item(TableName=name, Item={"visitor": {"S": "kept"}})
+    tables.create_tables(client, "upgrade")
+    described = client.describe_table(TableName=name)["Table"]
+    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["by-last-seen"]
+    assert client.get_item(TableName=name, Key={"visitor": {"S": "kept"}})["Item"]

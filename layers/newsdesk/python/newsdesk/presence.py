@@ -187,16 +187,24 @@ def heartbeat(visitor: str, now: datetime | None = None) -> Stats:
         return current_stats(now)  # written by another container moments ago
 
     last_seen = int(old["last_seen"]["N"]) if "last_seen" in old else None
-    stats = current_stats(now)
+    visit_total = None
     if last_seen is None or last_seen <= seconds - VISIT_GAP_SECONDS:
-        site = db.client().update_item(
-            TableName=conf.counters_table,
-            Key=SITE_KEY,
-            UpdateExpression="ADD visits :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
-        stats = replace(stats, total=max(stats.total, _total(site)))
+        # Counted right after the presence write, before anything else can fail.
+        site = (
+            db.client()
+            .update_item(
+                TableName=conf.counters_table,
+                Key=SITE_KEY,
+                UpdateExpression="ADD visits :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="ALL_NEW",
+            )
+            .get("Attributes", {})
+        )
+        visit_total = _total(site)
+    stats = current_stats(now)
+    if visit_total is not None:
+        stats = replace(stats, total=max(stats.total, visit_total))
     if (last_seen is None or last_seen <= seconds - conf.presence_window_seconds) and (
         stats.as_of < epoch
     ):
