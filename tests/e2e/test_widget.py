@@ -1,0 +1,198 @@
+"""The article page and its visitor widget in a real headless Chromium, against the local
+server (the template's functions over DynamoDB Local).
+
+Figures: the fixture's legacy count is 9574, so its first counted view shows 9.575; the
+site total ("Tổng") starts at 9.574 and each new reader's first heartbeat adds one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Response, expect
+
+from tests.e2e.conftest import (
+    ANDROID_UA,
+    DESKTOP_UA,
+    IPHONE_UA,
+    LEGACY_VIEWS,
+    TITLE,
+    Reader,
+    Site,
+)
+from tests.support import SLUG
+
+pytestmark = pytest.mark.e2e
+
+# vi number format, as the page and Intl.NumberFormat("vi") write it.
+LEGACY = "9.574"
+FIRST = "9.575"
+SECOND = "9.576"
+
+
+@dataclass
+class Visit:
+    """What one page load brought: the server's HTML and the script's JSON answers."""
+
+    html: str
+    heartbeat: dict[str, Any]
+    beacon: dict[str, Any] | None
+
+    def rendered(self, name: str) -> str:
+        """The text the server put in <span data-NAME> (before any script ran)."""
+        found = re.search(rf"<span data-{name}>([^<]*)</span>", self.html)
+        assert found, f"no <span data-{name}> in the server's HTML"
+        return html.unescape(found.group(1))
+
+
+OpenReader = Callable[..., Reader]
+
+
+def _post_to(url: str) -> Callable[[Response], bool]:
+    return lambda resp: resp.url == url and resp.request.method == "POST"
+
+
+def _json(resp: Response) -> dict[str, Any]:
+    assert resp.ok, f"{resp.request.method} {resp.url} answered {resp.status}: {resp.text()}"
+    data: dict[str, Any] = json.loads(resp.text())
+    return data
+
+
+def visit(reader: Reader, site: Site) -> Visit:
+    """Load the article and wait for the script's requests (heartbeat, and in beacon mode
+    the view beacon) to be answered, so nothing is left in flight when the test moves on."""
+    page = reader.page
+    with ExitStack() as stack:
+        heartbeat = stack.enter_context(
+            page.expect_response(_post_to(f"{site.base_url}/api/visits"))
+        )
+        beacon = (
+            stack.enter_context(
+                page.expect_response(_post_to(f"{site.base_url}/api/articles/{SLUG}/views"))
+            )
+            if site.mode == "beacon"
+            else None
+        )
+        response = page.goto(site.article_url)
+    assert response is not None and response.ok, f"GET {site.article_url}: {response}"
+    return Visit(
+        response.text(),
+        _json(heartbeat.value),
+        _json(beacon.value) if beacon is not None else None,
+    )
+
+
+def expect_figures(reader: Reader, views: str, online: str, total: str) -> None:
+    """The page shows these figures (waiting for the script to write them)."""
+    page = reader.page
+    expect(page.locator("[data-views]"), "view count").to_have_text(views)
+    expect(page.locator("[data-online]"), "online now").to_have_text(online)
+    expect(page.locator("[data-total]"), "total visits").to_have_text(total)
+
+
+def test_title_keeps_vietnamese_diacritics(site: Site, open_reader: OpenReader) -> None:
+    reader = open_reader(DESKTOP_UA)
+    visit(reader, site)
+    page = reader.page
+
+    expect(page).to_have_title(f"{TITLE} | newsdesk")
+    expect(page.locator("article h1")).to_have_text(TITLE)
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.locator("article time")).to_have_text("27/11/2018 | 08:12")
+    assert page.evaluate("document.characterSet") == "UTF-8"
+    heading = page.locator("article h1").inner_text()
+    assert "Tỉnh ủy" in heading, heading
+    assert unicodedata.is_normalized("NFC", heading), ascii(heading)
+    text = page.locator("body").inner_text()
+    assert not re.search("Ã|Æ|Â»|\ufffd", text), f"mojibake in the page: {text[:300]!r}"
+    reader.assert_clean()
+
+
+@pytest.mark.parametrize("site", ["render", "beacon"], indirect=True)
+def test_two_readers_are_counted_and_seen_online(
+    site: Site, open_reader: OpenReader, artifacts: Path
+) -> None:
+    beacon = site.mode == "beacon"
+
+    first = open_reader(DESKTOP_UA)
+    first.page.clock.install()  # so the 60 s heartbeat can be run on demand below
+    seen = visit(first, site)
+    assert first.page.evaluate("document.visibilityState") == "visible"
+    # render mode counts while rendering; beacon mode renders the current count and the
+    # script's beacon counts the view.
+    assert seen.rendered("views") == (LEGACY if beacon else FIRST), "first page's view count"
+    assert (seen.rendered("online"), seen.rendered("total")) == ("0", LEGACY), "first widget"
+    if beacon:
+        assert seen.beacon == {"slug": SLUG, "views": LEGACY_VIEWS + 1, "counted": True}
+    assert (seen.heartbeat["online"], seen.heartbeat["total"]) == (1, LEGACY_VIEWS + 1), (
+        f"first heartbeat: {seen.heartbeat}"
+    )
+    expect_figures(first, views=FIRST, online="1", total=FIRST)
+
+    second = open_reader(IPHONE_UA)  # another visitor from the same address
+    seen = visit(second, site)
+    assert seen.rendered("views") == (FIRST if beacon else SECOND), (
+        "second page's view count (a different User-Agent is a new visitor)"
+    )
+    assert (seen.rendered("online"), seen.rendered("total")) == ("1", FIRST), "second widget"
+    assert (seen.heartbeat["online"], seen.heartbeat["total"]) == (2, LEGACY_VIEWS + 2), (
+        f"second heartbeat: {seen.heartbeat}"
+    )
+    expect_figures(second, views=SECOND, online="2", total=SECOND)
+
+    # The first page's next heartbeat (60 s later) shows the second reader; it is the same
+    # visit, so neither the total nor the view count moves for it.
+    with first.page.expect_response(_post_to(f"{site.base_url}/api/visits")) as again:
+        first.page.clock.run_for(60_000)
+    assert _json(again.value)["online"] == 2
+    expect_figures(first, views=FIRST, online="2", total=SECOND)
+
+    stored = second.context.request.get(f"{site.base_url}/api/articles/{SLUG}/views")
+    assert _json(stored) == {"slug": SLUG, "views": LEGACY_VIEWS + 2}
+
+    shot = artifacts / f"article-{site.mode}.png"
+    shot.unlink(missing_ok=True)
+    second.page.screenshot(path=shot, full_page=True)
+    assert shot.is_file() and shot.stat().st_size > 0, f"no screenshot at {shot}"
+    assert shot.read_bytes().startswith(b"\x89PNG"), f"{shot} is not a PNG"
+
+    first.assert_clean()
+    second.assert_clean()
+
+
+def test_page_without_javascript_shows_server_rendered_figures(
+    site: Site, open_reader: OpenReader
+) -> None:
+    reader = open_reader(DESKTOP_UA)
+    visit(reader, site)  # one heartbeat registered
+    expect_figures(reader, views=FIRST, online="1", total=FIRST)
+
+    no_js = open_reader(ANDROID_UA, javascript=False)
+    response = no_js.page.goto(site.article_url)
+    assert response is not None and response.ok
+    # Counted at render (render mode) and the widget's figures as the server knew them.
+    expect_figures(no_js, views=SECOND, online="1", total=FIRST)
+    assert no_js.requests == [f"GET {site.article_url}"], "a page without JS made requests"
+    reader.assert_clean()
+    no_js.assert_clean()
+
+
+def test_headless_user_agent_is_neither_counted_nor_online(
+    site: Site, open_reader: OpenReader
+) -> None:
+    bot = open_reader(None)  # Chromium's own User-Agent
+    assert "HeadlessChrome" in bot.page.evaluate("navigator.userAgent")
+    seen = visit(bot, site)
+    assert seen.rendered("views") == LEGACY
+    assert (seen.heartbeat["online"], seen.heartbeat["total"]) == (0, LEGACY_VIEWS)
+    expect_figures(bot, views=LEGACY, online="0", total=LEGACY)
+    bot.assert_clean()
