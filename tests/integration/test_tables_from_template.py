@@ -242,8 +242,11 @@ def test_an_existing_table_gets_the_indexes_the_template_added(dynamodb_local: s
     """A table created before an index joined the template (an older `make run` database)
     is upgraded in place, keeping its items, as a CloudFormation update would."""
     client = boto3.client(
-        "dynamodb", endpoint_url=dynamodb_local, region_name="us-east-1",
-        aws_access_key_id="x", aws_secret_access_key="x",
+        "dynamodb",
+        endpoint_url=dynamodb_local,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
     )
     specs = tables.table_specs()
     spec = specs["ConnectionsTable"]
