@@ -18,7 +18,9 @@ import pytest
 from newsdesk import presence
 from newsdesk.config import settings
 
-START = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+# In the future: presence items carry a TTL from their simulated time, and DynamoDB Local
+# deletes expired items within seconds (real DynamoDB takes up to days).
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 DURATION = 1800
 STEP = 5
 BURST_AT, BURST_SIZE = 900, 40

@@ -12,11 +12,16 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from newsdesk import identity, presence
+from newsdesk.articles import iso
 from newsdesk.config import settings
 
 from tests.support import PHONE_UA, SLUG, Calls, event, import_fixture, invoke, reader
 
-T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City
+T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City: salt dates
+# Presence items get a TTL from their simulated time, and DynamoDB Local really deletes
+# expired items within seconds: simulated presence happens tomorrow, so nothing expires
+# under a test's feet.
+SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
 
 @pytest.fixture(autouse=True)
@@ -97,56 +102,56 @@ def test_no_raw_ip_or_user_agent_is_stored(fresh: dict[str, str]) -> None:
 
 def test_a_heartbeat_flood_writes_once_per_30_seconds() -> None:
     calls = Calls()
-    visitor = identity.visitor_id("203.0.113.7", PHONE_UA, T0)
+    visitor = identity.visitor_id("203.0.113.7", PHONE_UA, SOON)
     for second in range(0, 30):
-        presence.heartbeat(visitor, T0 + timedelta(seconds=second))
+        presence.heartbeat(visitor, SOON + timedelta(seconds=second))
     assert calls.count("UpdateItem", "-connections") == 1
     presence.reset_cache()  # another container: the conditional write still holds it back
-    presence.heartbeat(visitor, T0 + timedelta(seconds=20))
+    presence.heartbeat(visitor, SOON + timedelta(seconds=20))
     assert calls.count("UpdateItem", "-connections") == 2  # attempted, condition refused it
-    presence.heartbeat(visitor, T0 + timedelta(seconds=31))  # 11 s after that attempt
+    presence.heartbeat(visitor, SOON + timedelta(seconds=31))  # 11 s after that attempt
     assert calls.count("UpdateItem", "-connections") == 2
-    presence.heartbeat(visitor, T0 + timedelta(seconds=51))
+    presence.heartbeat(visitor, SOON + timedelta(seconds=51))
     assert calls.count("UpdateItem", "-connections") == 3
-    assert presence.current_stats(T0 + timedelta(seconds=51)).total == 1  # one visit
+    assert presence.current_stats(SOON + timedelta(seconds=51)).total == 1  # one visit
 
 
 def test_a_visit_is_the_first_heartbeat_after_30_minutes_away() -> None:
     v = "a" * 32
-    totals = [presence.heartbeat(v, T0 + timedelta(minutes=m)).total for m in (0, 1, 29, 58)]
+    totals = [presence.heartbeat(v, SOON + timedelta(minutes=m)).total for m in (0, 1, 29, 58)]
     assert totals == [1, 1, 1, 1]  # never 30 minutes without a heartbeat
-    assert presence.heartbeat(v, T0 + timedelta(minutes=88, seconds=1)).total == 2
+    assert presence.heartbeat(v, SOON + timedelta(minutes=88, seconds=1)).total == 2
 
 
 def test_online_counts_only_visitors_inside_the_window(fresh: dict[str, str]) -> None:
     for n in range(3):
-        presence.heartbeat(f"{n:032x}", T0)
-    presence.heartbeat(f"{0:032x}", T0 + timedelta(seconds=200))
-    presence.heartbeat(f"{1:032x}", T0 + timedelta(seconds=200))
+        presence.heartbeat(f"{n:032x}", SOON)
+    presence.heartbeat(f"{0:032x}", SOON + timedelta(seconds=200))
+    presence.heartbeat(f"{1:032x}", SOON + timedelta(seconds=200))
     # An expired item that TTL has not deleted yet must not count.
     boto3.client("dynamodb").put_item(
         TableName=fresh["CONNECTIONS_TABLE"],
         Item={
             "visitor": {"S": "f" * 32},
             "shard": {"S": "s0"},
-            "last_seen": {"N": str(int(T0.timestamp()) - 4000)},
-            "expires_at": {"N": str(int(T0.timestamp()) - 100)},
+            "last_seen": {"N": str(int(SOON.timestamp()) - 4000)},
+            "expires_at": {"N": str(int(SOON.timestamp()) - 100)},
         },
     )
-    assert presence.count_online(T0 + timedelta(seconds=200)) == 3
-    assert presence.count_online(T0 + timedelta(seconds=301)) == 2
-    assert presence.count_online(T0 + timedelta(seconds=501)) == 0
+    assert presence.count_online(SOON + timedelta(seconds=200)) == 3
+    assert presence.count_online(SOON + timedelta(seconds=301)) == 2
+    assert presence.count_online(SOON + timedelta(seconds=501)) == 0
 
 
 def test_peak_is_kept_with_its_date() -> None:
     for n in range(3):
-        presence.heartbeat(f"{n:032x}", T0)
+        presence.heartbeat(f"{n:032x}", SOON)
     presence.reset_cache()
-    first = presence.current_stats(T0 + timedelta(seconds=1))
-    assert (first.online, first.peak, first.peak_at) == (3, 3, "2026-11-26T03:00:01Z")
+    first = presence.current_stats(SOON + timedelta(seconds=1))
+    assert (first.online, first.peak, first.peak_at) == (3, 3, iso(SOON + timedelta(seconds=1)))
     presence.reset_cache()
-    later = presence.current_stats(T0 + timedelta(hours=2))
-    assert (later.online, later.peak, later.peak_at) == (0, 3, "2026-11-26T03:00:01Z")
+    later = presence.current_stats(SOON + timedelta(hours=2))
+    assert (later.online, later.peak, later.peak_at) == (0, 3, iso(SOON + timedelta(seconds=1)))
 
 
 def test_visits_api_and_stats(fresh: dict[str, str]) -> None:
