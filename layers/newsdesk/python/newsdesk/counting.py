@@ -23,7 +23,6 @@ _last_known: dict[str, int] = {}
 class View:
     views: int | None  # the total to show; None when unknown
     counted: bool
-    reason: str  # counted | bot | repeat | unavailable
 
 
 def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
@@ -38,7 +37,7 @@ def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
     try:
         if not is_countable(headers):
             metrics.add_metric(name="BotViewsSkipped", unit=MetricUnit.Count, value=1)
-            return _known(slug, counters.views_of([slug])[slug], "bot")
+            return _known(slug, counters.views_of([slug])[slug])
         window = settings().view_dedupe_seconds
         if window and not counters.first_view_in_window(
             identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC)),
@@ -48,27 +47,27 @@ def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
             metrics.add_metric(name="RepeatViewsSkipped", unit=MetricUnit.Count, value=1)
             shown = _last_known.get(slug)
             if shown is None:
-                return _known(slug, counters.views_of([slug])[slug], "repeat")
-            return View(shown, False, "repeat")
+                return _known(slug, counters.views_of([slug])[slug])
+            return View(shown, counted=False)
         total = counters.count_view(slug)
         metrics.add_metric(name="ViewsCounted", unit=MetricUnit.Count, value=1)
-        return _known(slug, total, "counted", counted=True)
+        return _known(slug, total, counted=True)
     except (ClientError, BotoCoreError) as exc:
         code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
         logger.warning("view counter unavailable", extra={"slug": slug, "error": code or str(exc)})
         metrics.add_metric(name="CounterWriteFailures", unit=MetricUnit.Count, value=1)
-        return View(_last_known.get(slug), False, "unavailable")
+        return View(_last_known.get(slug), counted=False)
 
 
-def _known(slug: str, total: int, reason: str, counted: bool = False) -> View:
+def _known(slug: str, total: int, counted: bool = False) -> View:
     _last_known[slug] = total
-    return View(total, counted, reason)
+    return View(total, counted)
 
 
 def shown_views(slug: str) -> int | None:
     """The total to show without counting (cacheable pages): one read, soft on failure."""
     try:
-        return _known(slug, counters.views_of([slug])[slug], "read").views
+        return _known(slug, counters.views_of([slug])[slug]).views
     except (ClientError, BotoCoreError) as exc:
         logger.warning("view counter unreadable", extra={"slug": slug, "error": str(exc)})
         return _last_known.get(slug)

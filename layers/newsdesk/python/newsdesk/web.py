@@ -99,7 +99,6 @@ def error(
         base_url=base_url(app),
         title=t[f"{key}_title"],
         text=t[f"{key}_text"],
-        stats=None,
     )
     return html(page, status, {"Cache-Control": "no-store", **(headers or {})})
 
