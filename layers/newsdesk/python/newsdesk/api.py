@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from newsdesk import db, identity, presence
+from newsdesk import articles, counters, db, identity, presence
 from newsdesk.articles import ArticleNotFound, from_item
 from newsdesk.config import settings
 from newsdesk.counters import counter_key, total_of
+from newsdesk.counting import record_view
+from newsdesk.observability import MetricUnit, metrics
 from newsdesk.visitors import is_countable
 
 
@@ -30,8 +32,6 @@ def views_of_published(slug: str) -> int:
     article_items = found.get(conf.articles_table, [])
     if response.get("UnprocessedKeys"):
         # Rare (throttling); fall back to the two plain reads rather than answer wrongly.
-        from newsdesk import articles, counters
-
         articles.get_article(slug)
         return counters.views_of([slug])[slug]
     if not article_items or not from_item(article_items[0]).is_visible():
@@ -42,18 +42,13 @@ def views_of_published(slug: str) -> int:
 
 def beacon_view(slug: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
     """Count a view reported by the page's script: the article must be visible."""
-    from newsdesk.articles import get_article
-    from newsdesk.counting import record_view
-
-    get_article(slug)
+    articles.get_article(slug)
     view = record_view(slug, headers, source_ip)
     return {"slug": slug, "views": view.views, "counted": view.counted}
 
 
 def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
     """Presence for readers; bots and prefetches get the figures without being registered."""
-    from newsdesk.observability import MetricUnit, metrics
-
     if not is_countable(headers):
         return presence.current_stats().public()
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
