@@ -20,6 +20,42 @@ PHONE_UA = (
 )
 
 
+# What each events/*.json file must get from its function, with the fixture imported.
+EXPECTED_STATUS = {
+    "index": 200,
+    "index-post": 405,
+    "article": 200,
+    "article-bot": 200,
+    "article-prefetch": 200,
+    "article-unknown": 404,
+    "article-post": 405,
+    "not-found": 404,
+    "article-views": 200,
+    "article-views-unknown": 404,
+    "article-views-delete": 405,
+    "article-view-beacon": 200,
+    "visits": 200,
+    "visits-get": 405,
+    "stats": 200,
+    "stats-post": 405,
+}
+
+
+def event_names() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "events").glob("*.json"))
+
+
+def function_for(event_data: dict[str, Any]) -> str:
+    """The template's function for an event's routeKey ('$default' included), by logical id."""
+    from local.server import read_template
+
+    _, routes = read_template(ROOT / "template.yaml")
+    for route in routes:
+        if route.key == event_data["routeKey"]:
+            return route.function
+    raise LookupError(f"no route {event_data['routeKey']!r} in template.yaml")
+
+
 class Context:
     """The parts of a Lambda context that Powertools reads."""
 

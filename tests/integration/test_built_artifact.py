@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 
 from local.toolchain import python313
-from tests.support import ROOT, SLUG, event, import_fixture, reader
+from tests.support import (
+    EXPECTED_STATUS,
+    ROOT,
+    SLUG,
+    event,
+    event_names,
+    function_for,
+    import_fixture,
+    reader,
+)
 
 RUNNER = Path(__file__).with_name("built_runner.py")
 
@@ -169,3 +178,15 @@ def test_api_heartbeat_stats_and_beacon_from_the_build(
     assert json.loads(stats["body"])["online"] == 2
     assert json.loads(beacon["body"]) == {"slug": SLUG, "views": 9575, "counted": True}
     assert json.loads(beacon_repeat["body"])["counted"] is False
+
+
+def test_every_event_from_the_build(build_dir: Path, site: dict[str, str]) -> None:
+    """Each events/*.json through the built function its route names, as Lambda runs it."""
+    by_function: dict[str, list[str]] = {}
+    for name in event_names():
+        by_function.setdefault(function_for(event(name)), []).append(name)
+    assert set(by_function) == {"PagesFunction", "ApiFunction"}
+    for function, names in by_function.items():
+        responses = run_built(build_dir, function, [event(n) for n in names])
+        got = {n: r["statusCode"] for n, r in zip(names, responses, strict=True)}
+        assert got == {n: EXPECTED_STATUS[n] for n in names}

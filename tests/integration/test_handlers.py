@@ -190,3 +190,37 @@ def test_counter_failure_is_logged_and_counted_in_a_metric(
     assert warnings[0].levelname == "WARNING"
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
     assert [m.get("CounterWriteFailures") for m in metrics] == [[1.0]]
+
+
+def _visitor_seen(monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]) -> str:
+    """The address the API would hash for a request with these headers."""
+    seen: list[str] = []
+    from newsdesk import identity
+
+    real = identity.visitor_id
+
+    def spy(ip: str, ua: str, now: object) -> str:
+        seen.append(ip)
+        return real(ip, ua, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(identity, "visitor_id", spy)
+    assert invoke("api", event("visits", headers=headers))["statusCode"] == 200
+    return seen[-1]
+
+
+def test_viewer_address_is_trusted_only_with_the_cdn_secret(
+    site: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdesk import presence
+    from newsdesk.config import settings
+
+    monkeypatch.setenv("CDN_ORIGIN_SECRET", "s3cret")
+    settings.cache_clear()
+    via_cdn = {"cloudfront-viewer-address": "198.51.100.9:51234", "x-origin-verify": "s3cret"}
+    assert _visitor_seen(monkeypatch, via_cdn) == "198.51.100.9"
+    presence.reset_cache()
+    ipv6 = {"cloudfront-viewer-address": "[2001:db8::7]:443", "x-origin-verify": "s3cret"}
+    assert _visitor_seen(monkeypatch, ipv6) == "2001:db8::7"
+    presence.reset_cache()
+    forged = {"cloudfront-viewer-address": "198.51.100.9:51234", "x-origin-verify": "guess"}
+    assert _visitor_seen(monkeypatch, forged) == "203.0.113.7"  # API Gateway's sourceIp

@@ -3,6 +3,7 @@ domain exceptions become HTTP answers (HTML pages, JSON under /api/)."""
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Any
 
@@ -32,7 +33,18 @@ def base_url(app: APIGatewayHttpResolver) -> str:
 
 
 def source_ip(app: APIGatewayHttpResolver) -> str:
-    """The caller's address as API Gateway saw it (never stored; only hashed)."""
+    """The reader's address (never stored; only hashed into the visitor id).
+
+    API Gateway's sourceIp, except behind the stack's own CloudFront distribution, where
+    that is an edge server: then CloudFront-Viewer-Address ("ip:port") is used, but only
+    when the request carries the distribution's secret origin header, so nobody can pick
+    their own address by sending that header straight to the API.
+    """
+    headers = app.current_event.headers or {}
+    secret = settings().cdn_origin_secret
+    viewer = headers.get("cloudfront-viewer-address", "")
+    if secret and viewer and hmac.compare_digest(headers.get("x-origin-verify", ""), secret):
+        return viewer.rsplit(":", 1)[0].strip("[]")
     return str(app.current_event.request_context.http.source_ip or "")
 
 
