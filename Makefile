@@ -24,7 +24,7 @@ HAVE_PY313 := yes
 endif
 endif
 
-.PHONY: help install run test test-fast lint validate build import bench clean
+.PHONY: help install run test test-fast lint validate checkov build import bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,9 +50,15 @@ lint: $(STAMP) ## ruff and mypy
 	@echo "==> ruff"; $(BIN)/ruff check . && $(BIN)/ruff format --check .
 	@echo "==> mypy"; $(BIN)/mypy
 
-validate: $(STAMP) ## sam validate --lint (cfn-lint rules included)
+validate: $(STAMP) ## sam validate --lint and cfn-lint on template.yaml
 	@echo "==> sam validate --lint"
 	@AWS_DEFAULT_REGION=us-east-1 $(BIN)/sam validate --lint --template template.yaml
+	@echo "==> cfn-lint"
+	@$(BIN)/cfn-lint --regions us-east-1 eu-west-1 ap-southeast-1 -- template.yaml && echo "template.yaml: cfn-lint clean"
+
+checkov: $(STAMP) ## checkov on template.yaml and its SAM transform (own venv: .local/checkov-venv)
+	@echo "==> checkov"
+	@bash scripts/checkov.sh
 
 build: $(STAMP) ## sam build (no Docker) into .aws-sam/build
 	@test -n "$(HAVE_PY313)" || { echo "error: sam build needs python3.13 on PATH (pyenv install 3.13) or Docker (sam build --use-container)"; exit 1; }
@@ -61,7 +67,7 @@ build: $(STAMP) ## sam build (no Docker) into .aws-sam/build
 
 test: $(STAMP) ## the whole test suite: lint, unit, integration (moto, DynamoDB Local, sam build), e2e
 	@bash scripts/system-deps.sh
-	@$(MAKE) --no-print-directory lint validate
+	@$(MAKE) --no-print-directory lint validate checkov
 	@echo "==> pytest"
 	@$(BIN)/python -m pytest
 
