@@ -10,14 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from newsdesk import api, web
 from newsdesk.articles import ArticleNotFound
 from newsdesk.observability import logger, metrics, tracer
-from newsdesk.slugs import clean_slug
+from newsdesk.slugs import canonical_slug
 
 app = APIGatewayHttpResolver()
 web.install_error_handlers(app)
 
 
 def _slug(raw: str) -> str:
-    clean = clean_slug(raw)
+    clean = canonical_slug(raw)
     if clean is None:
         raise ArticleNotFound(raw)
     return clean
@@ -33,6 +33,7 @@ def article_views(slug: str) -> Response:
 def count_article_view(slug: str) -> Response:
     """The page's beacon (COUNT_MODE=beacon): counts one view under the same rules."""
     clean = _slug(slug)
+    web.json_body(app)  # none expected; an oversized or broken one is refused
     headers = app.current_event.headers or {}
     return web.json_response(api.beacon_view(clean, headers, web.source_ip(app)))
 
@@ -40,6 +41,7 @@ def count_article_view(slug: str) -> Response:
 @app.post("/api/visits")
 def visit() -> Response:
     """The page's heartbeat: registers the caller's presence, answers the site figures."""
+    web.json_body(app)  # none expected; an oversized or broken one is refused
     headers = app.current_event.headers or {}
     return web.json_response(api.heartbeat(headers, web.source_ip(app)))
 
@@ -58,4 +60,4 @@ web.only(app, "/api/stats", "GET")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return web.resolve(app, event, context)

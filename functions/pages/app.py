@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from newsdesk import pages, web
 from newsdesk.articles import ArticleNotFound
 from newsdesk.observability import logger, metrics, tracer
-from newsdesk.slugs import clean_slug
+from newsdesk.slugs import canonical_slug
 
 app = APIGatewayHttpResolver()
 web.install_error_handlers(app)
@@ -24,9 +24,11 @@ def index() -> Response:
 
 @app.get("/articles/<slug>")
 def article(slug: str) -> Response:
-    clean = clean_slug(slug)
+    clean = canonical_slug(slug)
     if clean is None:
         raise ArticleNotFound(slug)
+    if clean != slug:  # another spelling (NFD, upper case, diacritics): one URL per article
+        return web.redirect(f"{web.base_url(app)}/articles/{clean}")
     headers = app.current_event.headers or {}
     body = pages.article_page(clean, headers, web.source_ip(app), web.base_url(app))
     return web.page(app, body)
@@ -40,4 +42,4 @@ web.only(app, "/articles/<slug>", "GET")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return web.resolve(app, event, context)

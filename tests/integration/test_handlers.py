@@ -133,7 +133,7 @@ def no_dynamodb(site: dict[str, str]) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize(
     "slug",
-    ["x" * 201, "..%2F..%2Fetc%2Fpasswd", "a%00b", "%0d%0aSet-Cookie:x", "UPPER-case"],
+    ["x" * 201, "..%2F..%2Fetc%2Fpasswd", "a%00b", "%0d%0aSet-Cookie:x", "a.b", "%2e%2e"],
 )
 def test_hostile_slugs_get_404_without_touching_dynamodb(no_dynamodb: list[str], slug: str) -> None:
     data = event("article", rawPath=f"/articles/{slug}", pathParameters={"slug": slug})
@@ -224,3 +224,40 @@ def test_viewer_address_is_trusted_only_with_the_cdn_secret(
     presence.reset_cache()
     forged = {"cloudfront-viewer-address": "198.51.100.9:51234", "x-origin-verify": "guess"}
     assert _visitor_seen(monkeypatch, forged) == "203.0.113.7"  # API Gateway's sourceIp
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "S%C6%A1-k%E1%BA%BFt",  # "Sơ-kết", NFC, percent-encoded as browsers send it
+        "So%CC%9B-ke%CC%82%CC%81t",  # the same words decomposed (NFD)
+        "SO-KET",
+    ],
+)
+def test_other_spellings_redirect_to_the_canonical_slug(
+    no_dynamodb: list[str], spelling: str
+) -> None:
+    data = event("article", rawPath=f"/articles/{spelling}", pathParameters={"slug": spelling})
+    response = invoke("pages", data)
+    assert response["statusCode"] == 301
+    assert response["headers"]["Location"].endswith("/articles/so-ket")
+    assert no_dynamodb == []
+
+
+def test_nfd_and_nfc_spellings_reach_the_same_article_in_the_api(site: dict[str, str]) -> None:
+    import unicodedata
+    from urllib.parse import quote
+
+    title = (
+        "Sơ kết chương trình phối hợp công tác năm 2018 giữa Ban Tuyên giáo Tỉnh ủy và Công an tỉnh"
+    )
+    answers = set()
+    for form in ("NFC", "NFD"):
+        raw = quote(unicodedata.normalize(form, title))
+        data = event(
+            "article-views", rawPath=f"/api/articles/{raw}/views", pathParameters={"slug": raw}
+        )
+        response = invoke("api", data)
+        assert response["statusCode"] == 200
+        answers.add(response["body"])
+    assert len(answers) == 1 and SLUG in answers.pop()

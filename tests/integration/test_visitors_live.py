@@ -47,7 +47,11 @@ def api(name: str, **changes: object) -> dict:
 # identity
 
 
-def test_visitor_id_is_stable_per_day_and_differs_by_browser_and_day() -> None:
+def test_visitor_id_is_stable_per_day_and_differs_by_browser_and_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAX_VISITORS_PER_ADDRESS", "1000000")  # no bucket collisions here
+    settings.cache_clear()
     a = identity.visitor_id("203.0.113.7", PHONE_UA, T0)
     assert a == identity.visitor_id("203.0.113.7", PHONE_UA, T0 + timedelta(hours=5))
     assert a != identity.visitor_id("203.0.113.7", PHONE_UA + " Firefox", T0)
@@ -95,6 +99,23 @@ def test_no_raw_ip_or_user_agent_is_stored(fresh: dict[str, str]) -> None:
     stored = json.dumps(scan_all(fresh), default=str)
     for secret in ("198.51.0.8", "198.51.0.9", "198.51.0.8", "iPhone", "Safari"):
         assert secret not in stored
+
+
+def test_one_address_is_at_most_the_cap_of_visitors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rotating User-Agents from one address cannot inflate counts past the cap."""
+    monkeypatch.setenv("MAX_VISITORS_PER_ADDRESS", "8")
+    settings.cache_clear()
+    import_fixture()
+    agents = [f"{PHONE_UA} Build/{n}" for n in range(200)]
+    ids = {identity.visitor_id("203.0.113.7", ua, T0) for ua in agents}
+    assert len(ids) == 8
+    for ua in agents[:60]:
+        invoke("pages", event("article", headers={"user-agent": ua}))
+        api("visits", headers={"user-agent": ua})
+    assert 9574 < api("article-views")["views"] <= 9574 + 8
+    assert api("stats")["online"] <= 8
+    other = api("visits", source_ip="198.51.0.77")  # another address still counts
+    assert other["online"] <= 9
 
 
 # presence and visits

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from newsdesk import articles, counters, db, identity, presence
 from newsdesk.articles import ArticleNotFound, from_item
 from newsdesk.config import settings
 from newsdesk.counters import counter_key, total_of
 from newsdesk.counting import record_view
-from newsdesk.observability import MetricUnit, metrics
+from newsdesk.observability import MetricUnit, logger, metrics
 from newsdesk.visitors import is_countable
 
 
@@ -52,8 +54,17 @@ def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
     if not is_countable(headers):
         return presence.current_stats().public()
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
-    visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
-    return presence.heartbeat(visitor).public()
+    try:
+        visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
+        return presence.heartbeat(visitor).public()
+    except (ClientError, BotoCoreError) as exc:
+        # Fail soft: the page keeps its figures; the next heartbeat registers the reader.
+        cached = presence.cached_stats()
+        if cached is None:
+            raise
+        logger.warning("heartbeat not recorded", extra={"error": str(exc)})
+        metrics.add_metric(name="HeartbeatFailures", unit=MetricUnit.Count, value=1)
+        return {**cached.public(), "stale": True}
 
 
 def stats() -> dict[str, Any]:

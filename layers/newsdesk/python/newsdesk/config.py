@@ -31,6 +31,7 @@ class Settings:
     count_mode: str = "render"
     page_cache_seconds: int = 60
     stats_cache_seconds: int = 10
+    max_visitors_per_address: int = 32
     cdn_origin_secret: str = ""  # set when the stack's CloudFront distribution is on
 
     @property
@@ -84,6 +85,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         count_mode=count_mode,
         page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 60, 0, 86400),
         stats_cache_seconds=_int(env, "STATS_CACHE_SECONDS", 10, 0, 300),
+        max_visitors_per_address=_int(env, "MAX_VISITORS_PER_ADDRESS", 32, 1, 1_000_000),
         cdn_origin_secret=env.get("CDN_ORIGIN_SECRET", "").strip(),
     )
 

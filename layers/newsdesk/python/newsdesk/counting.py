@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import counters, identity
+from newsdesk import counters, db, identity
 from newsdesk.config import settings
 from newsdesk.observability import MetricUnit, logger, metrics
 from newsdesk.visitors import is_countable
@@ -34,6 +34,8 @@ def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
     fails or throttles, the failure is logged and counted in a metric and the last known
     total (or None) is returned, so the page still renders.
     """
+    if db.degraded():  # DynamoDB already failed in this request: do not wait on it again
+        return View(_last_known.get(slug), counted=False)
     try:
         if not is_countable(headers):
             metrics.add_metric(name="BotViewsSkipped", unit=MetricUnit.Count, value=1)

@@ -76,9 +76,20 @@ def daily_salt(now: datetime) -> bytes:
 
 
 def visitor_id(source_ip: str, user_agent: str, now: datetime) -> str:
-    """A pseudonymous id, stable for one visitor (IP + browser) within one day."""
-    message = f"{source_ip}\n{user_agent}".encode("utf-8", "replace")
-    return hmac.new(daily_salt(now), message, hashlib.sha256).hexdigest()[:32]
+    """A pseudonymous id, stable for one visitor (IP + browser) within one day.
+
+    The id is the address's hash plus one of MAX_VISITORS_PER_ADDRESS buckets picked by the
+    browser's hash, so one address can never be more than that many visitors a day, however
+    many User-Agents it rotates through (as WP-UserOnline caps per-IP users). The price: two
+    real readers behind one address share a bucket with probability 1/cap.
+    """
+    salt = daily_salt(now)
+    address = hmac.new(salt, f"a\n{source_ip}".encode("utf-8", "replace"), hashlib.sha256)
+    browser = hmac.new(
+        salt, f"b\n{source_ip}\n{user_agent}".encode("utf-8", "replace"), hashlib.sha256
+    )
+    bucket = int.from_bytes(browser.digest()[:4], "big") % settings().max_visitors_per_address
+    return f"{address.hexdigest()[:24]}{bucket:08x}"
 
 
 def forget_cached_salt() -> None:

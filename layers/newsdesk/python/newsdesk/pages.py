@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import articles, counters, presence
+from newsdesk import articles, counters, db, presence
 from newsdesk.config import settings
 from newsdesk.counting import record_view, shown_views
 from newsdesk.observability import logger
@@ -15,11 +15,13 @@ from newsdesk.rendering import render
 
 def widget_stats() -> presence.Stats | None:
     """The visitor widget's last known figures (per-container cache); None if unreachable."""
+    if db.degraded():  # DynamoDB already failed in this request: do not wait on it again
+        return presence.cached_stats()
     try:
         return presence.current_stats()
     except (ClientError, BotoCoreError) as exc:
         logger.warning("visitor figures unavailable", extra={"error": str(exc)})
-        return None
+        return presence.cached_stats()
 
 
 def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url: str) -> str:

@@ -122,6 +122,12 @@ def _record_peak(online: int, now: datetime, known_peak: int) -> tuple[int, str 
     return online, at
 
 
+def cached_stats() -> Stats | None:
+    """The last figures this container computed, however old (None before the first)."""
+    with _lock:
+        return _cache
+
+
 def current_stats(now: datetime | None = None) -> Stats:
     """The widget's figures, from the per-container cache when it is fresh enough."""
     global _cache

@@ -33,3 +33,19 @@ def clean_slug(raw: str | None) -> str | None:
     if len(slug) > MAX_SLUG_LENGTH or not _SLUG.fullmatch(slug):
         return None
     return slug
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\.]")
+
+
+def canonical_slug(raw: str | None) -> str | None:
+    """The slug a request means: itself when clean, else its transliteration when it is a
+    readable spelling (upper case, Vietnamese letters in NFC or NFD, spaces); None for
+    anything else (oversized, control characters, slashes, dots), decided without I/O."""
+    clean = clean_slug(raw)
+    if clean or not raw or len(raw) > 3 * MAX_SLUG_LENGTH:
+        return clean
+    text = unicodedata.normalize("NFC", unquote(raw))
+    if _UNSAFE.search(text) or not text.strip() or len(text) > MAX_SLUG_LENGTH:
+        return None
+    return clean_slug(make_slug(text, max_length=MAX_SLUG_LENGTH))

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from botocore.exceptions import BotoCoreError, ClientError
 
+from newsdesk import db
 from newsdesk.articles import ArticleNotFound, BadCursor
 from newsdesk.config import settings
 from newsdesk.observability import MetricUnit, logger, metrics
@@ -17,8 +18,33 @@ from newsdesk.observability import MetricUnit, logger, metrics
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+MAX_BODY_BYTES = 8 * 1024  # the page's script sends no body at all
+
+
 class BadRequest(ValueError):
     """The client sent something this route cannot use; the message says what."""
+
+
+class PayloadTooLarge(ValueError):
+    """The body is over MAX_BODY_BYTES."""
+
+
+def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    """The request's JSON object body ({} when empty): 413 when oversized, 400 when not JSON."""
+    event = app.current_event
+    raw = event.body or ""
+    if not raw:
+        return {}
+    size = len(raw) * 3 // 4 if event.is_base64_encoded else len(raw.encode("utf-8"))
+    if size > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body over {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(event.decoded_body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object")
+    return data
 
 
 def base_url(app: APIGatewayHttpResolver) -> str:
@@ -69,6 +95,13 @@ def page(app: APIGatewayHttpResolver, body: str) -> Response:
     if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or wanted == "*":
         return Response(status_code=304, headers=headers, body="")
     return html(body, headers=headers)
+
+
+def redirect(location: str) -> Response:
+    """A permanent redirect to the canonical URL."""
+    return Response(
+        status_code=301, headers={"Location": location, "Cache-Control": "max-age=3600"}, body=""
+    )
 
 
 def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -135,6 +168,12 @@ def only(app: APIGatewayHttpResolver, path: str, *allowed: str) -> None:
         )
 
 
+def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One invocation: a fresh failure budget, then the router."""
+    db.start_request()
+    return app.resolve(event, context)
+
+
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     """Map domain exceptions to answers in one place; a client never sees a traceback."""
 
@@ -153,6 +192,10 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(BadRequest)
     def bad_request(exc: BadRequest) -> Response:
         return error(app, 400, "bad_request", str(exc))
+
+    @app.exception_handler(PayloadTooLarge)
+    def too_large(exc: PayloadTooLarge) -> Response:
+        return error(app, 413, "bad_request", str(exc))
 
     @app.exception_handler([ClientError, BotoCoreError])
     def storage_unavailable(exc: Exception) -> Response:
