@@ -39,7 +39,7 @@ def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
     if size > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body over {MAX_BODY_BYTES} bytes")
     try:
-        data = json.loads(event.decoded_body)
+        data = json.loads(event.decoded_body or "")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("body is not valid JSON") from None
     if not isinstance(data, dict):
