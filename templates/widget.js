@@ -6,7 +6,7 @@
     d.querySelectorAll("[data-" + name + "]").forEach(function (el) { el.textContent = fmt.format(value); });
   }
   function post(path) {
-    return fetch(s.api + path, { method: "POST", credentials: "omit", keepalive: true })
+    return fetch(path, { method: "POST", credentials: "omit", keepalive: true })
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; });
   }

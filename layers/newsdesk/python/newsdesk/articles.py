@@ -36,6 +36,7 @@ class Article:
     summary: str = ""
     category: str = ""
     status: str = PUBLISHED
+    body_html: str = ""  # rich body, sanitised by newsdesk.sanitize when stored; else `body`
 
     @property
     def description(self) -> str:
@@ -80,7 +81,7 @@ def to_item(article: Article) -> dict[str, Any]:
         "status": {"S": article.status},
         "body": {"L": [{"S": p} for p in article.body]},
     }
-    for name in ("byline", "summary", "category"):
+    for name in ("byline", "summary", "category", "body_html"):
         value = getattr(article, name)
         if value:
             item[name] = {"S": value}
@@ -100,6 +101,7 @@ def from_item(item: dict[str, Any]) -> Article:
         summary=s("summary"),
         category=s("category"),
         status=s("status") or PUBLISHED,
+        body_html=s("body_html"),
     )
 
 

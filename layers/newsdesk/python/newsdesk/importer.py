@@ -23,6 +23,7 @@ from newsdesk.articles import PUBLISHED, STATUSES, Article, iso, parse_iso, to_i
 from newsdesk.config import settings
 from newsdesk.counters import counter_key
 from newsdesk.presence import raise_legacy_total
+from newsdesk.sanitize import clean_html, text_of
 from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug, make_slug
 
 WIDGET_HEADINGS = ("Số lượng truy cập",)
@@ -137,6 +138,7 @@ def _article(
     summary: str = "",
     category: str = "",
     status: str = PUBLISHED,
+    body_html: str = "",
 ) -> Article:
     if not title:
         raise InvalidArticle("the title is empty")
@@ -159,6 +161,7 @@ def _article(
         summary=summary or _summary_of(body),
         category=category,
         status=status,
+        body_html=body_html,
     )
 
 
@@ -177,12 +180,19 @@ def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
 
     title = text("title")
     raw_body = data.get("body")
-    if isinstance(raw_body, str):
+    raw_html = data.get("body_html")
+    if raw_html is not None and not isinstance(raw_html, str):
+        raise InvalidArticle("'body_html' must be a string")
+    body_html = clean_html(raw_html) if raw_html else ""
+    body: tuple[str, ...]
+    if raw_body is None and body_html:
+        body = (text_of(body_html),)  # plain text for descriptions; the page shows the HTML
+    elif isinstance(raw_body, str):
         body = tuple(p for p in (_clean(b) for b in re.split(r"\n\s*\n", raw_body)) if p)
     elif isinstance(raw_body, list) and all(isinstance(p, str) for p in raw_body):
         body = tuple(p for p in (_clean(b) for b in raw_body) if p)
     else:
-        raise InvalidArticle("'body' must be a string or a list of strings")
+        raise InvalidArticle("'body' must be a string or a list of strings (or give 'body_html')")
     if not body:
         raise InvalidArticle("the article has no body paragraphs")
     published_raw = text("published_at")
@@ -209,6 +219,7 @@ def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
         summary=text("summary"),
         category=text("category"),
         status=status,
+        body_html=body_html,
     )
     return Parsed(article, views)
 

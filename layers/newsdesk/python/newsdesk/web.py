@@ -104,12 +104,25 @@ def redirect(location: str) -> Response:
     )
 
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    from newsdesk.rendering import content_security_policy
+
     return Response(
         status_code=status,
         content_type=content_types.TEXT_HTML + "; charset=utf-8",
         body=body,
-        headers={"X-Content-Type-Options": "nosniff", **(headers or {})},
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": content_security_policy(),
+            **(headers or {}),
+        },
     )
 
 
@@ -118,7 +131,12 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps(data, ensure_ascii=False),
-        headers={"Cache-Control": "no-store", **(headers or {})},
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
     )
 
 
@@ -169,9 +187,13 @@ def only(app: APIGatewayHttpResolver, path: str, *allowed: str) -> None:
 
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One invocation: a fresh failure budget, then the router."""
+    """One invocation: a fresh failure budget, the router, and HSTS on HTTPS answers."""
     db.start_request()
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    headers = event.get("headers") or {}
+    if headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https":
+        response.setdefault("headers", {})["Strict-Transport-Security"] = HSTS
+    return response
 
 
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
