@@ -12,7 +12,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,11 @@ _DATE_LINE = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 MAX_BYLINE = 60
-_CHANGED = "attribute_not_exists(content_hash) OR content_hash <> :hash"
+# Write only a changed article, and never over a newer version of it.
+_CHANGED = (
+    "(attribute_not_exists(content_hash) OR content_hash <> :hash) "
+    "AND (attribute_not_exists(version) OR version <= :version)"
+)
 
 
 class InvalidArticle(ValueError):
@@ -47,6 +51,7 @@ class Parsed:
     article: Article
     legacy_views: int
     legacy_total: int = 0  # the old widget's "Tổng" (site total visits), when the page has it
+    version: str = ""  # when this version was written at the source (ISO, UTC); newer wins
 
 
 @dataclass
@@ -54,12 +59,13 @@ class Summary:
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
+    stale: int = 0  # a newer version of the article is already stored: left alone
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self) -> str:
         return (
             f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"rejected {len(self.rejected)}"
+            f"skipped as older than stored {self.stale}, rejected {len(self.rejected)}"
         )
 
 
@@ -207,6 +213,13 @@ def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
     views = data.get("views", 0)
     if isinstance(views, bool) or not isinstance(views, int) or views < 0:
         raise InvalidArticle("'views' must be a whole number >= 0")
+    version = ""
+    if data.get("updated_at") is not None:
+        try:
+            stamp = datetime.fromisoformat(text("updated_at").replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidArticle("'updated_at' is not an ISO 8601 date") from None
+        version = iso(stamp if stamp.tzinfo else stamp.replace(tzinfo=tz))
     status = text("status", PUBLISHED)
     if status not in STATUSES:
         raise InvalidArticle(f"'status' must be one of {', '.join(STATUSES)}")
@@ -221,7 +234,7 @@ def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
         status=status,
         body_html=body_html,
     )
-    return Parsed(article, views)
+    return Parsed(article, views, version=version)
 
 
 def parse_file(path: Path, tz: ZoneInfo) -> list[Parsed]:
@@ -236,8 +249,12 @@ def parse_file(path: Path, tz: ZoneInfo) -> list[Parsed]:
         except json.JSONDecodeError as exc:
             raise InvalidArticle(f"invalid JSON: {exc}") from None
         items = data if isinstance(data, list) else [data]
-        return [parse_json_article(item, tz) for item in items]
-    return [parse_legacy(raw, tz)]
+        parsed = [parse_json_article(item, tz) for item in items]
+    else:
+        parsed = [parse_legacy(raw, tz)]
+    # Without its own updated_at, a version is as new as its file.
+    modified = iso(datetime.fromtimestamp(path.stat().st_mtime).astimezone())
+    return [p if p.version else replace(p, version=modified) for p in parsed]
 
 
 def write(parsed: Parsed) -> str:
@@ -252,11 +269,12 @@ def write(parsed: Parsed) -> str:
     values = {f":f{i}": value for i, value in enumerate(fields.values())}
     sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
     # Attributes the new version no longer has (an emptied summary, say) are removed.
-    gone = [n for n in ("byline", "summary", "category") if n not in fields]
+    gone = [n for n in ("byline", "summary", "category", "body_html") if n not in fields]
     update = "SET " + ", ".join(
         [
             *sets,
             "content_hash = :hash",
+            "version = :version",
             "updated_at = :now",
             "created_at = if_not_exists(created_at, :now)",
         ]
@@ -285,7 +303,9 @@ def write(parsed: Parsed) -> str:
                             **values,
                             ":hash": {"S": digest},
                             ":now": {"S": now},
+                            ":version": {"S": parsed.version or now},
                         },
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 },
                 {
@@ -299,10 +319,11 @@ def write(parsed: Parsed) -> str:
             ]
         )
     except client.exceptions.TransactionCanceledException as exc:
-        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-        if not reasons or reasons[0] != "ConditionalCheckFailed":
+        reasons = exc.response.get("CancellationReasons", [])
+        if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
             raise
-        outcome = "unchanged"
+        stored = reasons[0].get("Item", {}).get("content_hash", {}).get("S")
+        outcome = "unchanged" if stored == digest else "stale"
     else:
         outcome = "updated" if existed else "imported"
     # The site's total is never behind what the old site showed: neither its widget's
