@@ -44,9 +44,11 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch, endpoint: str | None) -> None:
 
 
 def _reset_newsdesk() -> None:
-    from newsdesk import db
+    """A fresh "container": no cached client, settings or articles."""
+    from newsdesk import articles, db
 
     db.reset()
+    articles.forget()
 
 
 def _unique_prefix() -> str:

@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from newsdesk import articles, counters, db, identity, presence
 from newsdesk.articles import ArticleNotFound, from_item
 from newsdesk.config import settings
-from newsdesk.counters import counter_key, total_of
+from newsdesk.counters import counter_keys, total_of
 from newsdesk.counting import record_view
 from newsdesk.observability import MetricUnit, logger, metrics
 from newsdesk.visitors import is_countable
@@ -27,7 +27,7 @@ def views_of_published(slug: str) -> int:
                 "ProjectionExpression": "slug, title, #s, published_at",
                 "ExpressionAttributeNames": {"#s": "status"},
             },
-            conf.counters_table: {"Keys": [counter_key(slug)]},
+            conf.counters_table: {"Keys": counter_keys(slug)},
         }
     )
     found = response.get("Responses", {})
@@ -38,8 +38,7 @@ def views_of_published(slug: str) -> int:
         return counters.views_of([slug])[slug]
     if not article_items or not from_item(article_items[0]).is_visible():
         raise ArticleNotFound(slug)
-    counter_items = found.get(conf.counters_table, [])
-    return total_of(counter_items[0] if counter_items else None)
+    return sum(total_of(item) for item in found.get(conf.counters_table, []))
 
 
 def beacon_view(slug: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -105,16 +106,43 @@ def from_item(item: dict[str, Any]) -> Article:
     )
 
 
+# Per-container article cache: slug -> (monotonic expiry, article or None for "no such
+# article"). An edit made elsewhere shows once the entry expires (ARTICLE_CACHE_SECONDS,
+# 30 by default): warm page views then read no article at all. Bounded, so a flood of
+# unknown slugs cannot grow it without limit.
+_cache: dict[str, tuple[float, Article | None]] = {}
+_CACHE_LIMIT = 2048
+
+
 def get_article(slug: str) -> Article:
-    """The visible article with this slug (one eventually consistent GetItem)."""
-    response = db.client().get_item(TableName=settings().articles_table, Key={"slug": {"S": slug}})
-    item = response.get("Item")
-    if not item:
-        raise ArticleNotFound(slug)
-    article = from_item(item)
-    if not article.is_visible():
+    """The visible article with this slug: from the cache, else one eventually consistent
+    GetItem. Visibility (status, scheduled time) is checked on every call."""
+    now = time.monotonic()
+    hit = _cache.get(slug)
+    if hit is not None and hit[0] > now:
+        article = hit[1]
+    else:
+        response = db.client().get_item(
+            TableName=settings().articles_table, Key={"slug": {"S": slug}}
+        )
+        item = response.get("Item")
+        article = from_item(item) if item else None
+        ttl = settings().article_cache_seconds
+        if ttl:
+            if len(_cache) >= _CACHE_LIMIT:
+                _cache.clear()
+            _cache[slug] = (now + ttl, article)
+    if article is None or not article.is_visible():
         raise ArticleNotFound(slug)
     return article
+
+
+def forget(slug: str | None = None) -> None:
+    """Drop one cached article (after this process edited it), or all of them."""
+    if slug is None:
+        _cache.clear()
+    else:
+        _cache.pop(slug, None)
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:

@@ -32,6 +32,8 @@ class Settings:
     page_cache_seconds: int = 60
     stats_cache_seconds: int = 10
     max_visitors_per_address: int = 32
+    counter_shards: int = 1
+    article_cache_seconds: int = 30
     cdn_origin_secret: str = ""  # set when the stack's CloudFront distribution is on
 
     @property
@@ -86,6 +88,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 60, 0, 86400),
         stats_cache_seconds=_int(env, "STATS_CACHE_SECONDS", 10, 0, 300),
         max_visitors_per_address=_int(env, "MAX_VISITORS_PER_ADDRESS", 32, 1, 1_000_000),
+        counter_shards=_int(env, "COUNTER_SHARDS", 1, 1, 100),
+        article_cache_seconds=_int(env, "ARTICLE_CACHE_SECONDS", 30, 0, 3600),
         cdn_origin_secret=env.get("CDN_ORIGIN_SECRET", "").strip(),
     )
 

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsdesk import db
-from newsdesk.articles import PUBLISHED, STATUSES, Article, iso, parse_iso, to_item
+from newsdesk.articles import PUBLISHED, STATUSES, Article, forget, iso, parse_iso, to_item
 from newsdesk.config import settings
 from newsdesk.counters import counter_key
 from newsdesk.presence import raise_legacy_total
@@ -326,6 +326,7 @@ def write(parsed: Parsed) -> str:
         outcome = "unchanged" if stored == digest else "stale"
     else:
         outcome = "updated" if existed else "imported"
+        forget(article.slug)
     # The site's total is never behind what the old site showed: neither its widget's
     # total nor any one article's count (each counted view was someone's visit).
     raise_legacy_total(max(parsed.legacy_views, parsed.legacy_total))
