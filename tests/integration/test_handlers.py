@@ -261,3 +261,23 @@ def test_nfd_and_nfc_spellings_reach_the_same_article_in_the_api(site: dict[str,
         assert response["statusCode"] == 200
         answers.add(response["body"])
     assert len(answers) == 1 and SLUG in answers.pop()
+
+
+@pytest.mark.parametrize(("accepts", "encoding"), [("gzip, deflate, br", "br"), ("gzip", "gzip")])
+def test_pages_are_compressed_when_the_client_accepts_it(
+    site: dict[str, str], accepts: str, encoding: str
+) -> None:
+    import base64
+    import gzip
+
+    import brotli
+
+    plain = invoke("pages", reader(1))
+    response = invoke("pages", reader(2, headers={"accept-encoding": accepts}))
+    assert response["headers"]["Content-Encoding"] == encoding
+    assert response["headers"]["Vary"] == "Accept-Encoding"
+    assert response["isBase64Encoded"] is True
+    packed = base64.b64decode(response["body"])
+    html = (brotli.decompress(packed) if encoding == "br" else gzip.decompress(packed)).decode()
+    assert "Sơ kết chương trình" in html and "9.576" in html
+    assert len(packed) * 2.5 < len(plain["body"].encode())  # at least 2.5x smaller
