@@ -1,24 +1,32 @@
-"""`make bench`: what a page view costs and how fast a cold start imports.
+"""`make bench`: how fast newsdesk starts and answers, and what a page view costs.
 
-Measures, in one run:
-- cold-start import time of each function's module (`python -X importtime`, median of
-  fresh processes) beside a bare `python -c pass` and a bare `import boto3`;
-- DynamoDB requests and consumed capacity (ReturnConsumedCapacity) per request of each
-  route on a warm function, against DynamoDB Local;
-- warm in-process handler latency per route.
-Prints a table and writes artifacts/bench.json.
+In one run, on this machine:
+- cold-start import time of each function's module from the `sam build` output
+  (median of fresh python3.13 processes), beside `python -c pass` and `import boto3`;
+- per route, on a warm in-process handler against DynamoDB Local: DynamoDB requests and
+  consumed capacity (ReturnConsumedCapacity), latency p50/p99, and the floor: the same
+  DynamoDB calls the route must make, timed raw with the same client;
+- throughput of the local server (`python -m local run`) under concurrent clients;
+- the estimated AWS bill per million page views from the list prices below.
+Prints tables, checks the targets, writes artifacts/bench.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +35,26 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "newsdesk" / "python")]
 
 BUILD = ROOT / ".aws-sam" / "build"
 
+# AWS list prices, us-east-1, USD (checked 2026-11; storage, data transfer, CloudWatch and
+# CloudFront are not included).
+PRICES = {
+    "lambda_arm64_gb_second": 0.0000133334,
+    "lambda_request": 0.20 / 1e6,
+    "http_api_request": 1.00 / 1e6,  # first 300 million a month
+    "dynamodb_write_unit": 0.625 / 1e6,  # on-demand write request unit
+    "dynamodb_read_unit": 0.125 / 1e6,  # on-demand read request unit
+}
+MEMORY_GB = 0.5  # the template's FunctionMemory default
+
+
+# ---- cold starts ------------------------------------------------------------------------
+
 
 def import_time_ms(python: str, statement: str, paths: list[Path], runs: int) -> float:
     """Median wall time of `statement` in fresh `python -I -S` processes whose sys.path is
     only the standard library plus `paths`: the Lambda layout of .aws-sam/build."""
     prelude = f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}; "
-    env = {
-        "PATH": os.environ["PATH"],
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"}
     samples = []
     for _ in range(runs + 1):  # the first run warms the .pyc cache and the OS page cache
         start = time.perf_counter()
@@ -51,7 +69,6 @@ def import_time_ms(python: str, statement: str, paths: list[Path], runs: int) ->
 
 
 def cold_starts(runs: int) -> dict[str, float]:
-    """Import times from the built artifact (run `make build` first) on python3.13."""
     from local.toolchain import python313
 
     python = python313()
@@ -69,6 +86,8 @@ def cold_starts(runs: int) -> dict[str, float]:
     return figures
 
 
+# ---- DynamoDB requests, capacity, latency ------------------------------------------------
+
 _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
@@ -79,9 +98,8 @@ class DynamoDBMeter:
         self.requests = 0
         self.read_units = 0.0
         self.write_units = 0.0
-        events = client.meta.events
-        events.register("provide-client-params.dynamodb.*", self._ask_capacity)
-        events.register("after-call.dynamodb.*", self._record)
+        client.meta.events.register("provide-client-params.dynamodb.*", self._ask_capacity)
+        client.meta.events.register("after-call.dynamodb.*", self._record)
 
     def _ask_capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if "ReturnConsumedCapacity" in model.input_shape.members:
@@ -90,10 +108,8 @@ class DynamoDBMeter:
     def _record(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         self.requests += 1
         consumed = parsed.get("ConsumedCapacity") or []
-        units = sum(
-            entry.get("CapacityUnits", 0.0) or 0.0
-            for entry in (consumed if isinstance(consumed, list) else [consumed])
-        )
+        entries = consumed if isinstance(consumed, list) else [consumed]
+        units = sum(entry.get("CapacityUnits", 0.0) or 0.0 for entry in entries)
         # DynamoDB Local reports only CapacityUnits; the operation says which kind they are.
         if model.name in _WRITES:
             self.write_units += units
@@ -104,27 +120,45 @@ class DynamoDBMeter:
         return self.requests, self.read_units, self.write_units
 
 
-def per_request(meter: DynamoDBMeter, call: Callable[[], Any], n: int) -> dict[str, float]:
-    call()  # warm: imports, templates, connections
-    before = meter.snapshot()
+def _timed(call: Callable[[], Any], n: int) -> list[float]:
     times = []
     for _ in range(n):
         start = time.perf_counter()
         call()
         times.append((time.perf_counter() - start) * 1000)
+    return sorted(times)
+
+
+def _p(times: list[float], q: float) -> float:
+    return round(times[min(len(times) - 1, int(len(times) * q))], 2) if times else 0.0
+
+
+def measure(
+    meter: DynamoDBMeter, handler: Callable[[], Any], floor: Callable[[], Any] | None, n: int
+) -> dict[str, float]:
+    handler()  # warm: imports, templates, caches, connections (not counted)
+    before = meter.snapshot()
+    times = _timed(handler, n)
     after = meter.snapshot()
-    times.sort()
-    return {
-        "dynamodb_requests": (after[0] - before[0]) / n,
+    row = {
+        "dynamodb_requests": round((after[0] - before[0]) / n, 2),
         "read_units": round((after[1] - before[1]) / n, 2),
         "write_units": round((after[2] - before[2]) / n, 2),
-        "p50_ms": round(statistics.median(times), 2),
-        "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 2),
+        "p50_ms": _p(times, 0.5),
+        "p99_ms": _p(times, 0.99),
     }
+    if floor is not None:
+        floor()
+        raw = _timed(floor, n)
+        row["floor_p50_ms"] = _p(raw, 0.5)
+        row["floor_p99_ms"] = _p(raw, 0.99)
+        row["vs_floor"] = round(row["p50_ms"] / max(row["floor_p50_ms"], 0.001), 2)
+    return row
 
 
-def page_costs(n: int) -> dict[str, dict[str, float]]:
-    from local import dynamodb, tables
+@contextlib.contextmanager
+def dynamodb_local() -> Iterator[str]:
+    from local import dynamodb
 
     os.environ.update(
         {
@@ -132,112 +166,402 @@ def page_costs(n: int) -> dict[str, dict[str, float]]:
             "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_REGION": "us-east-1",
-            "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_NAMESPACE": "newsdesk",
             "POWERTOOLS_SERVICE_NAME": "newsdesk",
+            "MAX_VISITORS_PER_ADDRESS": "1000000",
         }
     )
     dynamodb.ensure_jar()
     handle = dynamodb.start(in_memory=True, allow_moto=False)
     try:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = handle.endpoint
-        import boto3
-
-        names = tables.create_tables(boto3.client("dynamodb"), "bench")
-        os.environ.update(names)
-        from datetime import UTC, datetime, timedelta
-        from itertools import count
-
-        from newsdesk import db, presence
-        from newsdesk.config import settings
-
-        from tests.support import event, import_fixture, invoke, reader
-
-        db.reset()
-        import_fixture()
-        meter = DynamoDBMeter(db.client())
-        readers = count(1000)
-        import contextlib
-        import io
-
-        def quiet(
-            fn: str, name: str, new_reader: bool = False, **changes: Any
-        ) -> Callable[[], Any]:
-            def call() -> Any:
-                data = reader(next(readers), name, **changes) if new_reader else event(name)
-                with contextlib.redirect_stdout(io.StringIO()):
-                    response = invoke(fn, data)
-                assert response["statusCode"] < 500, response
-                return response
-
-            return call
-
-        clock = count(1)
-        returning = "b" * 32
-        start = datetime.now(UTC)
-
-        def returning_visitor() -> Any:
-            # The same visitor every 31 s (simulated): one write each, no new visit.
-            return presence.heartbeat(returning, start + timedelta(seconds=31 * next(clock)))
-
-        costs = {
-            "GET /articles/{slug} (counted view)": per_request(
-                meter, quiet("pages", "article", new_reader=True), n
-            ),
-            "GET /articles/{slug} (repeat view)": per_request(meter, quiet("pages", "article"), n),
-            "GET /articles/{slug} (bot)": per_request(meter, quiet("pages", "article-bot"), n),
-            "GET /": per_request(meter, quiet("pages", "index"), n),
-            "GET /api/articles/{slug}/views": per_request(meter, quiet("api", "article-views"), n),
-            "POST /api/visits (new visit)": per_request(
-                meter, quiet("api", "visits", new_reader=True), n
-            ),
-            "POST /api/visits (flood, same visitor)": per_request(meter, quiet("api", "visits"), n),
-            "heartbeat, present visitor every 31 s": per_request(meter, returning_visitor, n),
-            "GET /api/stats": per_request(meter, quiet("api", "stats"), n),
-        }
-        os.environ["COUNT_MODE"] = "beacon"
-        settings.cache_clear()
-        costs["GET /articles/{slug} (beacon mode)"] = per_request(
-            meter, quiet("pages", "article", new_reader=True), n
-        )
-        costs["POST /api/articles/{slug}/views (beacon)"] = per_request(
-            meter, quiet("api", "article-view-beacon", new_reader=True), n
-        )
-        return costs
+        yield handle.endpoint
     finally:
         handle.stop()
+
+
+def routes(n: int) -> dict[str, dict[str, float]]:
+    import boto3
+
+    from local import tables
+
+    os.environ.update(tables.create_tables(boto3.client("dynamodb"), "bench"))
+    from datetime import UTC, datetime, timedelta
+
+    from newsdesk import db, presence
+    from newsdesk.config import settings
+    from newsdesk.counters import counter_key
+
+    from tests.support import SLUG, event, import_fixture, invoke, reader
+
+    db.reset()
+    import_fixture()
+    client = db.client()
+    meter = DynamoDBMeter(client)
+    conf = settings()
+    readers = count(1000)
+    raw_ids = count()
+
+    def handler(fn: str, name: str, new_reader: bool = False) -> Callable[[], Any]:
+        # Events are made before the clock starts: only the handler is timed.
+        ready = [reader(next(readers), name) if new_reader else event(name) for _ in range(n + 1)]
+        sink = io.StringIO()
+
+        def call() -> Any:
+            with contextlib.redirect_stdout(sink):  # metrics go to stdout
+                response = invoke(fn, ready.pop())
+            sink.seek(0)
+            sink.truncate()
+            assert response["statusCode"] < 500, response
+            return response
+
+        return call
+
+    # The DynamoDB calls each route must make, timed raw with the same client.
+    def put_marker() -> None:
+        client.put_item(
+            TableName=conf.counters_table,
+            Item={"id": {"S": f"seen#raw{next(raw_ids)}"}, "expires_at": {"N": "1"}},
+        )
+
+    def add_view() -> None:
+        client.update_item(
+            TableName=conf.counters_table,
+            Key=counter_key(SLUG),
+            UpdateExpression="ADD #v :one",
+            ExpressionAttributeNames={"#v": "views"},
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )
+
+    def refused_marker() -> None:
+        with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
+            client.put_item(
+                TableName=conf.counters_table,
+                Item={"id": {"S": "seen#raw-repeat"}, "expires_at": {"N": "9999999999"}},
+                ConditionExpression="attribute_not_exists(id)",
+            )
+
+    def read_counter() -> None:
+        client.batch_get_item(RequestItems={conf.counters_table: {"Keys": [counter_key(SLUG)]}})
+
+    def article_and_counter() -> None:
+        client.batch_get_item(
+            RequestItems={
+                conf.articles_table: {"Keys": [{"slug": {"S": SLUG}}]},
+                conf.counters_table: {"Keys": [counter_key(SLUG)]},
+            }
+        )
+
+    def listing() -> None:
+        client.query(
+            TableName=conf.articles_table,
+            IndexName="by-published",
+            Limit=20,
+            KeyConditionExpression="#s = :p",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":p": {"S": "published"}},
+            ScanIndexForward=False,
+        )
+        read_counter()
+
+    def presence_and_visit() -> None:
+        client.update_item(
+            TableName=conf.connections_table,
+            Key={"visitor": {"S": f"raw{next(raw_ids)}"}},
+            UpdateExpression="SET last_seen = :n, #s = :s, expires_at = :n",
+            ExpressionAttributeNames={"#s": "shard"},
+            ExpressionAttributeValues={":n": {"N": "1"}, ":s": {"S": "s0"}},
+        )
+        client.update_item(
+            TableName=conf.counters_table,
+            Key={"id": {"S": "raw-site"}},
+            UpdateExpression="ADD visits :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+
+    returning = "b" * 32
+    clock = count(1)
+    start = datetime.now(UTC)
+
+    def returning_visitor() -> Any:  # one write per 31 s (simulated) for the same visitor
+        return presence.heartbeat(returning, start + timedelta(seconds=31 * next(clock)))
+
+    def both(*calls: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            for call in calls:
+                call()
+
+        return run
+
+    # DynamoDB Local is a JVM: warm its JIT first, or the first route measured pays for it.
+    warm = handler("pages", "article", new_reader=True)
+    for _ in range(n):
+        warm()
+        put_marker()
+        add_view()
+    rows = {
+        "GET /articles/{slug} counted view": measure(
+            meter, handler("pages", "article", new_reader=True), both(put_marker, add_view), n
+        ),
+        "GET /articles/{slug} repeat view": measure(
+            meter, handler("pages", "article"), refused_marker, n
+        ),
+        "GET /articles/{slug} bot": measure(
+            meter, handler("pages", "article-bot"), read_counter, n
+        ),
+        "GET /": measure(meter, handler("pages", "index"), listing, n),
+        "GET /api/articles/{slug}/views": measure(
+            meter, handler("api", "article-views"), article_and_counter, n
+        ),
+        "POST /api/visits new visit": measure(
+            meter, handler("api", "visits", new_reader=True), presence_and_visit, n
+        ),
+        "POST /api/visits same visitor <30 s": measure(meter, handler("api", "visits"), None, n),
+        "heartbeat every 31 s (incl. stats refresh)": measure(meter, returning_visitor, None, n),
+        "GET /api/stats": measure(meter, handler("api", "stats"), None, n),
+    }
+    os.environ["COUNT_MODE"] = "beacon"
+    settings.cache_clear()
+    rows["GET /articles/{slug} beacon mode"] = measure(
+        meter, handler("pages", "article", new_reader=True), read_counter, n
+    )
+    rows["POST /api/articles/{slug}/views beacon"] = measure(
+        meter, handler("api", "article-view-beacon", new_reader=True), both(put_marker, add_view), n
+    )
+    os.environ["VIEW_DEDUPE_SECONDS"] = "0"
+    os.environ["COUNT_MODE"] = "render"
+    settings.cache_clear()
+    rows["GET /articles/{slug} counted, VIEW_DEDUPE_SECONDS=0"] = measure(
+        meter, handler("pages", "article", new_reader=True), add_view, n
+    )
+    os.environ.pop("VIEW_DEDUPE_SECONDS")
+    settings.cache_clear()
+    return rows
+
+
+# ---- local server throughput ---------------------------------------------------------------
+
+
+def throughput(seconds: float, clients: int) -> dict[str, dict[str, float]]:
+    """`python -m local run` in its own process; `clients` threads here for `seconds`."""
+    from local.dynamodb import free_port
+    from tests.support import PHONE_UA, SLUG
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
+    log = (ROOT / "artifacts" / "bench-server.log").open("w")  # a pipe left unread would fill
+    server = subprocess.Popen(
+        [sys.executable, "-m", "local", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/api/stats", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("bench: the local server did not start")
+        results = {}
+        for label, path, method in (
+            ("GET /articles/{slug} (counted views)", f"/articles/{SLUG}", "GET"),
+            ("POST /api/visits", "/api/visits", "POST"),
+        ):
+            results[label] = _load(base + path, method, seconds, clients, PHONE_UA)
+        return results
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _load(url: str, method: str, seconds: float, clients: int, ua: str) -> dict[str, float]:
+    stop = time.perf_counter() + seconds
+    ids = count()
+    lock = threading.Lock()
+    times: list[float] = []
+    errors = 0
+
+    def client(_: int) -> None:
+        nonlocal errors
+        while time.perf_counter() < stop:
+            request = urllib.request.Request(
+                url,
+                method=method,
+                data=b"" if method == "POST" else None,
+                headers={"User-Agent": f"{ua} c{next(ids)}"},
+            )
+            start = time.perf_counter()
+            try:
+                urllib.request.urlopen(request, timeout=10).read()
+                ok = True
+            except OSError:
+                ok = False
+            with lock:
+                if ok:
+                    times.append((time.perf_counter() - start) * 1000)
+                else:
+                    errors += 1
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client, range(clients)))
+    elapsed = time.perf_counter() - began
+    times.sort()
+    return {
+        "clients": clients,
+        "requests_per_second": round(len(times) / elapsed, 1),
+        "p50_ms": _p(times, 0.5),
+        "p99_ms": _p(times, 0.99),
+        "errors": errors,
+    }
+
+
+# ---- cost ------------------------------------------------------------------------------------
+
+
+def request_cost(row: dict[str, float]) -> float:
+    """One request through API Gateway and Lambda (billed per 1 ms) and its DynamoDB units."""
+    billed_ms = max(1.0, round(row["p50_ms"] + 0.5))
+    return (
+        PRICES["http_api_request"]
+        + PRICES["lambda_request"]
+        + billed_ms / 1000 * MEMORY_GB * PRICES["lambda_arm64_gb_second"]
+        + row["write_units"] * PRICES["dynamodb_write_unit"]
+        + row["read_units"] * PRICES["dynamodb_read_unit"]
+    )
+
+
+def costs(rows: dict[str, dict[str, float]]) -> dict[str, float]:
+    """USD per million page views. A page view = the page request plus the widget script's
+    heartbeat on load (a reader who stays sends one more a minute; see per-heartbeat)."""
+    page = rows["GET /articles/{slug} counted view"]
+    beat = rows["POST /api/visits new visit"]
+    beacon = rows["POST /api/articles/{slug}/views beacon"]
+    return {
+        "render mode: page + heartbeat": round(1e6 * (request_cost(page) + request_cost(beat)), 2),
+        "beacon mode behind a CDN: beacon + heartbeat (page from cache)": round(
+            1e6 * (request_cost(beacon) + request_cost(beat)), 2
+        ),
+        "each further heartbeat (per million)": round(
+            1e6 * request_cost(rows["heartbeat every 31 s (incl. stats refresh)"]), 2
+        ),
+    }
+
+
+# ---- targets and report ----------------------------------------------------------------------
+
+
+def targets(imports: dict[str, float], rows: dict[str, dict[str, float]]) -> list[tuple[str, bool]]:
+    boto3_ms = imports["import boto3"]
+    counted = rows["GET /articles/{slug} counted view"]
+    return [
+        ("counted view <= 2 DynamoDB requests", counted["dynamodb_requests"] <= 2),
+        (
+            "counted view <= 1 write unit per write",
+            counted["write_units"] <= counted["dynamodb_requests"],
+        ),
+        (
+            "repeat view <= 1 DynamoDB request",
+            rows["GET /articles/{slug} repeat view"]["dynamodb_requests"] <= 1,
+        ),
+        (
+            "counted view with dedupe off: 1 request",
+            rows["GET /articles/{slug} counted, VIEW_DEDUPE_SECONDS=0"]["dynamodb_requests"] <= 1,
+        ),
+        (
+            "heartbeat flood: no writes",
+            rows["POST /api/visits same visitor <30 s"]["write_units"] == 0,
+        ),
+        (
+            "cold import (pages) <= 1.5x import boto3",
+            imports["import functions/pages/app.py"] <= 1.5 * boto3_ms,
+        ),
+        (
+            "cold import (api) <= 1.5x import boto3",
+            imports["import functions/api/app.py"] <= 1.5 * boto3_ms,
+        ),
+        ("warm counted view <= 1.3x its DynamoDB floor", counted.get("vs_floor", 99) <= 1.3),
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10, help="fresh processes per import figure")
-    parser.add_argument("--requests", type=int, default=200, help="warm requests per route")
+    parser.add_argument("--requests", type=int, default=300, help="warm requests per route")
+    parser.add_argument("--seconds", type=float, default=5, help="duration of each load test")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent load-test clients")
     parser.add_argument("--out", default=str(ROOT / "artifacts" / "bench.json"))
     args = parser.parse_args()
 
     print(f"==> cold-start imports (median of {args.runs} fresh processes)", flush=True)
     imports = cold_starts(args.runs)
     for name, ms in imports.items():
-        print(f"  {name:<34} {ms:8.1f} ms")
-    base = imports["import boto3"]
-    for name in ("pages", "api"):
-        ratio = imports[f"import functions/{name}/app.py"] / base
-        print(f"  functions/{name} / import boto3      {ratio:8.2f} x")
+        ratio = f"{ms / imports['import boto3']:.2f}x boto3" if "functions" in name else ""
+        print(f"  {name:<32} {ms:8.1f} ms  {ratio}")
 
-    print(f"==> warm requests against DynamoDB Local ({args.requests} each)", flush=True)
-    costs = page_costs(args.requests)
-    print(f"  {'route':<38} {'DDB req':>7} {'RCU':>6} {'WCU':>6} {'p50 ms':>7} {'p99 ms':>7}")
-    for route, c in costs.items():
+    with dynamodb_local():
+        print(f"==> warm requests against DynamoDB Local ({args.requests} each)", flush=True)
+        rows = routes(args.requests)
         print(
-            f"  {route:<38} {c['dynamodb_requests']:>7.2f} {c['read_units']:>6.2f} "
-            f"{c['write_units']:>6.2f} {c['p50_ms']:>7.2f} {c['p99_ms']:>7.2f}"
+            f"  {'route':<52} {'req':>5} {'RCU':>5} {'WCU':>5} {'p50':>7} {'p99':>7}"
+            f" {'floor50':>7} {'x':>5}"
         )
+        for route, r in rows.items():
+            floor = (
+                f"{r['floor_p50_ms']:>7.2f} {r['vs_floor']:>5.2f}"
+                if "floor_p50_ms" in r
+                else f"{'-':>7} {'-':>5}"
+            )
+            print(
+                f"  {route:<52} {r['dynamodb_requests']:>5.2f} {r['read_units']:>5.2f} "
+                f"{r['write_units']:>5.2f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {floor}"
+            )
+        print(
+            f"==> local server throughput ({args.clients} clients, {args.seconds:g} s each)",
+            flush=True,
+        )
+        load = throughput(args.seconds, args.clients)
+        for label, r in load.items():
+            print(
+                f"  {label:<40} {r['requests_per_second']:>7.1f} req/s  p50 {r['p50_ms']} ms"
+                f"  p99 {r['p99_ms']} ms  errors {r['errors']}"
+            )
+
+    bill = costs(rows)
+    print("==> estimated AWS cost, USD per million (us-east-1 list prices, 512 MB arm64)")
+    for label, usd in bill.items():
+        print(f"  {label:<64} ${usd:.2f}")
+    checks = targets(imports, rows)
+    print("==> targets")
+    for label, ok in checks:
+        print(f"  [{'ok' if ok else 'MISSED'}] {label}")
+
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
-            {"python": sys.version.split()[0], "imports_ms": imports, "routes": costs}, indent=2
+            {
+                "python": "3.13 (imports), " + sys.version.split()[0] + " (handlers)",
+                "imports_ms": imports,
+                "routes": rows,
+                "local_server": load,
+                "prices": PRICES,
+                "usd_per_million": bill,
+                "targets": dict(checks),
+            },
+            indent=2,
         )
     )
     print(f"==> wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
