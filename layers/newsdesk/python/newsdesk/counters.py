@@ -80,6 +80,13 @@ def views_of(slugs: Iterable[str]) -> dict[str, int]:
     return totals
 
 
+def forget_view(visitor: str, slug: str) -> None:
+    """Remove the repeat-view marker of a view that could not be counted."""
+    db.client().delete_item(
+        TableName=settings().counters_table, Key={"id": {"S": f"seen#{visitor}#{slug}"}}
+    )
+
+
 def first_view_in_window(visitor: str, slug: str, window_seconds: int) -> bool:
     """True, and marks it, when `visitor` has not viewed `slug` within the window.
 

@@ -3,6 +3,7 @@ handling around the atomic counter in `counters`. Counting never breaks reading.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,17 +42,22 @@ def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
             metrics.add_metric(name="BotViewsSkipped", unit=MetricUnit.Count, value=1)
             return _known(slug, counters.views_of([slug])[slug])
         window = settings().view_dedupe_seconds
-        if window and not counters.first_view_in_window(
-            identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC)),
-            slug,
-            window,
-        ):
+        visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
+        if window and not counters.first_view_in_window(visitor, slug, window):
             metrics.add_metric(name="RepeatViewsSkipped", unit=MetricUnit.Count, value=1)
             shown = _last_known.get(slug)
             if shown is None:
                 return _known(slug, counters.views_of([slug])[slug])
             return View(shown, counted=False)
-        total = counters.count_view(slug)
+        try:
+            total = counters.count_view(slug)
+        except ClientError:
+            # The store answered (throttled, say): take the marker back, so this reader's
+            # next view counts instead of being taken for a repeat of a view never counted.
+            if window:
+                with contextlib.suppress(ClientError, BotoCoreError):
+                    counters.forget_view(visitor, slug)
+            raise
         metrics.add_metric(name="ViewsCounted", unit=MetricUnit.Count, value=1)
         return _known(slug, total, counted=True)
     except (ClientError, BotoCoreError) as exc:

@@ -45,7 +45,11 @@ def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url
 def index_page(cursor: str | None, base_url: str) -> str:
     """Published articles newest first with their counts (one Query, one BatchGetItem)."""
     listing = articles.list_published(settings().page_size, cursor)
-    views = counters.views_of(a.slug for a in listing.articles)
+    try:
+        views = counters.views_of(a.slug for a in listing.articles)
+    except (ClientError, BotoCoreError) as exc:  # the list still shows, without counts
+        logger.warning("view counts unavailable", extra={"error": str(exc)})
+        views = {}
     listing = articles.Listing(listing.articles, listing.next_cursor, views)
     return render(
         "index.html",

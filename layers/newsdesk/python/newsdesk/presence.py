@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from newsdesk import db
 from newsdesk.config import settings
@@ -189,8 +189,12 @@ def heartbeat(visitor: str, now: datetime | None = None) -> Stats:
         )
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            _forget_write(visitor)  # not written: the next heartbeat must try again
             raise
         return current_stats(now)  # written by another container moments ago
+    except BotoCoreError:
+        _forget_write(visitor)
+        raise
 
     last_seen = int(old["last_seen"]["N"]) if "last_seen" in old else None
     visit_total = None
@@ -219,6 +223,11 @@ def heartbeat(visitor: str, now: datetime | None = None) -> Stats:
     with _lock:
         _cache = stats
     return stats
+
+
+def _forget_write(visitor: str) -> None:
+    with _lock:
+        _last_write.pop(visitor, None)
 
 
 def raise_legacy_total(at_least: int) -> None:

@@ -1,0 +1,508 @@
+"""Fault injection: DynamoDB throttling, timing out, failing or dropping connections, injected
+at the HTTP level by tests/faultproxy.py between the SDK and DynamoDB Local.
+
+What a reader notices: a failing counter write leaves the article page 200 without a new count;
+a failing article read gives an HTML 503 with Retry-After, never a traceback; heartbeats fail
+soft. What an operator relies on: standard retries with bounded timeouts keep every request
+inside the function timeout of template.yaml, and every fault is logged exactly once with the
+request's correlation id (API Gateway's requestContext.requestId).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from markupsafe import escape
+from newsdesk import articles, counting, db, identity, presence
+from newsdesk.observability import logger as service_logger
+
+from local.tables import load_template
+from tests.faultproxy import FaultProxy
+from tests.support import ROOT, SLUG, event, import_fixture, invoke, reader
+
+LEGACY_VIEWS = 9574  # the fixture's cms-view-count: its first counted view shows 9.575
+QUICK = 6.0  # seconds: what "well under the function timeout" means here
+COUNT = re.compile(r"<span data-views>([^<]*)</span>")
+# Whatever a client must never see of a failure's insides.
+LEAKS = (
+    "Traceback",
+    "botocore",
+    "ClientError",
+    "ProvisionedThroughputExceeded",
+    "InternalServerError",
+    "ReadTimeout",
+    "ConnectionClosed",
+    "Exception",
+    'File "',
+)
+
+
+def function_timeout() -> float:
+    """The smallest Timeout any function gets from template.yaml (Globals or its own)."""
+    template = load_template(ROOT / "template.yaml")
+    timeouts = [float(template["Globals"]["Function"]["Timeout"])]
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            own = resource.get("Properties", {}).get("Timeout")
+            if isinstance(own, int | float):
+                timeouts.append(float(own))
+    return min(timeouts)
+
+
+def retry_backoff_bound(attempts: int) -> float:
+    """Upper bound of the SDK's standard-mode waits between `attempts` tries: the i-th retry
+    waits rand(0, 1) * min(2 ** (i - 1), 20) seconds (throttling scale, the largest)."""
+    return float(sum(min(2 ** (i - 1), 20) for i in range(1, attempts)))
+
+
+def worst_failing_call() -> float:
+    """Seconds one DynamoDB call can take before the SDK gives up."""
+    return db.MAX_ATTEMPTS * (db.CONNECT_TIMEOUT + db.READ_TIMEOUT) + retry_backoff_bound(
+        db.MAX_ATTEMPTS
+    )
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+
+def _forget_container_state() -> None:
+    articles.forget()
+    presence.reset_cache()
+    identity.forget_cached_salt()
+    counting._last_known.clear()
+
+
+@pytest.fixture
+def faulty_dynamodb(
+    ddb_local_tables: dict[str, str], dynamodb_local: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FaultProxy]:
+    """The template's tables in DynamoDB Local, reached only through a fault-injecting proxy,
+    with the fixture article imported (no faults) and a fresh container's caches."""
+    with FaultProxy(dynamodb_local) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
+        db.reset()  # the next client follows the proxy; table names stay in the env
+        _forget_container_state()
+        import_fixture()
+        assert proxy.seen("TransactWriteItems") >= 1, "the import did not go through the proxy"
+        proxy.reset_counts()
+        try:
+            yield proxy
+        finally:
+            proxy.clear()
+            _forget_container_state()
+            db.reset()
+
+
+class ServiceLog(logging.Handler):
+    """The service logger's records as Powertools writes them (JSON, with correlation_id)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.entries: list[tuple[int, dict[str, Any]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Formatted now: the correlation id is the formatter's state during this request.
+        formatted = service_logger.registered_formatter.format(record)
+        self.entries.append((record.levelno, json.loads(formatted)))
+
+    def problems(self, request_id: str | None = None) -> list[dict[str, Any]]:
+        """WARNING-or-above entries (of one request when `request_id` is given)."""
+        return [
+            entry
+            for level, entry in self.entries
+            if level >= logging.WARNING
+            and (request_id is None or entry.get("correlation_id") == request_id)
+        ]
+
+
+@pytest.fixture
+def service_log() -> Iterator[ServiceLog]:
+    handler = ServiceLog()
+    target = logging.getLogger(service_logger.service)
+    target.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        target.removeHandler(handler)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def request(function: str, data: dict[str, Any]) -> tuple[dict[str, Any], str, float]:
+    """Invoke `function` with `data` under a request id of its own: (response, id, seconds)."""
+    request_id = f"fault-{uuid.uuid4().hex[:12]}"
+    data["requestContext"]["requestId"] = request_id
+    started = time.monotonic()
+    response = invoke(function, data)
+    return response, request_id, time.monotonic() - started
+
+
+def headers_of(response: dict[str, Any]) -> dict[str, str]:
+    return {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+
+
+def shown_count(body: str) -> str | None:
+    found = COUNT.search(body)
+    return found.group(1) if found else None
+
+
+def api_views() -> int:
+    response = invoke("api", event("article-views"))
+    assert response["statusCode"] == 200, response
+    return int(json.loads(response["body"])["views"])
+
+
+def assert_logged_once(log: ServiceLog, request_id: str, what: str) -> dict[str, Any]:
+    """Exactly one WARNING-or-above record, carrying the request's correlation id, and no
+    other WARNING-or-above record at all (none without the id, none for another request)."""
+    mine = log.problems(request_id)
+    assert len(mine) == 1, f"{what}: expected one warning for {request_id}, got {mine}"
+    assert log.problems() == mine, f"{what}: other warnings were logged: {log.problems()}"
+    return mine[0]
+
+
+def assert_storage_503_page(response: dict[str, Any]) -> None:
+    headers = headers_of(response)
+    assert response["statusCode"] == 503, response
+    assert headers.get("retry-after", "").isdigit(), headers
+    assert headers.get("content-type", "").startswith("text/html"), headers
+    body = response["body"]
+    assert body.lstrip().lower().startswith("<!doctype html"), body[:200]
+    for leak in LEAKS:
+        assert leak not in body, f"{leak!r} shown to the reader"
+
+
+# -- 1. a throttled counter write ----------------------------------------------------------
+
+
+def test_throttled_counter_write_on_a_fresh_container_shows_the_page_without_a_count(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog
+) -> None:
+    proxy = faulty_dynamodb
+    title = articles.get_article(SLUG).title
+    articles.forget()  # a fresh container: the page reads the article itself
+    proxy.reset_counts()
+    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters")
+
+    response, request_id, _ = request("pages", reader(1))
+
+    assert response["statusCode"] == 200, response
+    assert f"<h1>{escape(title)}</h1>" in response["body"]
+    assert "data-views" not in response["body"]  # no count rather than a wrong one
+    # The SDK retried the one write (standard mode, MAX_ATTEMPTS = 2 tries), then gave up.
+    assert proxy.seen("UpdateItem", "-counters") == db.MAX_ATTEMPTS
+    assert proxy.seen("UpdateItem", "-counters", faulted=True) == db.MAX_ATTEMPTS
+    entry = assert_logged_once(service_log, request_id, "throttled counter write")
+    assert entry["level"] == "WARNING"
+    assert "ProvisionedThroughputExceededException" in json.dumps(entry)
+
+    proxy.clear()
+    assert api_views() == LEGACY_VIEWS  # nothing was counted
+
+
+def test_throttled_counter_write_after_a_counted_view_shows_the_previous_number(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog
+) -> None:
+    proxy = faulty_dynamodb
+    first, first_id, _ = request("pages", reader(1))
+    assert first["statusCode"] == 200
+    assert shown_count(first["body"]) == "9.575"
+    assert service_log.problems() == []  # a healthy request logs no warning
+
+    proxy.reset_counts()
+    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters")
+    response, request_id, _ = request("pages", reader(2))  # another reader: would count
+
+    assert response["statusCode"] == 200, response
+    assert shown_count(response["body"]) == "9.575"  # the last count, not a new one
+    assert proxy.seen("UpdateItem", "-counters") == db.MAX_ATTEMPTS
+    assert_logged_once(service_log, request_id, "throttled counter write")
+    assert service_log.problems(first_id) == []
+
+    proxy.clear()
+    assert api_views() == LEGACY_VIEWS + 1  # only the first view counted
+
+
+# -- 2. a counter write timing out --------------------------------------------------------
+
+
+def test_counter_write_timing_out_still_answers_200_well_inside_the_function_timeout(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog
+) -> None:
+    proxy = faulty_dynamodb
+    hang = db.READ_TIMEOUT + 2.0  # answers only after the client stopped waiting
+    proxy.fail("UpdateItem", mode="delay", table_suffix="-counters", delay=hang)
+
+    response, request_id, seconds = request("pages", reader(1))
+
+    assert response["statusCode"] == 200, response
+    assert "data-views" not in response["body"]
+    # Both attempts waited out the read timeout: the bound is the SDK's, not the server's.
+    assert proxy.seen("UpdateItem", "-counters") == db.MAX_ATTEMPTS
+    assert seconds >= db.MAX_ATTEMPTS * db.READ_TIMEOUT - 0.1, seconds
+    assert seconds < worst_failing_call() + 1.0, seconds
+    assert seconds < QUICK, seconds
+    assert seconds < function_timeout(), seconds
+    entry = assert_logged_once(service_log, request_id, "counter write timing out")
+    assert entry["level"] == "WARNING"
+    assert "timeout" in json.dumps(entry).lower()
+
+    proxy.clear()
+    assert api_views() == LEGACY_VIEWS
+
+
+# -- 3. a failing article read ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["error", "throttle", "drop"])
+def test_failing_article_read_gives_an_html_503_with_retry_after(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog, mode: str
+) -> None:
+    proxy = faulty_dynamodb
+    proxy.fail("GetItem", mode=mode, table_suffix="-articles")
+
+    response, request_id, seconds = request("pages", reader(1))
+
+    assert_storage_503_page(response)
+    assert proxy.seen("GetItem", "-articles") == db.MAX_ATTEMPTS  # retried
+    assert proxy.seen("UpdateItem") == 0  # nothing counted for a page not shown
+    assert seconds < QUICK, seconds
+    assert seconds < function_timeout(), seconds
+    entry = assert_logged_once(service_log, request_id, f"article read ({mode})")
+    assert entry["level"] == "ERROR"
+
+    proxy.clear()
+    assert api_views() == LEGACY_VIEWS
+
+
+# -- 4. heartbeats fail soft ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["throttle", "drop"])
+def test_failing_heartbeat_after_a_good_one_answers_the_cached_figures_as_stale(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog, mode: str
+) -> None:
+    proxy = faulty_dynamodb
+    good, good_id, _ = request("api", reader(1, "visits"))
+    assert good["statusCode"] == 200, good
+    figures = json.loads(good["body"])
+    assert figures["online"] == 1 and "stale" not in figures
+
+    proxy.reset_counts()
+    proxy.fail("UpdateItem", mode=mode, table_suffix="-connections")
+    response, request_id, seconds = request("api", reader(2, "visits"))  # another visitor
+
+    assert response["statusCode"] == 200, response
+    assert headers_of(response)["content-type"].startswith("application/json")
+    answer = json.loads(response["body"])
+    assert answer == {**figures, "stale": True}  # the container's last figures
+    assert proxy.seen("UpdateItem", "-connections") == db.MAX_ATTEMPTS
+    assert seconds < QUICK, seconds
+    entry = assert_logged_once(service_log, request_id, f"heartbeat ({mode}), cached figures")
+    assert entry["level"] == "WARNING"
+    assert service_log.problems(good_id) == []
+
+
+def test_failing_heartbeat_with_nothing_cached_answers_a_json_503(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog
+) -> None:
+    proxy = faulty_dynamodb
+    proxy.fail("UpdateItem", mode="error", table_suffix="-connections")
+
+    response, request_id, seconds = request("api", reader(1, "visits"))
+
+    headers = headers_of(response)
+    assert response["statusCode"] == 503, response
+    assert headers.get("retry-after", "").isdigit(), headers
+    assert headers.get("content-type", "").startswith("application/json"), headers
+    answer = json.loads(response["body"])
+    assert set(answer) == {"message"} and isinstance(answer["message"], str), answer
+    for leak in LEAKS:
+        assert leak not in response["body"]
+    assert proxy.seen("UpdateItem", "-connections") == db.MAX_ATTEMPTS
+    assert seconds < QUICK, seconds
+    assert_logged_once(service_log, request_id, "heartbeat, nothing cached")
+
+    # The widget script keeps its figures on any non-OK answer (it reads JSON only if r.ok).
+    script = (ROOT / "templates" / "widget.js").read_text("utf-8")
+    assert re.search(r"r\.ok\s*\?\s*r\.json\(\)\s*:\s*null", script), "widget reads non-OK bodies"
+
+
+# -- 5. the failure budget -----------------------------------------------------------------
+
+
+def test_worst_case_of_two_failing_calls_fits_in_the_function_timeout() -> None:
+    timeout = function_timeout()
+    assert 0 < db.CONNECT_TIMEOUT <= 1 and 0 < db.READ_TIMEOUT <= 2, "unbounded SDK timeouts"
+    assert db.MAX_ATTEMPTS >= 2, "no retry at all: one blip fails the request"
+    per_call = worst_failing_call()  # 2 x (0.5 + 1) + 1 s backoff = 4 s today
+    assert 2 * per_call < timeout, (per_call, timeout)
+
+
+def test_the_client_really_uses_standard_retries_and_bounded_timeouts(
+    faulty_dynamodb: FaultProxy,
+) -> None:
+    """What the SDK does, not what db.py's constants say: botocore normalises its retry
+    settings into total_max_attempts (tries including the first)."""
+    config = db.client().meta.config
+    assert db.client().meta.endpoint_url == faulty_dynamodb.endpoint
+    assert config.connect_timeout == db.CONNECT_TIMEOUT
+    assert config.read_timeout == db.READ_TIMEOUT
+    assert config.retries["mode"] == "standard"
+    attempts = config.retries["total_max_attempts"]
+    worst = 2 * (attempts * (db.CONNECT_TIMEOUT + db.READ_TIMEOUT) + retry_backoff_bound(attempts))
+    assert attempts == db.MAX_ATTEMPTS, (
+        f"the SDK makes {attempts} tries per call, db.py budgets {db.MAX_ATTEMPTS}: "
+        f"two failing calls can take {worst:.1f} s against a {function_timeout():.0f} s timeout"
+    )
+    assert worst < function_timeout()
+
+
+def test_with_every_dynamodb_call_hanging_the_article_page_is_a_503_inside_the_timeout(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog
+) -> None:
+    proxy = faulty_dynamodb
+    proxy.fail("*", mode="delay", delay=function_timeout())  # nothing ever answers in time
+
+    response, request_id, seconds = request("pages", reader(1))
+
+    assert_storage_503_page(response)
+    assert seconds < function_timeout(), seconds
+    assert seconds < QUICK, seconds
+    # The article read failed, so nothing else was attempted: one failing call.
+    assert proxy.seen() == proxy.seen("GetItem", "-articles") == db.MAX_ATTEMPTS
+    assert_logged_once(service_log, request_id, "every call hanging")
+    print(f"\n503 with every DynamoDB call hanging: {seconds:.2f} s")
+
+
+def test_after_one_failing_call_the_optional_work_is_skipped(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog
+) -> None:
+    """Every counters and connections call hangs: the article (one good read) is shown after
+    ONE failing call; the visitor widget's reads are never attempted."""
+    proxy = faulty_dynamodb
+    proxy.fail("*", mode="delay", table_suffix="-counters", delay=function_timeout())
+    proxy.fail("*", mode="delay", table_suffix="-connections", delay=function_timeout())
+
+    response, request_id, seconds = request("pages", reader(1))
+
+    assert response["statusCode"] == 200, response
+    assert "data-views" not in response["body"]
+    assert proxy.seen(faulted=True) == db.MAX_ATTEMPTS  # one call (the day's salt)
+    assert proxy.seen("Query", "-connections") == 0  # widget figures skipped
+    assert seconds < worst_failing_call() + 1.0, seconds
+    assert seconds < QUICK, seconds
+    assert_logged_once(service_log, request_id, "counters and connections hanging")
+    print(f"\n200 with counters and connections hanging: {seconds:.2f} s")
+
+
+# -- 6. one log record per fault (the other tests check it per scenario) ----------------------
+
+
+def test_successive_faults_each_log_once_with_their_own_request_id(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog
+) -> None:
+    """Two requests in a row on one container: each fault carries its own request's id."""
+    proxy = faulty_dynamodb
+    proxy.fail("UpdateItem", mode="error", table_suffix="-counters")
+    _, first_id, _ = request("pages", reader(1))
+    _, second_id, _ = request("pages", reader(2))
+    assert first_id != second_id
+    assert [e["correlation_id"] for e in service_log.problems()] == [first_id, second_id]
+
+
+# Other paths a DynamoDB failure can take; each must be logged once with its request's id.
+OTHER_PATHS = {
+    "index listing": ("pages", "index", "Query", "-articles", 503, "text/html"),
+    "views API read": ("api", "article-views", "BatchGetItem", None, 503, "application/json"),
+    "stats, nothing cached": ("api", "stats", "Query", "-connections", 503, "application/json"),
+    "beacon counter write": (
+        "api",
+        "article-view-beacon",
+        "UpdateItem",
+        "-counters",
+        200,
+        "application/json",
+    ),
+    "article, daily salt read": ("pages", "article", "GetItem", "-counters", 200, "text/html"),
+    "article, widget figures": ("pages", "article", "Query", "-connections", 200, "text/html"),
+}
+
+
+@pytest.mark.parametrize("path", list(OTHER_PATHS))
+def test_every_other_failure_path_is_logged_once_and_answers_cleanly(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog, path: str
+) -> None:
+    function, name, operation, table_suffix, status, content_type = OTHER_PATHS[path]
+    faulty_dynamodb.fail(operation, mode="error", table_suffix=table_suffix)
+
+    response, request_id, seconds = request(function, reader(1, name))
+
+    assert response["statusCode"] == status, (path, response)
+    headers = headers_of(response)
+    assert headers.get("content-type", "").startswith(content_type), headers
+    if status == 503:
+        assert headers.get("retry-after", "").isdigit(), headers
+    for leak in LEAKS:
+        assert leak not in response["body"], f"{path}: {leak!r} shown to the client"
+    assert faulty_dynamodb.seen(operation, table_suffix, faulted=True) == db.MAX_ATTEMPTS
+    assert seconds < QUICK, seconds
+    assert_logged_once(service_log, request_id, path)
+
+
+def test_log_capture_sees_the_service_logger(service_log: ServiceLog) -> None:
+    """Guard for the checks above: a warning through the service logger is captured."""
+    service_logger.warning("probe")
+    assert [e["message"] for e in service_log.problems()] == ["probe"]
+
+
+# -- a fault does not cost the reader a later count ------------------------------------------
+
+
+def test_a_reader_whose_view_failed_to_count_is_counted_on_the_next_view(
+    faulty_dynamodb: FaultProxy,
+) -> None:
+    """The repeat-view marker is taken back when the counter write fails, so the reload
+    counts instead of being taken for a repeat of a view that was never counted."""
+    proxy = faulty_dynamodb
+    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters")
+    failed, _, _ = request("pages", reader(1))
+    assert failed["statusCode"] == 200
+    proxy.clear()
+    again, _, _ = request("pages", reader(1))
+    assert shown_count(again["body"]) == "9.575"
+    assert api_views() == LEGACY_VIEWS + 1
+
+
+def test_a_failed_heartbeat_does_not_hold_back_the_next_one(
+    faulty_dynamodb: FaultProxy,
+) -> None:
+    """The per-container 30 s write memo only remembers writes that happened."""
+    proxy = faulty_dynamodb
+    request("api", reader(9, "visits"))  # figures cached, so the failure answers stale
+    proxy.fail("UpdateItem", mode="throttle", table_suffix="-connections")
+    failed, _, _ = request("api", reader(1, "visits"))
+    assert json.loads(failed["body"]).get("stale") is True
+    proxy.clear()
+    proxy.reset_counts()
+    retried, _, _ = request("api", reader(1, "visits"))
+    assert "stale" not in json.loads(retried["body"])
+    assert proxy.seen("UpdateItem", "-connections") == 1  # written now, not in 30 s
+
+
+def test_the_index_lists_articles_when_their_counts_cannot_be_read(
+    faulty_dynamodb: FaultProxy,
+) -> None:
+    faulty_dynamodb.fail("BatchGetItem", mode="throttle", table_suffix="-counters")
+    response, _, _ = request("pages", event("index"))
+    assert response["statusCode"] == 200
+    assert f"/articles/{SLUG}" in response["body"]
+    assert "Lượt xem: —" in response["body"]
