@@ -11,9 +11,11 @@ import argparse
 import io
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,6 +129,56 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def admin_token(env: Any = os.environ) -> bool:
+    """The admin API's bearer token (there is no IAM locally): ADMIN_TOKEN as set, else a
+    random one for this run. True when it was generated here."""
+    if env.get("ADMIN_TOKEN"):
+        return False
+    env["ADMIN_TOKEN"] = secrets.token_urlsafe(24)
+    return True
+
+
+def admin_hint(port: int, generated: bool = True, env: Any = os.environ) -> str:
+    """How to call the admin API: its token and an example that creates a draft."""
+    token = env["ADMIN_TOKEN"] if generated else "$ADMIN_TOKEN"
+    origin = (
+        "random for this run; set ADMIN_TOKEN to choose one"
+        if generated
+        else "from your environment"
+    )
+    example = (
+        '{"title": "Hello", "body": "First paragraph.", "author": "Newsroom", '
+        '"published_at": "2026-01-01T08:00:00+07:00", "status": "draft"}'
+    )
+    return (
+        f"  Admin API: Authorization: Bearer {token}   ({origin})\n"
+        f"    curl -X PUT -H \"Authorization: Bearer {token}\" -d '{example}' \\\n"
+        f"      http://127.0.0.1:{port}/api/admin/articles/hello\n"
+    )
+
+
+MOST_READ_EVERY = 60.0  # seconds; the deployed schedule is every 5 minutes
+
+
+def schedule_most_read() -> threading.Event:
+    """What EventBridge does when deployed: refresh the "most read" lists, now and then
+    every MOST_READ_EVERY seconds, until the returned event is set."""
+    from newsdesk import mostread
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                mostread.refresh()
+            except Exception as err:  # a failed refresh must not stop the server
+                logging.getLogger("local").warning("most read refresh failed: %s", err)
+            stop.wait(MOST_READ_EVERY)
+
+    threading.Thread(target=loop, name="most-read", daemon=True).start()
+    return stop
+
+
 def run() -> None:
     """Everything `make run` needs, until Ctrl-C / SIGTERM."""
     raw_port = os.environ.get("PORT", "3000")
@@ -139,6 +191,7 @@ def run() -> None:
         names = make_tables(endpoint)
         print("Tables: " + ", ".join(f"{k}={v}" for k, v in names.items()))
         import_sample_if_empty(endpoint)
+        generated = admin_token()
         try:
             server = create_server("127.0.0.1", port)
         except ServerError as err:
@@ -146,12 +199,13 @@ def run() -> None:
         except Exception:
             traceback.print_exc()
             raise Failure("could not load the functions (see the traceback above)") from None
-        print(
-            f"\n  newsdesk is running on http://127.0.0.1:{port}/   (Ctrl-C to stop)\n", flush=True
-        )
+        print(f"\n  newsdesk is running on http://127.0.0.1:{port}/   (Ctrl-C to stop)\n")
+        print(admin_hint(port, generated), flush=True)
+        stop_schedule = schedule_most_read()
         try:
             server.serve_forever()  # werkzeug returns from here on Ctrl-C / SIGTERM
         finally:
+            stop_schedule.set()
             server.server_close()
             print("\nStopping...", file=sys.stderr)
 

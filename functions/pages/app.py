@@ -1,14 +1,16 @@
-"""HTML pages: the article index and article pages (which count a view)."""
+"""HTML pages: the article index, article pages (which count a view), category pages, and
+the RSS feed and sitemap."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from newsdesk import pages, web
-from newsdesk.articles import ArticleNotFound
+from newsdesk.articles import ArticleNotFound, CategoryNotFound
 from newsdesk.observability import logger, metrics, tracer
 from newsdesk.slugs import canonical_slug
 
@@ -34,8 +36,44 @@ def article(slug: str) -> Response:
     return web.page(app, body)
 
 
+@app.get("/articles/<slug>/stats")
+def article_stats(slug: str) -> Response:
+    clean = canonical_slug(slug)
+    if clean is None:
+        raise ArticleNotFound(slug)
+    if clean != slug:
+        return web.redirect(f"{web.base_url(app)}/articles/{clean}/stats")
+    return web.page(app, pages.stats_page(clean, web.base_url(app)))
+
+
+@app.get("/categories/<category>")
+def category(category: str) -> Response:
+    clean = canonical_slug(category)
+    if clean is None:
+        raise CategoryNotFound(category)
+    cursor = app.current_event.get_query_string_value("cursor") or None
+    if clean != category:  # the display name ("Thời sự", NFC or NFD), upper case: one URL
+        query = f"?cursor={quote(cursor, safe='')}" if cursor else ""
+        return web.redirect(f"{web.base_url(app)}/categories/{clean}{query}")
+    return web.page(app, pages.category_page(clean, cursor, web.base_url(app)))
+
+
+@app.get("/feed.xml")
+def feed() -> Response:
+    return web.xml(app, pages.feed_xml(web.base_url(app)), web.RSS)
+
+
+@app.get("/sitemap.xml")
+def sitemap() -> Response:
+    return web.xml(app, pages.sitemap_xml(web.base_url(app)))
+
+
 web.only(app, "/", "GET")
 web.only(app, "/articles/<slug>", "GET")
+web.only(app, "/articles/<slug>/stats", "GET")
+web.only(app, "/categories/<category>", "GET")
+web.only(app, "/feed.xml", "GET")
+web.only(app, "/sitemap.xml", "GET")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

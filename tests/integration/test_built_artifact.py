@@ -185,7 +185,7 @@ def test_every_event_from_the_build(build_dir: Path, site: dict[str, str]) -> No
     by_function: dict[str, list[str]] = {}
     for name in event_names():
         by_function.setdefault(function_for(event(name)), []).append(name)
-    assert set(by_function) == {"PagesFunction", "ApiFunction"}
+    assert set(by_function) == {"PagesFunction", "ApiFunction", "AdminFunction"}
     for function, names in by_function.items():
         responses = run_built(build_dir, function, [event(n) for n in names])
         got = {n: r["statusCode"] for n, r in zip(names, responses, strict=True)}

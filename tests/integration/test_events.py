@@ -4,6 +4,7 @@ and each event gets its expected answer from its function (moto)."""
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import pytest
 
@@ -18,7 +19,7 @@ from tests.support import (
     invoke,
 )
 
-FUNCTION_DIRS = {"PagesFunction": "pages", "ApiFunction": "api"}
+FUNCTION_DIRS = {"PagesFunction": "pages", "ApiFunction": "api", "AdminFunction": "admin"}
 
 
 def test_every_route_has_an_event_and_every_event_an_expectation() -> None:
@@ -50,5 +51,8 @@ def test_each_event_gets_its_answer(moto_tables: dict[str, str], name: str) -> N
     if data["rawPath"].startswith("/api/"):
         assert content_type == "application/json"
         json.loads(response["body"])
+    elif data["rawPath"].endswith(".xml") and response["statusCode"] == 200:
+        assert content_type.split(";")[0] in ("application/rss+xml", "application/xml")
+        ElementTree.fromstring(response["body"])
     else:
         assert content_type.startswith("text/html")

@@ -32,6 +32,8 @@ ALLOWED_GRANTS: dict[str, dict[str, set[str]]] = {
         "ArticlesTable": {"dynamodb:GetItem"},
         # articles.list_published (Query, newest first)
         "ArticlesTable/index/by-published": {"dynamodb:Query"},
+        # articles.list_category (Query of one category, newest first)
+        "ArticlesTable/index/by-category": {"dynamodb:Query"},
         # view counters (UpdateItem ADD), repeat-view markers (PutItem), the daily salt
         # (GetItem, PutItem, DeleteItem), site item (GetItem, UpdateItem of the peak),
         # counts of a listing (BatchGetItem)
@@ -59,6 +61,26 @@ ALLOWED_GRANTS: dict[str, dict[str, set[str]]] = {
         # presence heartbeats (UpdateItem of the visitor's item)
         "ConnectionsTable": {"dynamodb:UpdateItem"},
         "ConnectionsTable/index/by-last-seen": {"dynamodb:Query"},
+    },
+    "AdminFunction": {
+        # importer.write (GetItem of the stored hash, UpdateItem in its transaction),
+        # admin.set_status (GetItem, conditional UpdateItem of the status)
+        "ArticlesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        # admin.set_views: consistent read of the shards (BatchGetItem), the legacy count
+        # (UpdateItem) and the audit record (PutItem) in one transaction; importer.write's
+        # legacy count and the site's legacy total (UpdateItem)
+        "CountersTable": {
+            "dynamodb:BatchGetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:PutItem",
+        },
+    },
+    "MostReadFunction": {
+        # mostread.refresh: every counter's key (Query by-kind), the counters themselves
+        # (BatchGetItem), the lists item (PutItem), titles and visibility (BatchGetItem)
+        "CountersTable/index/by-kind": {"dynamodb:Query"},
+        "CountersTable": {"dynamodb:BatchGetItem", "dynamodb:PutItem"},
+        "ArticlesTable": {"dynamodb:BatchGetItem"},
     },
 }
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from newsdesk import db
 from newsdesk.config import settings
+from newsdesk.slugs import MAX_SLUG_LENGTH, make_slug
 
 PUBLISHED = "published"
 DRAFT = "draft"
@@ -21,6 +22,10 @@ STATUSES = (PUBLISHED, DRAFT)
 
 class ArticleNotFound(LookupError):
     """No published article has this slug."""
+
+
+class CategoryNotFound(ArticleNotFound):
+    """No visible article has this category (or none is left on the page asked for)."""
 
 
 class BadCursor(ValueError):
@@ -47,6 +52,11 @@ class Article:
             return text
         return text[:157].rsplit(" ", 1)[0] + "…"
 
+    @property
+    def category_slug(self) -> str:
+        """The category's URL form (`Thời sự` -> `thoi-su`): the by-category index's key."""
+        return make_slug(self.category, max_length=MAX_SLUG_LENGTH) if self.category else ""
+
     def is_visible(self, now: datetime | None = None) -> bool:
         """Published and not scheduled for later."""
         return self.status == PUBLISHED and self.published_at <= (now or datetime.now(UTC))
@@ -54,6 +64,8 @@ class Article:
     def content_hash(self) -> str:
         data = asdict(self)
         data["published_at"] = iso(self.published_at)
+        if self.category:  # derived, but stored: a change in how it is derived rewrites it
+            data["category_slug"] = self.category_slug
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
         return hashlib.sha256(raw).hexdigest()[:32]
 
@@ -86,6 +98,8 @@ def to_item(article: Article) -> dict[str, Any]:
         value = getattr(article, name)
         if value:
             item[name] = {"S": value}
+    if article.category_slug:  # the sparse by-category index holds only these articles
+        item["category_slug"] = {"S": article.category_slug}
     return item
 
 
@@ -150,16 +164,19 @@ def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> dict[str, Any]:
+def _decode_cursor(cursor: str, partition: dict[str, str]) -> dict[str, Any]:
+    """The ExclusiveStartKey a cursor of one index's listing stands for: the article's slug,
+    its published_at and `partition` (the index's hash key and the only value it may have
+    here), else BadCursor."""
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError) as exc:
         raise BadCursor(cursor) from exc
     if (
         not isinstance(plain, dict)
-        or set(plain) != {"slug", "status", "published_at"}
+        or set(plain) != {"slug", "published_at", *partition}
         or not all(isinstance(v, str) and 0 < len(v) <= 256 for v in plain.values())
-        or plain["status"] != PUBLISHED
+        or any(plain[name] != value for name, value in partition.items())
     ):
         raise BadCursor(cursor)
     return {name: {"S": value} for name, value in plain.items()}
@@ -180,10 +197,62 @@ def list_published(limit: int, cursor: str | None = None) -> Listing:
         "Limit": limit,
     }
     if cursor:
-        params["ExclusiveStartKey"] = _decode_cursor(cursor)
+        params["ExclusiveStartKey"] = _decode_cursor(cursor, {"status": PUBLISHED})
     response = db.client().query(**params)
     last = response.get("LastEvaluatedKey")
     return Listing(
         articles=[from_item(item) for item in response.get("Items", [])],
         next_cursor=_encode_cursor(last) if last else None,
+    )
+
+
+_CATEGORY_QUERIES = 5  # per page: more only when drafts and scheduled articles fill pages
+
+
+def list_category(category_slug: str, limit: int, cursor: str | None = None) -> Listing:
+    """One page of a category's visible articles, newest first, from the sparse by-category
+    index (only articles with a category are in it).
+
+    Scheduled articles fall outside the key condition (published_at <= now); drafts share
+    the index, so status is a filter. Each Query asks for one article more than the page
+    still needs, so an older page is linked only when it exists; after _CATEGORY_QUERIES
+    queries of filtered drafts the page may come out short, with a cursor to go on.
+    """
+    now = iso(datetime.now(UTC))
+    params: dict[str, Any] = {
+        "TableName": settings().articles_table,
+        "IndexName": "by-category",
+        "KeyConditionExpression": "category_slug = :category AND published_at <= :now",
+        "FilterExpression": "#s = :published",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {
+            ":category": {"S": category_slug},
+            ":now": {"S": now},
+            ":published": {"S": PUBLISHED},
+        },
+        "ScanIndexForward": False,
+    }
+    start = _decode_cursor(cursor, {"category_slug": category_slug}) if cursor else None
+    if start and start["published_at"]["S"] > now:
+        # Outside the key condition: DynamoDB would refuse the start key (a 503 otherwise).
+        raise BadCursor(str(cursor))
+    found: list[dict[str, Any]] = []
+    for _ in range(_CATEGORY_QUERIES):
+        if start:
+            params["ExclusiveStartKey"] = start
+        params["Limit"] = limit + 1 - len(found)
+        response = db.client().query(**params)
+        found += response.get("Items", [])
+        start = response.get("LastEvaluatedKey")
+        if len(found) > limit or not start:
+            break
+    page = found[:limit]
+    next_key = None
+    if len(found) > limit:  # resume after the page's last article
+        next_key = {name: page[-1][name] for name in ("slug", "category_slug", "published_at")}
+    elif start:  # gave up on a run of drafts: resume where the last query stopped
+        next_key = start
+    return Listing(
+        articles=[from_item(item) for item in page],
+        next_cursor=_encode_cursor(next_key) if next_key else None,
     )

@@ -1,4 +1,5 @@
-"""Operators' command line: `python -m newsdesk import PATH...`."""
+"""Operators' command line: `python -m newsdesk COMMAND` - import, export, list, publish,
+unpublish, set-views. The tables come from the environment (ARTICLES_TABLE...)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,80 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if summary.rejected else 0
 
 
+def _who() -> str:
+    """Who the audit record names: the operating-system user running the command."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"
+
+
+def _export(args: argparse.Namespace) -> int:
+    import json
+
+    from newsdesk.admin import export_articles
+
+    entries = export_articles(args.status)
+    text = json.dumps(entries, ensure_ascii=False, indent=1) + "\n"
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"newsdesk: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    print(f"exported {len(entries)} article(s) to {args.out or 'stdout'}", file=sys.stderr)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from newsdesk.admin import list_articles
+    from newsdesk.articles import parse_iso
+    from newsdesk.config import settings
+
+    tz = settings().tz
+    rows = [
+        (
+            row["slug"],
+            row["status"],
+            parse_iso(row["published_at"]).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            str(row["views"]),
+        )
+        for row in list_articles(args.status, args.limit)
+    ]
+    table = [("slug", "status", "published", "views"), *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=False)]
+        print("  ".join([*cells, row[3].rjust(widths[3])]))
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from newsdesk import admin
+
+    change = admin.set_status(args.slug, args.status, _who())
+    if change["outcome"] == "unchanged":
+        print(f"{change['slug']} is already {change['status']}")
+    else:
+        print(f"{change['outcome']} {change['slug']}")
+    return 0
+
+
+def _set_views(args: argparse.Namespace) -> int:
+    from newsdesk import admin
+
+    change = admin.set_views(args.slug, args.views, _who())
+    print(
+        f"{change['slug']}: views {change['previous']} -> {change['views']} "
+        f"(audit record {admin.audit_id(change['slug'], change['when'])}, by {change['by']})"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m newsdesk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -27,14 +102,42 @@ def main(argv: list[str] | None = None) -> int:
     )
     importing.add_argument("paths", nargs="+", metavar="PATH")
     importing.set_defaults(run=_import)
+    statuses = ("published", "draft")
+    exporting = commands.add_parser(
+        "export", help="write every article as JSON in the import format (views: the total)"
+    )
+    exporting.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    exporting.add_argument("--status", choices=statuses, help="only articles with this status")
+    exporting.set_defaults(run=_export)
+    listing = commands.add_parser("list", help="articles, newest first: slug, status, views")
+    listing.add_argument("--status", choices=statuses, help="only articles with this status")
+    listing.add_argument("--limit", type=int, metavar="N", help="at most N articles")
+    listing.set_defaults(run=_list)
+    for name, status, text in (
+        ("publish", "published", "make an article visible (its count is kept)"),
+        ("unpublish", "draft", "hide an article (draft); its text and count are kept"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("slug", metavar="SLUG")
+        command.set_defaults(run=_publish, status=status)
+    setting = commands.add_parser(
+        "set-views", help="set an article's displayed view count (audited)"
+    )
+    setting.add_argument("slug", metavar="SLUG")
+    setting.add_argument("views", type=int, metavar="N")
+    setting.set_defaults(run=_set_views)
     args = parser.parse_args(argv)
 
     from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
+    from newsdesk.admin import AdminError
     from newsdesk.config import ConfigError
 
     try:
         return int(args.run(args))
+    except AdminError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 1
     except ConfigError as exc:
         print(f"newsdesk: configuration: {exc}", file=sys.stderr)
     except EndpointConnectionError as exc:

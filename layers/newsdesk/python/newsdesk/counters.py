@@ -4,6 +4,11 @@ An item is `{id: "views#<slug>", views: N, legacy: L}`. `views` only ever change
 atomic `ADD`; `legacy` is the count imported from the old CMS. The count a reader sees
 is `legacy + views`, so re-importing an article never resets or re-adds what was counted.
 
+Per-day buckets: the same UpdateItem also ADDs to a top-level attribute named for the day
+in the site's time zone (`d20181127`) and removes those older than KEEP_DAYS, so daily
+views for the "most read" lists and the stats chart cost no extra write, and the item
+stays well under 1 KB (one write unit).
+
 Hot articles: with COUNTER_SHARDS = K > 1, a view is added to one of K items picked at
 random (`views#<slug>` and `views#<slug>#1` .. `#K-1`), so an article takes K times the
 ~1,000 writes/s one DynamoDB partition accepts; every read sums all K exactly (one
@@ -16,12 +21,21 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from newsdesk import db
 from newsdesk.config import settings
+
+VIEWS_KIND = "views"  # `kind` of counter items: the by-kind index lists every article's counter
+KEEP_DAYS = 36  # per-day buckets kept on each counter (the stats chart shows 30)
+
+
+def day_attribute(day: date) -> str:
+    """The counter item's attribute holding one day's views (site time zone): d20181127."""
+    return f"d{day:%Y%m%d}"
 
 
 def counter_key(slug: str, shard: int = 0) -> dict[str, Any]:
@@ -46,14 +60,26 @@ def total_of(item: dict[str, Any] | None) -> int:
 def count_view(slug: str) -> int:
     """Add one view atomically (one UpdateItem, one write unit) and return the new total
     (sharded counters: plus one BatchGetItem to sum the shards)."""
-    shards = settings().counter_shards
+    conf = settings()
+    shards = conf.counter_shards
     shard = random.randrange(shards) if shards > 1 else 0
+    today = datetime.now(conf.tz).date()
+    # Expired day buckets go in the same write (REMOVE of an absent attribute is a no-op).
+    old = {
+        f"#o{i}": day_attribute(today - timedelta(days=i)) for i in range(KEEP_DAYS, KEEP_DAYS + 10)
+    }
     response = db.client().update_item(
-        TableName=settings().counters_table,
+        TableName=conf.counters_table,
         Key=counter_key(slug, shard),
-        UpdateExpression="ADD #v :one",
-        ExpressionAttributeNames={"#v": "views"},
-        ExpressionAttributeValues={":one": {"N": "1"}},
+        UpdateExpression="ADD #v :one, #day :one SET #kind = if_not_exists(#kind, :kind) REMOVE "
+        + ", ".join(old),
+        ExpressionAttributeNames={
+            "#v": "views",
+            "#day": day_attribute(today),
+            "#kind": "kind",
+            **old,
+        },
+        ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": VIEWS_KIND}},
         ReturnValues="ALL_NEW",
     )
     if shards > 1:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from newsdesk import db
 from newsdesk.articles import PUBLISHED, STATUSES, Article, forget, iso, parse_iso, to_item
 from newsdesk.config import settings
-from newsdesk.counters import counter_key
+from newsdesk.counters import VIEWS_KIND, counter_key
 from newsdesk.presence import raise_legacy_total
 from newsdesk.sanitize import clean_html, text_of
 from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug, make_slug
@@ -257,8 +257,10 @@ def parse_file(path: Path, tz: ZoneInfo) -> list[Parsed]:
     return [p if p.version else replace(p, version=modified) for p in parsed]
 
 
-def write(parsed: Parsed) -> str:
-    """Store one article and its legacy count atomically; 'imported', 'updated' or 'unchanged'."""
+def write(parsed: Parsed, *, keep_legacy: bool = False) -> str:
+    """Store one article and its legacy count atomically: 'imported', 'updated', 'unchanged'
+    or 'stale' (a newer version is stored). With keep_legacy (the admin API), an existing
+    counter keeps its legacy count: only an audited set-views changes a count there."""
     conf = settings()
     client = db.client()
     article = parsed.article
@@ -269,7 +271,11 @@ def write(parsed: Parsed) -> str:
     values = {f":f{i}": value for i, value in enumerate(fields.values())}
     sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
     # Attributes the new version no longer has (an emptied summary, say) are removed.
-    gone = [n for n in ("byline", "summary", "category", "body_html") if n not in fields]
+    gone = [
+        n
+        for n in ("byline", "summary", "category", "category_slug", "body_html")
+        if n not in fields
+    ]
     update = "SET " + ", ".join(
         [
             *sets,
@@ -281,14 +287,21 @@ def write(parsed: Parsed) -> str:
     )
     if gone:
         update += " REMOVE " + ", ".join(gone)
-    existed = "content_hash" in (
-        client.get_item(
-            TableName=conf.articles_table,
-            Key={"slug": {"S": article.slug}},
-            ProjectionExpression="content_hash",
-        ).get("Item")
-        or {}
-    )
+    stored = client.get_item(
+        TableName=conf.articles_table,
+        Key={"slug": {"S": article.slug}},
+        ProjectionExpression="content_hash",
+    ).get("Item")
+    stored_hash = (stored or {}).get("content_hash", {}).get("S")
+    existed = stored_hash is not None
+    if stored_hash != digest:
+        # The site's total is never behind what the old site showed: neither its widget's
+        # total nor any one article's count (each counted view was someone's visit). Raised
+        # before the write, so a rerun after a failure in between still raises it; an
+        # unchanged article (an export imported back, say) raised it when it was written.
+        kept = keep_legacy and existed
+        raise_legacy_total(max(0 if kept else parsed.legacy_views, parsed.legacy_total))
+    legacy = "if_not_exists(legacy, :legacy)" if keep_legacy else ":legacy"
     try:
         client.transact_write_items(
             TransactItems=[
@@ -312,8 +325,12 @@ def write(parsed: Parsed) -> str:
                     "Update": {
                         "TableName": conf.counters_table,
                         "Key": counter_key(article.slug),
-                        "UpdateExpression": "SET legacy = :legacy",
-                        "ExpressionAttributeValues": {":legacy": {"N": str(parsed.legacy_views)}},
+                        "UpdateExpression": f"SET legacy = {legacy}, #kind = :kind",
+                        "ExpressionAttributeNames": {"#kind": "kind"},
+                        "ExpressionAttributeValues": {
+                            ":legacy": {"N": str(parsed.legacy_views)},
+                            ":kind": {"S": VIEWS_KIND},
+                        },
                     }
                 },
             ]
@@ -327,9 +344,6 @@ def write(parsed: Parsed) -> str:
     else:
         outcome = "updated" if existed else "imported"
         forget(article.slug)
-    # The site's total is never behind what the old site showed: neither its widget's
-    # total nor any one article's count (each counted view was someone's visit).
-    raise_legacy_total(max(parsed.legacy_views, parsed.legacy_total))
     return outcome
 
 

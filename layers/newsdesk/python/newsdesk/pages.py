@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import articles, counters, db, presence
+from newsdesk import articles, counters, db, mostread, presence, stats
 from newsdesk.config import settings
 from newsdesk.counting import record_view, shown_views
 from newsdesk.observability import logger
@@ -24,6 +25,17 @@ def widget_stats() -> presence.Stats | None:
         return presence.cached_stats()
 
 
+def most_read() -> dict[str, list[dict[str, object]]] | None:
+    """The "most read" lists (per-container cache of one small item); None if unreachable."""
+    if db.degraded():
+        return None
+    try:
+        return mostread.lists()
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("most read lists unavailable", extra={"error": str(exc)})
+        return None
+
+
 def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url: str) -> str:
     """The article page. In render mode it counts the view (GetItem article, then the
     repeat-view marker and the counter update); in beacon mode the page's script counts it
@@ -39,18 +51,24 @@ def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url
         canonical=f"{base_url}/articles/{slug}",
         stats=widget_stats(),
         beacon_slug=slug if beacon else None,
+        most_read=most_read(),
     )
+
+
+def with_views(listing: articles.Listing) -> articles.Listing:
+    """The listing with its articles' counts (one BatchGetItem), or without them when the
+    counters cannot be read: the list still shows."""
+    try:
+        views = counters.views_of(a.slug for a in listing.articles)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("view counts unavailable", extra={"error": str(exc)})
+        views = {}
+    return articles.Listing(listing.articles, listing.next_cursor, views)
 
 
 def index_page(cursor: str | None, base_url: str) -> str:
     """Published articles newest first with their counts (one Query, one BatchGetItem)."""
-    listing = articles.list_published(settings().page_size, cursor)
-    try:
-        views = counters.views_of(a.slug for a in listing.articles)
-    except (ClientError, BotoCoreError) as exc:  # the list still shows, without counts
-        logger.warning("view counts unavailable", extra={"error": str(exc)})
-        views = {}
-    listing = articles.Listing(listing.articles, listing.next_cursor, views)
+    listing = with_views(articles.list_published(settings().page_size, cursor))
     return render(
         "index.html",
         base_url=base_url,
@@ -59,4 +77,68 @@ def index_page(cursor: str | None, base_url: str) -> str:
         canonical=f"{base_url}/",
         stats=widget_stats(),
         beacon_slug=None,
+        most_read=most_read(),
     )
+
+
+def category_page(category_slug: str, cursor: str | None, base_url: str) -> str:
+    """One category's visible articles newest first with their counts (Query on the
+    by-category index, one BatchGetItem). A category with no visible article on this page
+    (unknown, or only drafts and scheduled articles) is a 404."""
+    listing = articles.list_category(category_slug, settings().page_size, cursor)
+    if not listing.articles:
+        raise articles.CategoryNotFound(category_slug)
+    url = f"{base_url}/categories/{category_slug}"
+    return render(
+        "category.html",
+        base_url=base_url,
+        category=listing.articles[0].category,
+        listing=with_views(listing),
+        cursor=cursor,
+        canonical=url,
+        stats=widget_stats(),
+        beacon_slug=None,
+    )
+
+
+def stats_page(slug: str, base_url: str) -> str:
+    """Daily views of one article for the last 30 days as an SVG chart (one BatchGetItem
+    of its counter; the article itself from the cache)."""
+    article = articles.get_article(slug)
+    return render(
+        "stats.html",
+        base_url=base_url,
+        article=article,
+        chart=stats.chart(slug),
+        stats=widget_stats(),
+    )
+
+
+FEED_ITEMS = 50
+SITEMAP_MAX_URLS = 50_000  # the sitemap protocol's limit per file, the home page included
+_SITEMAP_PAGE = 1000
+
+
+def feed_xml(base_url: str) -> str:
+    """RSS 2.0 of the FEED_ITEMS newest visible articles (one Query; no view is counted)."""
+    listing = articles.list_published(FEED_ITEMS)
+    return render("feed.xml", base_url=base_url, articles=listing.articles, now=_now())
+
+
+def sitemap_xml(base_url: str) -> str:
+    """The home page and every visible article, newest first (Queries of _SITEMAP_PAGE),
+    at most SITEMAP_MAX_URLS URLs."""
+    found: list[articles.Article] = []
+    cursor = None
+    while len(found) < SITEMAP_MAX_URLS - 1:
+        wanted = min(_SITEMAP_PAGE, SITEMAP_MAX_URLS - 1 - len(found))
+        listing = articles.list_published(wanted, cursor)
+        found += listing.articles
+        cursor = listing.next_cursor
+        if not cursor:
+            break
+    return render("sitemap.xml", base_url=base_url, articles=found[: SITEMAP_MAX_URLS - 1])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

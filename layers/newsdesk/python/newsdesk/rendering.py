@@ -57,6 +57,14 @@ def format_date(moment: datetime, locale: str, time_zone: str) -> str:
     return moment.astimezone(ZoneInfo(time_zone)).strftime(labels(locale)["date_format"])
 
 
+def rfc822_date(moment: datetime) -> str:
+    """RSS dates (RFC 822, four-digit year): 'Tue, 27 Nov 2018 01:12:00 GMT'."""
+    from datetime import UTC
+    from email.utils import format_datetime
+
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
 @cache
 def environment() -> Environment:
     """Compiled once per container; autoescaping on for every HTML template."""
@@ -73,6 +81,7 @@ def environment() -> Environment:
         moment, settings().locale, settings().time_zone
     )
     env.filters["isodate"] = lambda moment: moment.isoformat().replace("+00:00", "Z")
+    env.filters["rfc822"] = rfc822_date
     return env
 
 
@@ -80,6 +89,7 @@ def render(template: str, *, base_url: str, **context: Any) -> str:
     conf = settings()
     context.setdefault("stats", None)  # the visitor widget's figures, when known
     context.setdefault("beacon_slug", None)  # set on article pages in COUNT_MODE=beacon
+    context.setdefault("most_read", None)  # the "most read" lists, on index and article pages
     return (
         environment()
         .get_template(template)

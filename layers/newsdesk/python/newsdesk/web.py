@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -29,18 +30,19 @@ class PayloadTooLarge(ValueError):
     """The body is over MAX_BODY_BYTES."""
 
 
-def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
-    """The request's JSON object body ({} when empty): 413 when oversized, 400 when not JSON."""
+def json_body(app: APIGatewayHttpResolver, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request's JSON object body ({} when empty): 413 when over `limit` bytes, 400 when
+    not JSON."""
     event = app.current_event
     raw = event.body or ""
     if not raw:
         return {}
     size = len(raw) * 3 // 4 if event.is_base64_encoded else len(raw.encode("utf-8"))
-    if size > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body over {MAX_BODY_BYTES} bytes")
+    if size > limit:
+        raise PayloadTooLarge(f"body over {limit} bytes")
     try:
         data = json.loads(event.decoded_body or "")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested thousands deep
         raise BadRequest("body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
@@ -127,6 +129,18 @@ def page(app: APIGatewayHttpResolver, body: str) -> Response:
     if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or wanted == "*":
         return Response(status_code=304, headers=headers, body="")
     return compressed(app, html(body, headers=headers))
+
+
+RSS = "application/rss+xml; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+FEED_CACHE = "public, max-age=300"
+
+
+def xml(app: APIGatewayHttpResolver, body: str, content_type: str = XML) -> Response:
+    """A feed or sitemap: the same for every reader and counting nothing, so any cache may
+    keep it five minutes."""
+    headers = {"Cache-Control": FEED_CACHE, **SECURITY_HEADERS}
+    return compressed(app, Response(200, content_type, body, headers))
 
 
 def redirect(location: str) -> Response:
@@ -228,11 +242,34 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
     return response
 
 
+_RESPELLABLE = re.compile(r"^/(articles|categories)/([^/]+)(/stats)?$")
+
+
+def respelled(path: str) -> str | None:
+    """The canonical path for another spelling of an article, stats or category URL, or
+    None (decided without I/O: newsdesk.slugs.canonical_slug)."""
+    from newsdesk.slugs import canonical_slug
+
+    match = _RESPELLABLE.match(path)
+    if not match or (match.group(1) == "categories" and match.group(3)):
+        return None
+    slug = canonical_slug(match.group(2))
+    if slug is None or slug == match.group(2):
+        return None
+    return f"/{match.group(1)}/{slug}{match.group(3) or ''}"
+
+
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     """Map domain exceptions to answers in one place; a client never sees a traceback."""
 
     @app.not_found
     def not_found(_: Exception) -> Response:
+        # Powertools' <param> pattern cannot match combining marks, so a decoded NFD
+        # spelling of a page URL lands here rather than at its route: send it on.
+        method = app.current_event.request_context.http.method
+        target = respelled(app.current_event.raw_path or "") if method in ("GET", "HEAD") else None
+        if target:
+            return redirect(f"{base_url(app)}{target}")
         return error(app, 404, "not_found", "not found")
 
     @app.exception_handler(ArticleNotFound)

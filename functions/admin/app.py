@@ -1,0 +1,75 @@
+"""Editors' admin API: create or update an article, unpublish it, set its view count.
+
+IAM-authorised when deployed (AWS_IAM on every route), token-authorised locally; every
+request, 405s included, is authorised first, and a refused one reads and writes nothing
+(newsdesk/admin.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from newsdesk import admin, web
+from newsdesk.observability import logger, metrics, tracer
+
+app = APIGatewayHttpResolver()
+web.install_error_handlers(app)
+
+
+def authorised(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """Before any route: who is calling (admin.Unauthorized / Forbidden otherwise)."""
+    event = app.current_event
+    who = admin.caller(event.raw_event.get("requestContext") or {}, event.headers or {})
+    app.append_context(who=who)
+    return next_middleware(app)
+
+
+app.use(middlewares=[authorised])
+
+
+@app.exception_handler(admin.AdminError)
+def refused(exc: admin.AdminError) -> Response:
+    if exc.status in (401, 403):
+        logger.warning("admin call refused", extra={"status": exc.status, "reason": str(exc)})
+    headers = {"WWW-Authenticate": 'Bearer realm="newsdesk-admin"'} if exc.status == 401 else None
+    return web.error(app, exc.status, "bad_request", str(exc), headers)
+
+
+def _done(result: dict[str, Any], status: int = 200) -> Response:
+    logger.info("admin change", extra={"admin": result})  # who did what, in the function's log
+    return web.json_response(result, status)
+
+
+@app.put("/api/admin/articles/<slug>")
+def put_article(slug: str) -> Response:
+    body = web.json_body(app, limit=admin.MAX_BODY_BYTES)
+    result = admin.put_article(slug, body, app.context["who"])
+    return _done(result, admin.HTTP_STATUS[result["outcome"]])
+
+
+@app.delete("/api/admin/articles/<slug>")
+def unpublish_article(slug: str) -> Response:
+    return _done(admin.unpublish(slug, app.context["who"]))
+
+
+@app.put("/api/admin/articles/<slug>/views")
+def set_article_views(slug: str) -> Response:
+    body = web.json_body(app)
+    if set(body) != {"views"}:
+        raise admin.Invalid('the body must be {"views": N}')
+    return _done(admin.set_views(slug, body["views"], app.context["who"]))
+
+
+web.only(app, "/api/admin/articles/<slug>", "PUT", "DELETE")
+web.only(app, "/api/admin/articles/<slug>/views", "PUT")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return web.resolve(app, event, context)

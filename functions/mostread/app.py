@@ -1,0 +1,20 @@
+"""Scheduled: recompute the "most read" lists (EventBridge, every 5 minutes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from newsdesk import db, mostread
+from newsdesk.observability import MetricUnit, logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    db.start_request()
+    lists = mostread.refresh()
+    metrics.add_metric(name="MostReadRefreshes", unit=MetricUnit.Count, value=1)
+    logger.info("most read lists refreshed", extra={p: len(v) for p, v in lists.items()})
+    return {period: [entry["slug"] for entry in entries] for period, entries in lists.items()}

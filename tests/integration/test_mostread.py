@@ -1,0 +1,115 @@
+"""Most read lists and per-day view buckets, against DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from newsdesk import counters, mostread
+from newsdesk.config import settings
+from newsdesk.importer import import_paths
+
+from tests.support import Calls
+
+NOW = datetime.now(UTC)
+
+
+def _import(tmp_path: Path, articles: list[dict]) -> None:
+    path = tmp_path / "articles.json"
+    path.write_text(json.dumps(articles, ensure_ascii=False), "utf-8")
+    summary = import_paths([path], report=lambda _: None)
+    assert summary.rejected == []
+
+
+def _article(slug: str, views: int, **extra: str) -> dict:
+    return {
+        "title": f"Tin {slug}",
+        "slug": slug,
+        "body": ["Nội dung."],
+        "views": views,
+        "published_at": "2024-01-01T08:00:00+07:00",
+        **extra,
+    }
+
+
+def _set_day(slug: str, days_ago: int, views: int) -> None:
+    today = NOW.astimezone(settings().tz).date()
+    boto3.client("dynamodb").update_item(
+        TableName=settings().counters_table,
+        Key=counters.counter_key(slug),
+        UpdateExpression="SET #d = :n",
+        ExpressionAttributeNames={"#d": counters.day_attribute(today - timedelta(days=days_ago))},
+        ExpressionAttributeValues={":n": {"N": str(views)}},
+    )
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_today_week_and_all_time(tmp_path: Path) -> None:
+    _import(
+        tmp_path,
+        [
+            _article("co-dien", 50_000),  # old favourite: all time only
+            _article("hom-nay", 10),
+            _article("tuan-nay", 20),
+            _article("nhap", 90_000, status="draft"),
+            _article("hen-gio", 80_000, published_at="2999-01-01T08:00:00+07:00"),
+        ],
+    )
+    for _ in range(3):
+        counters.count_view("hom-nay")  # today, through the real counting path
+    _set_day("tuan-nay", 3, 40)  # earlier this week
+    _set_day("co-dien", 20, 5)  # outside the week
+    calls = Calls()
+    lists = mostread.refresh(NOW)
+    assert [e["slug"] for e in lists["today"]] == ["hom-nay"]
+    assert lists["today"][0] == {"slug": "hom-nay", "title": "Tin hom-nay", "views": 3}
+    assert [e["slug"] for e in lists["week"]] == ["tuan-nay", "hom-nay"]
+    assert [e["slug"] for e in lists["all"]] == ["co-dien", "tuan-nay", "hom-nay"]
+    # Bounded work: one index query, one batch of counters, one of titles, one write.
+    assert calls.count("Query") == 1 and calls.count("BatchGetItem") == 2
+    assert calls.count("PutItem") == 1
+    assert mostread.lists() == lists
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_a_view_lands_in_todays_bucket_and_old_buckets_go(tmp_path: Path) -> None:
+    _import(tmp_path, [_article("bai", 0)])
+    _set_day("bai", counters.KEEP_DAYS + 2, 7)
+    counters.count_view("bai")
+    item = boto3.client("dynamodb").get_item(
+        TableName=settings().counters_table, Key=counters.counter_key("bai")
+    )["Item"]
+    today = counters.day_attribute(datetime.now(settings().tz).date())
+    assert item[today] == {"N": "1"}
+    assert not [name for name in item if name.startswith("d") and name != today]
+    assert counters.views_of(["bai"]) == {"bai": 1}
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_pages_show_the_lists_and_the_stats_chart(tmp_path: Path) -> None:
+    import re
+
+    from tests.support import SLUG, event, import_fixture, invoke, reader
+
+    import_fixture()
+    for n in range(3):
+        invoke("pages", reader(n))
+    _set_day(SLUG, 2, 40)
+    mostread.refresh()
+    index = invoke("pages", event("index"))["body"]
+    assert "Đọc nhiều nhất" in index and "Hôm nay" in index and "Mọi thời điểm" in index
+    assert re.search(
+        rf'<li><a href="[^"]*/articles/{SLUG}">Sơ kết[^<]*</a> <span class="meta">\(3\)', index
+    )
+    page = invoke("pages", event("article-stats"))
+    assert page["statusCode"] == 200
+    svg = page["body"]
+    assert svg.count("<rect ") == 30
+    today = datetime.now(settings().tz).date()
+    assert f"<title>{today:%d/%m/%Y}: 3</title>" in svg
+    assert f"<title>{today - timedelta(days=2):%d/%m/%Y}: 40</title>" in svg
+    assert "Tổng: 9.577 | 30 ngày qua: 43" in svg  # all time 9.574 + 3; the month 3 + 40
+    assert page["headers"]["Content-Security-Policy"].startswith("default-src 'none'")
