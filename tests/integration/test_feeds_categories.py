@@ -5,6 +5,7 @@ articles, pagination, and the category URL's other spellings (a 301 to the slug 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -157,7 +158,10 @@ def test_feed_escapes_markup_in_titles_and_categories(tmp_path: Path) -> None:
     assert item is not None
     assert item.findtext("title") == title
     assert item.findtext("category") == "Kinh tế & <Đời sống>"
-    assert item.findtext("description") == "A < B & C"
+    # <description> is HTML to feed readers: the text is escaped for HTML inside the XML,
+    # so a reader shows "A < B & C" and never meets live markup.
+    assert item.findtext("description") == "A &lt; B &amp; C"
+    assert html.unescape(item.findtext("description") or "") == "A < B & C"
 
 
 def test_feed_holds_the_50_newest(tmp_path: Path) -> None:

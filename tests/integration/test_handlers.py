@@ -281,3 +281,10 @@ def test_pages_are_compressed_when_the_client_accepts_it(
     html = (brotli.decompress(packed) if encoding == "br" else gzip.decompress(packed)).decode()
     assert "Sơ kết chương trình" in html and "9.576" in html
     assert len(packed) * 2.5 < len(plain["body"].encode())  # at least 2.5x smaller
+
+
+def test_q_zero_refuses_an_encoding(site: dict[str, str]) -> None:
+    response = invoke("pages", reader(3, headers={"accept-encoding": "br;q=0, gzip"}))
+    assert response["headers"]["Content-Encoding"] == "gzip"
+    plain = invoke("pages", reader(4, headers={"accept-encoding": "br;q=0"}))
+    assert "Content-Encoding" not in plain["headers"]

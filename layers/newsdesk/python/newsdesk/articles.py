@@ -179,6 +179,13 @@ def _decode_cursor(cursor: str, partition: dict[str, str]) -> dict[str, Any]:
         or any(plain[name] != value for name, value in partition.items())
     ):
         raise BadCursor(cursor)
+    try:
+        # The listings' key condition is published_at <= now: a start key outside it is
+        # refused by DynamoDB (a 503 otherwise), so a forged one is the client's 400.
+        if parse_iso(plain["published_at"]) > datetime.now(UTC):
+            raise BadCursor(cursor)
+    except ValueError as exc:
+        raise BadCursor(cursor) from exc
     return {name: {"S": value} for name, value in plain.items()}
 
 
@@ -233,9 +240,6 @@ def list_category(category_slug: str, limit: int, cursor: str | None = None) -> 
         "ScanIndexForward": False,
     }
     start = _decode_cursor(cursor, {"category_slug": category_slug}) if cursor else None
-    if start and start["published_at"]["S"] > now:
-        # Outside the key condition: DynamoDB would refuse the start key (a 503 otherwise).
-        raise BadCursor(str(cursor))
     found: list[dict[str, Any]] = []
     for _ in range(_CATEGORY_QUERIES):
         if start:

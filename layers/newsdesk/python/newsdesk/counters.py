@@ -117,18 +117,22 @@ def first_view_in_window(visitor: str, slug: str, window_seconds: int) -> bool:
     """True, and marks it, when `visitor` has not viewed `slug` within the window.
 
     One conditional PutItem on a small marker item that TTL removes later; an expired
-    marker that TTL has not deleted yet is overwritten (the condition checks the time).
+    marker that TTL has not deleted yet is overwritten (the condition checks the time, in
+    milliseconds: whole seconds would let a view just after a second boundary through).
     """
-    now = int(time.time())
+    now_ms = int(time.time() * 1000)
+    until_ms = now_ms + window_seconds * 1000
     try:
         db.client().put_item(
             TableName=settings().counters_table,
             Item={
                 "id": {"S": f"seen#{visitor}#{slug}"},
-                "expires_at": {"N": str(now + window_seconds)},
+                "until": {"N": str(until_ms)},
+                "expires_at": {"N": str(until_ms // 1000 + 1)},  # TTL wants seconds
             },
-            ConditionExpression="attribute_not_exists(id) OR expires_at <= :now",
-            ExpressionAttributeValues={":now": {"N": str(now)}},
+            ConditionExpression="attribute_not_exists(id) OR #until <= :now",
+            ExpressionAttributeNames={"#until": "until"},
+            ExpressionAttributeValues={":now": {"N": str(now_ms)}},
         )
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -20,10 +20,16 @@ def _detector() -> Any:
     return CrawlerDetect()
 
 
+# Browsers send 100-300 characters. crawlerdetect's patterns take time quadratic in the
+# length (10 KB: ~5 s), so anything longer is a bot without asking it.
+MAX_USER_AGENT = 512
+
+
 def is_bot(user_agent: str | None) -> bool:
-    """True for an empty User-Agent or one crawlerdetect knows as a bot or headless browser."""
+    """True for an empty or over-long User-Agent, or one crawlerdetect knows as a bot or
+    headless browser."""
     ua = (user_agent or "").strip()
-    if not ua:
+    if not ua or len(ua) > MAX_USER_AGENT:
         return True
     return bool(_detector().isCrawler(ua))
 

@@ -3,9 +3,11 @@ domain exceptions become HTTP answers (HTML pages, JSON under /api/)."""
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import re
+import unicodedata
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -37,16 +39,24 @@ def json_body(app: APIGatewayHttpResolver, limit: int = MAX_BODY_BYTES) -> dict[
     raw = event.body or ""
     if not raw:
         return {}
-    size = len(raw) * 3 // 4 if event.is_base64_encoded else len(raw.encode("utf-8"))
-    if size > limit:
+    if len(raw) > 2 * limit:  # over the limit whatever the encoding: do not even decode it
         raise PayloadTooLarge(f"body over {limit} bytes")
     try:
-        data = json.loads(event.decoded_body or "")
+        body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    except ValueError:
+        raise BadRequest("body is not valid JSON (nor valid base64)") from None
+    if len(body) > limit:
+        raise PayloadTooLarge(f"body over {limit} bytes")
+    try:
+        data = json.loads(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):  # nested thousands deep
         raise BadRequest("body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
     return data
+
+
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
 
 
 def base_url(app: APIGatewayHttpResolver) -> str:
@@ -55,8 +65,14 @@ def base_url(app: APIGatewayHttpResolver) -> str:
     if configured:
         return configured
     headers = app.current_event.headers or {}
-    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
-    host = headers.get("host") or app.current_event.request_context.domain_name
+    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip().lower()
+    host = headers.get("host", "")
+    # Both are the client's to choose: only a plain scheme and host name go into links.
+    if scheme not in ("http", "https"):
+        scheme = "https"
+    if not _HOST.fullmatch(host):
+        host = app.current_event.request_context.domain_name or ""
+        host = host if _HOST.fullmatch(host) else "localhost"
     return f"{scheme}://{host}"
 
 
@@ -86,7 +102,15 @@ def compressed(app: APIGatewayHttpResolver, response: Response) -> Response:
     if not isinstance(body, str) or len(body) < 1024:
         return response
     accepted = (app.current_event.headers or {}).get("accept-encoding", "").lower()
-    offered = {part.split(";")[0].strip() for part in accepted.split(",")}
+    offered = set()
+    for part in accepted.split(","):
+        name, _, params = part.partition(";")
+        q = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+        try:
+            if float(q) > 0:  # "br;q=0" means "not brotli"
+                offered.add(name.strip())
+        except ValueError:
+            continue
     raw = body.encode()
     encoding = None
     if "br" in offered:
@@ -126,9 +150,17 @@ def page(app: APIGatewayHttpResolver, body: str) -> Response:
         "ETag": etag,
     }
     wanted = (app.current_event.headers or {}).get("if-none-match", "")
-    if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or wanted == "*":
+    # A compressed copy carries its own tag ("…-br"); any copy of this page is a match.
+    tags = {
+        tag.strip().removeprefix("W/").split("-")[0].rstrip('"') + '"' for tag in wanted.split(",")
+    }
+    if etag in tags or wanted.strip() == "*":
         return Response(status_code=304, headers=headers, body="")
-    return compressed(app, html(body, headers=headers))
+    response = compressed(app, html(body, headers=headers))
+    encoding = response.headers.get("Content-Encoding")
+    if encoding:
+        response.headers["ETag"] = f'{etag[:-1]}-{encoding}"'
+    return response
 
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -139,7 +171,11 @@ FEED_CACHE = "public, max-age=300"
 def xml(app: APIGatewayHttpResolver, body: str, content_type: str = XML) -> Response:
     """A feed or sitemap: the same for every reader and counting nothing, so any cache may
     keep it five minutes."""
-    headers = {"Cache-Control": FEED_CACHE, **SECURITY_HEADERS}
+    headers = {
+        "Cache-Control": FEED_CACHE,
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": "default-src 'none'",
+    }
     return compressed(app, Response(200, content_type, body, headers))
 
 
@@ -235,6 +271,15 @@ def only(app: APIGatewayHttpResolver, path: str, *allowed: str) -> None:
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One invocation: a fresh failure budget, the router, and HSTS on HTTPS answers."""
     db.start_request()
+    # API Gateway hands the path over percent-decoded; Powertools' route patterns match
+    # precomposed letters only, so a decomposed (NFD) spelling is composed first.
+    for holder, key in (
+        (event, "rawPath"),
+        (event.get("requestContext", {}).get("http", {}), "path"),
+    ):
+        value = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(value, str) and not value.isascii():
+            holder[key] = unicodedata.normalize("NFC", value)
     response = app.resolve(event, context)
     headers = event.get("headers") or {}
     if headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https":
@@ -242,34 +287,11 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
     return response
 
 
-_RESPELLABLE = re.compile(r"^/(articles|categories)/([^/]+)(/stats)?$")
-
-
-def respelled(path: str) -> str | None:
-    """The canonical path for another spelling of an article, stats or category URL, or
-    None (decided without I/O: newsdesk.slugs.canonical_slug)."""
-    from newsdesk.slugs import canonical_slug
-
-    match = _RESPELLABLE.match(path)
-    if not match or (match.group(1) == "categories" and match.group(3)):
-        return None
-    slug = canonical_slug(match.group(2))
-    if slug is None or slug == match.group(2):
-        return None
-    return f"/{match.group(1)}/{slug}{match.group(3) or ''}"
-
-
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     """Map domain exceptions to answers in one place; a client never sees a traceback."""
 
     @app.not_found
     def not_found(_: Exception) -> Response:
-        # Powertools' <param> pattern cannot match combining marks, so a decoded NFD
-        # spelling of a page URL lands here rather than at its route: send it on.
-        method = app.current_event.request_context.http.method
-        target = respelled(app.current_event.raw_path or "") if method in ("GET", "HEAD") else None
-        if target:
-            return redirect(f"{base_url(app)}{target}")
         return error(app, 404, "not_found", "not found")
 
     @app.exception_handler(ArticleNotFound)
