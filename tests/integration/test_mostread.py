@@ -75,16 +75,23 @@ def test_today_week_and_all_time(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("ddb_local_tables")
-def test_a_view_lands_in_todays_bucket_and_old_buckets_go(tmp_path: Path) -> None:
+def test_a_view_lands_in_todays_bucket_and_the_job_drops_old_ones(tmp_path: Path) -> None:
     _import(tmp_path, [_article("bai", 0)])
     _set_day("bai", counters.KEEP_DAYS + 2, 7)
+    _set_day("bai", 3, 2)
     counters.count_view("bai")
-    item = boto3.client("dynamodb").get_item(
-        TableName=settings().counters_table, Key=counters.counter_key("bai")
-    )["Item"]
+
+    def stored() -> dict:
+        return boto3.client("dynamodb").get_item(
+            TableName=settings().counters_table, Key=counters.counter_key("bai")
+        )["Item"]
+
     today = counters.day_attribute(datetime.now(settings().tz).date())
-    assert item[today] == {"N": "1"}
-    assert not [name for name in item if name.startswith("d") and name != today]
+    assert stored()[today] == {"N": "1"}
+    mostread.refresh()
+    days = sorted(name for name in stored() if name.startswith("d"))
+    three_ago = counters.day_attribute(datetime.now(settings().tz).date() - timedelta(days=3))
+    assert days == sorted([three_ago, today])  # the 38-day-old bucket is gone
     assert counters.views_of(["bai"]) == {"bai": 1}
 
 

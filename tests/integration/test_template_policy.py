@@ -77,9 +77,10 @@ ALLOWED_GRANTS: dict[str, dict[str, set[str]]] = {
     },
     "MostReadFunction": {
         # mostread.refresh: every counter's key (Query by-kind), the counters themselves
-        # (BatchGetItem), the lists item (PutItem), titles and visibility (BatchGetItem)
+        # (BatchGetItem), the lists item (PutItem), expired day buckets (UpdateItem REMOVE),
+        # titles and visibility (BatchGetItem)
         "CountersTable/index/by-kind": {"dynamodb:Query"},
-        "CountersTable": {"dynamodb:BatchGetItem", "dynamodb:PutItem"},
+        "CountersTable": {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
         "ArticlesTable": {"dynamodb:BatchGetItem"},
     },
 }

@@ -5,9 +5,9 @@ atomic `ADD`; `legacy` is the count imported from the old CMS. The count a reade
 is `legacy + views`, so re-importing an article never resets or re-adds what was counted.
 
 Per-day buckets: the same UpdateItem also ADDs to a top-level attribute named for the day
-in the site's time zone (`d20181127`) and removes those older than KEEP_DAYS, so daily
-views for the "most read" lists and the stats chart cost no extra write, and the item
-stays well under 1 KB (one write unit).
+in the site's time zone (`d20181127`), so daily views for the "most read" lists and the
+stats chart cost no extra write. The most-read job removes buckets older than KEEP_DAYS,
+off the page's path, so the item stays well under 1 KB (one write unit).
 
 Hot articles: with COUNTER_SHARDS = K > 1, a view is added to one of K items picked at
 random (`views#<slug>` and `views#<slug>#1` .. `#K-1`), so an article takes K times the
@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -64,21 +64,11 @@ def count_view(slug: str) -> int:
     shards = conf.counter_shards
     shard = random.randrange(shards) if shards > 1 else 0
     today = datetime.now(conf.tz).date()
-    # Expired day buckets go in the same write (REMOVE of an absent attribute is a no-op).
-    old = {
-        f"#o{i}": day_attribute(today - timedelta(days=i)) for i in range(KEEP_DAYS, KEEP_DAYS + 10)
-    }
     response = db.client().update_item(
         TableName=conf.counters_table,
         Key=counter_key(slug, shard),
-        UpdateExpression="ADD #v :one, #day :one SET #kind = if_not_exists(#kind, :kind) REMOVE "
-        + ", ".join(old),
-        ExpressionAttributeNames={
-            "#v": "views",
-            "#day": day_attribute(today),
-            "#kind": "kind",
-            **old,
-        },
+        UpdateExpression="ADD #v :one, #day :one SET #kind = if_not_exists(#kind, :kind)",
+        ExpressionAttributeNames={"#v": "views", "#day": day_attribute(today), "#kind": "kind"},
         ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": VIEWS_KIND}},
         ReturnValues="ALL_NEW",
     )

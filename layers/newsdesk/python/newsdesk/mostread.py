@@ -1,7 +1,8 @@
 """Most read ("Đọc nhiều nhất"): today, this week and all time.
 
 Ranking every article on every page view would mean reading every counter each time.
-Instead a scheduled function (MostReadFunction, every 5 minutes) reads the counters once:
+Instead a scheduled function (MostReadFunction, every 5 minutes) reads the counters once
+(and drops their day buckets older than KEEP_DAYS):
 the KEYS_ONLY index `by-kind` lists every counter item, BatchGetItem reads them (their
 per-day buckets, see `counters`), and the top lists, titles included, go into one small
 item `mostread`. Pages read that item through a per-container cache (60 s): no scan and
@@ -11,6 +12,7 @@ at most one GetItem per container per minute, whatever the traffic.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,7 +21,7 @@ from typing import Any
 from newsdesk import db
 from newsdesk.articles import from_item
 from newsdesk.config import settings
-from newsdesk.counters import VIEWS_KIND, day_attribute, slug_of, total_of
+from newsdesk.counters import KEEP_DAYS, VIEWS_KIND, day_attribute, slug_of, total_of
 
 TOP = 5
 CACHE_SECONDS = 60
@@ -58,6 +60,19 @@ def _batch_get(table: str, keys: list[dict[str, Any]], **extra: Any) -> list[dic
     return items
 
 
+_DAY = re.compile(r"d[0-9]{8}")
+
+
+def _remove(counter_id: str, names: list[str]) -> None:
+    placeholders = {f"#d{i}": name for i, name in enumerate(names)}
+    db.client().update_item(
+        TableName=settings().counters_table,
+        Key={"id": {"S": counter_id}},
+        UpdateExpression="REMOVE " + ", ".join(placeholders),
+        ExpressionAttributeNames=placeholders,
+    )
+
+
 def refresh(now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
     """Recompute the lists from every counter and store them (the scheduled job)."""
     conf = settings()
@@ -66,7 +81,11 @@ def refresh(now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
     week = [day_attribute(today - timedelta(days=i)) for i in range(7)]
     sums: dict[str, dict[str, int]] = {}
     keys = [{"id": {"S": counter_id}} for counter_id in _counter_ids()]
+    oldest = day_attribute(today - timedelta(days=KEEP_DAYS - 1))
     for item in _batch_get(conf.counters_table, keys):
+        expired = [name for name in item if _DAY.fullmatch(name) and name < oldest]
+        if expired:  # housekeeping off the page's path: buckets past KEEP_DAYS go
+            _remove(item["id"]["S"], expired)
         slug = slug_of(item["id"]["S"])
         entry = sums.setdefault(slug, dict.fromkeys(PERIODS, 0))
         entry["today"] += int(item.get(week[0], {}).get("N", "0"))
