@@ -117,7 +117,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
     for var in tables.table_env():
         name = os.environ[var]
         items = client.scan(TableName=name, ConsistentRead=True)["Items"]
-        found[var] = sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        found[var] = sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=repr))
     return found
 
 
