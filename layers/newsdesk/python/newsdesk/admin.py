@@ -229,7 +229,7 @@ def set_status(raw_slug: str, status: str, who: str) -> dict[str, Any]:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not db.condition_failed(exc):
                 raise
             _pause()
             continue

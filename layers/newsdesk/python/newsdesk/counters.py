@@ -125,7 +125,7 @@ def first_view_in_window(visitor: str, slug: str, window_seconds: int) -> bool:
             ExpressionAttributeValues={":now": {"N": str(now_ms)}},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if db.condition_failed(exc):
             return False
         raise
     return True

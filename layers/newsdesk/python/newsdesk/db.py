@@ -55,6 +55,13 @@ def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any
         _degraded.set(True)
 
 
+def condition_failed(exc: Exception) -> bool:
+    """A conditional write DynamoDB refused: an answer (already counted, someone else won),
+    not a failure of the store."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
 def degraded() -> bool:
     """True once a DynamoDB call of the current request has failed: skip optional work."""
     return _degraded.get()

@@ -53,7 +53,7 @@ def _create_salt(day: date) -> bytes:
             ConditionExpression="attribute_not_exists(id)",
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not db.condition_failed(exc):
             raise
         winner = _read_salt(day)  # another container created it first: use theirs
         if winner is None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsdesk import db
-from newsdesk.articles import from_item
+from newsdesk.articles import from_item, iso
 from newsdesk.config import settings
 from newsdesk.counters import KEEP_DAYS, VIEWS_KIND, day_attribute, slug_of, total_of
 
@@ -109,7 +109,7 @@ def refresh(now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
         Item={
             **MOSTREAD_KEY,
             "lists": {"S": json.dumps(lists, ensure_ascii=False)},
-            "computed_at": {"S": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "computed_at": {"S": iso(now)},
         },
     )
     forget()

@@ -32,6 +32,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newsdesk import db
+from newsdesk.articles import iso
 from newsdesk.config import settings
 
 WRITE_INTERVAL = 30
@@ -106,7 +107,7 @@ def _total(item: dict[str, Any]) -> int:
 
 def _record_peak(online: int, now: datetime, known_peak: int) -> tuple[int, str | None]:
     """Raise the all-time peak if `online` beats it (a conditional write, rare)."""
-    at = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = iso(now)
     try:
         db.client().update_item(
             TableName=settings().counters_table,
@@ -116,7 +117,7 @@ def _record_peak(online: int, now: datetime, known_peak: int) -> tuple[int, str 
             ExpressionAttributeValues={":n": {"N": str(online)}, ":at": {"S": at}},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not db.condition_failed(exc):
             raise
         return known_peak, None  # someone else recorded a higher one; next refresh shows it
     return online, at
@@ -188,7 +189,7 @@ def heartbeat(visitor: str, now: datetime | None = None) -> Stats:
             .get("Attributes", {})
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not db.condition_failed(exc):
             _forget_write(visitor)  # not written: the next heartbeat must try again
             raise
         return current_stats(now)  # written by another container moments ago
@@ -241,7 +242,7 @@ def raise_legacy_total(at_least: int) -> None:
             ExpressionAttributeValues={":n": {"N": str(at_least)}},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not db.condition_failed(exc):
             raise
 
 
