@@ -105,22 +105,33 @@ def _total(item: dict[str, Any]) -> int:
     )
 
 
-def _record_peak(online: int, now: datetime, known_peak: int) -> tuple[int, str | None]:
-    """Raise the all-time peak if `online` beats it (a conditional write, rare)."""
-    at = iso(now)
+def _raise_site(name: str, value: int, also: dict[str, str] | None = None) -> bool:
+    """Set the site item's `name` to `value` only if that raises it (one conditional
+    write; `also` are strings set with it). False when it was already as high."""
+    sets = {name: {"N": str(value)}, **{k: {"S": v} for k, v in (also or {}).items()}}
+    names = {f"#a{i}": key for i, key in enumerate(sets)}
     try:
         db.client().update_item(
             TableName=settings().counters_table,
             Key=SITE_KEY,
-            UpdateExpression="SET peak = :n, peak_at = :at",
-            ConditionExpression="attribute_not_exists(peak) OR peak < :n",
-            ExpressionAttributeValues={":n": {"N": str(online)}, ":at": {"S": at}},
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
+            ConditionExpression="attribute_not_exists(#a0) OR #a0 < :a0",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":a{i}": v for i, v in enumerate(sets.values())},
         )
     except ClientError as exc:
         if not db.condition_failed(exc):
             raise
-        return known_peak, None  # someone else recorded a higher one; next refresh shows it
-    return online, at
+        return False
+    return True
+
+
+def _record_peak(online: int, now: datetime, known_peak: int) -> tuple[int, str | None]:
+    """Raise the all-time peak if `online` beats it (a conditional write, rare)."""
+    at = iso(now)
+    if _raise_site("peak", online, {"peak_at": at}):
+        return online, at
+    return known_peak, None  # someone else recorded a higher one; next refresh shows it
 
 
 def cached_stats() -> Stats | None:
@@ -233,17 +244,7 @@ def _forget_write(visitor: str) -> None:
 
 def raise_legacy_total(at_least: int) -> None:
     """Make the imported total at least `at_least` (never lowers it)."""
-    try:
-        db.client().update_item(
-            TableName=settings().counters_table,
-            Key=SITE_KEY,
-            UpdateExpression="SET legacy_visits = :n",
-            ConditionExpression="attribute_not_exists(legacy_visits) OR legacy_visits < :n",
-            ExpressionAttributeValues={":n": {"N": str(at_least)}},
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
+    _raise_site("legacy_visits", at_least)
 
 
 def reset_cache() -> None:
