@@ -179,6 +179,20 @@ def schedule_most_read() -> threading.Event:
     return stop
 
 
+def check_config() -> None:
+    """The functions' settings as this environment gives them, checked before anything starts:
+    a bad one stops `make run` with newsdesk.config's message (variable, value, allowed)."""
+    layer = str(tables.ROOT / "layers/newsdesk/python")  # as Lambda's /opt/python
+    if layer not in sys.path:
+        sys.path.insert(0, layer)
+    from newsdesk.config import ConfigError, from_env
+
+    try:
+        from_env()
+    except ConfigError as err:
+        raise Failure("\nerror: ".join(err.problems)) from None  # one line per problem
+
+
 def run() -> None:
     """Everything `make run` needs, until Ctrl-C / SIGTERM."""
     raw_port = os.environ.get("PORT", "3000")
@@ -187,6 +201,7 @@ def run() -> None:
     port = int(raw_port)
     if dynamodb.port_in_use(port):
         raise Failure(f"port {port} is already in use; choose another: PORT={port + 1} make run")
+    check_config()
     with dynamodb_endpoint() as endpoint:
         names = make_tables(endpoint)
         print("Tables: " + ", ".join(f"{k}={v}" for k, v in names.items()))

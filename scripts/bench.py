@@ -53,8 +53,11 @@ MEMORY_GB = 0.5  # the template's FunctionMemory default
 def import_time_ms(python: str, statement: str, paths: list[Path], runs: int) -> float:
     """Median wall time of `statement` in fresh `python -I -S` processes whose sys.path is
     only the standard library plus `paths`: the Lambda layout of .aws-sam/build."""
+    from local.tables import function_env
+
     prelude = f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}; "
-    env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"}
+    # The template's function environment: a handler module checks its settings at import.
+    env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1", **function_env("bench")}
     samples = []
     for _ in range(runs + 1):  # the first run warms the .pyc cache and the OS page cache
         start = time.perf_counter()

@@ -13,8 +13,15 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from newsdesk import admin, web
-from newsdesk.observability import logger, metrics, tracer
+from newsdesk.config import settings
+
+# A setting out of range fails Lambda's INIT here, naming it (newsdesk/config.py), instead of
+# every request answering 500; before newsdesk.observability, whose Logger reads
+# POWERTOOLS_LOG_LEVEL.
+settings()
+
+from newsdesk import admin, web  # noqa: E402
+from newsdesk.observability import logger, metrics, tracer  # noqa: E402
 
 app = APIGatewayHttpResolver()
 web.install_error_handlers(app)

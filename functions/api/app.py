@@ -7,10 +7,17 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from newsdesk import api, web
-from newsdesk.articles import ArticleNotFound
-from newsdesk.observability import logger, metrics, tracer
-from newsdesk.slugs import canonical_slug
+from newsdesk.config import settings
+
+# A setting out of range fails Lambda's INIT here, naming it (newsdesk/config.py), instead of
+# every request answering 500; before newsdesk.observability, whose Logger reads
+# POWERTOOLS_LOG_LEVEL.
+settings()
+
+from newsdesk import api, web  # noqa: E402
+from newsdesk.articles import ArticleNotFound  # noqa: E402
+from newsdesk.observability import logger, metrics, tracer  # noqa: E402
+from newsdesk.slugs import canonical_slug  # noqa: E402
 
 app = APIGatewayHttpResolver()
 web.install_error_handlers(app)

@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from newsdesk import db, mostread
-from newsdesk.observability import MetricUnit, logger, metrics, tracer
+from newsdesk.config import settings
+
+# A setting out of range fails Lambda's INIT here, naming it (newsdesk/config.py), instead of
+# every request answering 500; before newsdesk.observability, whose Logger reads
+# POWERTOOLS_LOG_LEVEL.
+settings()
+
+from newsdesk import db, mostread  # noqa: E402
+from newsdesk.observability import MetricUnit, logger, metrics, tracer  # noqa: E402
 
 
 @logger.inject_lambda_context

@@ -1,100 +1,260 @@
-"""Settings, parsed and validated once from the environment (template parameters)."""
+"""Settings, parsed and validated once from the environment (template parameters).
+
+Every setting is one row of SETTINGS: its environment variable, the template parameter that
+feeds it (Globals.Function.Environment in template.yaml), its default and the values it
+accepts. tests/unit/test_config.py ties each row to the parameter's Default, MinValue, MaxValue
+and AllowedValues, so the code and the template cannot disagree on what is valid.
+
+Failing fast: each handler module (functions/*/app.py) calls settings() at import, so in Lambda
+a bad value fails the INIT, not every request: the runtime logs
+``[ERROR] ConfigError: <message>`` and reports an init error (awslambdaric bootstrap.run: an
+exception while importing the handler module is posted as an init error with its type and
+message). `make run` checks the same before starting anything, and the CLI prints the message
+as one line.
+
+Errors: ConfigError; its message names the variable, the value given and what is allowed, e.g.
+``PRESENCE_WINDOW_SECONDS=10 is out of range: allowed 30..3600 (template parameter
+PresenceWindowSeconds)``. Every problem in the environment is reported at once.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LOCALES = ("vi", "en")
 COUNT_MODES = ("render", "beacon")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # template parameter LogLevel
+
+# Env var -> Settings field, for the tables' names (template: !Ref ArticlesTable, ...).
+TABLE_VARIABLES = {
+    "ARTICLES_TABLE": "articles_table",
+    "COUNTERS_TABLE": "counters_table",
+    "CONNECTIONS_TABLE": "connections_table",
+}
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")  # ASCII digits only (int() also takes "1_0", "١٠")
 
 
 class ConfigError(ValueError):
-    """An environment variable is missing or invalid; the message names it."""
+    """One or more environment variables are missing or invalid.
+
+    str(error) is one line: the problems joined by "; "; .problems lists them one by one,
+    each naming the variable, the value given and what is allowed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(problems))
+
+
+Kind = Literal["int", "choice", "bool", "zone", "text"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable a function reads, and what it accepts.
+
+    kind: "int" (a whole number in lo..hi, inclusive), "choice" (one of choices), "bool"
+    ("true" or "false"), "zone" (an IANA time zone name), "text" (anything). An empty or unset
+    variable means the default. parameter: the template parameter that feeds the variable, or
+    None when the template has none (then `note` says where the value comes from)."""
+
+    env: str
+    field: str  # the Settings attribute
+    parameter: str | None
+    kind: Kind
+    default: int | str
+    lo: int | None = None
+    hi: int | None = None
+    choices: tuple[str, ...] = ()
+    fold_case: bool = False  # choice/bool: compared case-insensitively, as its reader does
+    note: str = ""
+
+    @property
+    def source(self) -> str:
+        """Where the value is meant to come from, for messages."""
+        if self.parameter:
+            return f"template parameter {self.parameter}"
+        return f"no template parameter: {self.note}"
+
+    @property
+    def allowed(self) -> str:
+        """What the variable accepts, as messages print it: '30..3600', 'vi, en'."""
+        if self.kind == "int":
+            return f"{self.lo}..{self.hi}"
+        if self.kind in ("choice", "bool"):
+            return ", ".join(self.choices)
+        if self.kind == "zone":
+            return "an IANA time zone name such as Asia/Ho_Chi_Minh or UTC"
+        return "any text"
+
+    def _refused(self, raw: str, why: str) -> str:
+        return f"{self.env}={shlex.quote(raw)} {why}: allowed {self.allowed} ({self.source})"
+
+    def parse(self, raw: str | None) -> int | str | bool:
+        """The value of this setting for the variable's raw text (None: unset).
+
+        Raises ValueError with the message ConfigError will carry."""
+        raw = raw or ""
+        text = raw.strip()
+        if not text:
+            return self.default == "true" if self.kind == "bool" else self.default
+        if self.kind == "int":
+            assert self.lo is not None and self.hi is not None
+            if not _WHOLE_NUMBER.fullmatch(text):
+                raise ValueError(self._refused(raw, "is not a whole number"))
+            number = int(text)
+            if not self.lo <= number <= self.hi:
+                raise ValueError(self._refused(raw, "is out of range"))
+            return number
+        if self.kind in ("choice", "bool"):
+            wanted = text.lower() if self.fold_case else text
+            for choice in self.choices:
+                if wanted == (choice.lower() if self.fold_case else choice):
+                    return choice == "true" if self.kind == "bool" else choice
+            raise ValueError(self._refused(raw, "is not an allowed value"))
+        if self.kind == "zone":
+            try:
+                ZoneInfo(text)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(self._refused(raw, "is not a known time zone")) from None
+        return text
+
+
+def _int(env: str, field: str, parameter: str | None, default: int, lo: int, hi: int) -> Setting:
+    return Setting(env, field, parameter, "int", default, lo=lo, hi=hi)
+
+
+# The functions' settings. Ranges and allowed values are the template parameters' own
+# (MinValue/MaxValue/AllowedValues): tests/unit/test_config.py compares them with template.yaml.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SITE_NAME", "site_name", "SiteName", "text", "newsdesk"),
+    Setting("SITE_URL", "site_url", "SiteUrl", "text", ""),
+    Setting("TIME_ZONE", "time_zone", "TimeZone", "zone", "Asia/Ho_Chi_Minh"),
+    Setting("LOCALE", "locale", "Locale", "choice", "vi", choices=LOCALES),
+    _int("PAGE_SIZE", "page_size", "PageSize", 20, 1, 100),
+    # Visitor widget and counting rules (PRODUCT.md sections 4 and 5).
+    _int(
+        "PRESENCE_WINDOW_SECONDS", "presence_window_seconds", "PresenceWindowSeconds", 300, 30, 3600
+    ),
+    _int("VIEW_DEDUPE_SECONDS", "view_dedupe_seconds", "ViewDedupeSeconds", 1800, 0, 7 * 86400),
+    Setting("COUNT_MODE", "count_mode", "CountMode", "choice", "render", choices=COUNT_MODES),
+    _int("PAGE_CACHE_SECONDS", "page_cache_seconds", "PageCacheSeconds", 60, 0, 86400),
+    Setting(
+        "STATS_CACHE_SECONDS",
+        "stats_cache_seconds",
+        None,
+        "int",
+        10,
+        lo=0,
+        hi=300,
+        note="an environment variable only",
+    ),
+    _int(
+        "MAX_VISITORS_PER_ADDRESS",
+        "max_visitors_per_address",
+        "MaxVisitorsPerAddress",
+        32,
+        1,
+        1_000_000,
+    ),
+    _int("COUNTER_SHARDS", "counter_shards", "CounterShards", 1, 1, 100),
+    _int("ARTICLE_CACHE_SECONDS", "article_cache_seconds", "ArticleCacheSeconds", 30, 0, 3600),
+    # Read by newsdesk/observability.py (lower-cased there) and Powertools' Logger (upper-cased
+    # there; an unknown level makes Logger() raise, so the handlers check before importing it).
+    Setting(
+        "SDK_TRACING",
+        "sdk_tracing",
+        "SdkTracing",
+        "bool",
+        "false",
+        choices=("true", "false"),
+        fold_case=True,
+    ),
+    Setting(
+        "POWERTOOLS_LOG_LEVEL",
+        "log_level",
+        "LogLevel",
+        "choice",
+        "INFO",
+        choices=LOG_LEVELS,
+        fold_case=True,
+    ),
+    Setting(
+        "CDN_ORIGIN_SECRET",
+        "cdn_origin_secret",
+        None,
+        "text",
+        "",
+        note="the template derives it from the stack id when EnableCdn is true",
+    ),
+)
 
 
 @dataclass(frozen=True)
 class Settings:
+    """The functions' settings (defaults, units and ranges: SETTINGS)."""
+
     articles_table: str
     counters_table: str
     connections_table: str
-    site_name: str = "newsdesk"
-    site_url: str = ""
-    time_zone: str = "Asia/Ho_Chi_Minh"
-    locale: str = "vi"
-    page_size: int = 20
-    # Visitor widget and counting rules (PRODUCT.md sections 4 and 5).
-    presence_window_seconds: int = 300
-    view_dedupe_seconds: int = 1800
-    count_mode: str = "render"
-    page_cache_seconds: int = 60
-    stats_cache_seconds: int = 10
-    max_visitors_per_address: int = 32
-    counter_shards: int = 1
-    article_cache_seconds: int = 30
-    cdn_origin_secret: str = ""  # set when the stack's CloudFront distribution is on
+    site_name: str
+    site_url: str  # no trailing "/"; empty: the URL the request arrived at
+    time_zone: str
+    locale: str
+    page_size: int  # articles per listing page
+    presence_window_seconds: int
+    view_dedupe_seconds: int  # 0: every view counts
+    count_mode: str
+    page_cache_seconds: int
+    stats_cache_seconds: int
+    max_visitors_per_address: int
+    counter_shards: int
+    article_cache_seconds: int
+    sdk_tracing: bool
+    log_level: str  # upper case
+    cdn_origin_secret: str  # set when the stack's CloudFront distribution is on
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
 
-def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
-    return value
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from environment variables (os.environ by default).
 
-
-def from_env(env: dict[str, str] | None = None) -> Settings:
-    """Build Settings from environment variables, failing with a message a person can act on."""
-    env = dict(os.environ if env is None else env)
-    missing = [
-        n for n in ("ARTICLES_TABLE", "COUNTERS_TABLE", "CONNECTIONS_TABLE") if not env.get(n)
+    Raises ConfigError naming every missing table variable and every setting whose value is
+    outside what SETTINGS allows (variable, value given, allowed range or values)."""
+    env = os.environ if env is None else env
+    problems = [
+        f"{name} is not set: allowed a DynamoDB table name (the template passes the table's "
+        "name; make run sets it)"
+        for name in TABLE_VARIABLES
+        if not env.get(name, "").strip()
     ]
-    if missing:
-        raise ConfigError(f"missing environment variable(s): {', '.join(missing)}")
-    locale = env.get("LOCALE", "vi").strip() or "vi"
-    if locale not in LOCALES:
-        raise ConfigError(f"LOCALE must be one of {', '.join(LOCALES)}, got {locale!r}")
-    time_zone = env.get("TIME_ZONE", "").strip() or "Asia/Ho_Chi_Minh"
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"TIME_ZONE is not a known IANA time zone: {time_zone!r}") from None
-    count_mode = env.get("COUNT_MODE", "").strip() or "render"
-    if count_mode not in COUNT_MODES:
-        raise ConfigError(f"COUNT_MODE must be one of {', '.join(COUNT_MODES)}, got {count_mode!r}")
-    return Settings(
-        articles_table=env["ARTICLES_TABLE"],
-        counters_table=env["COUNTERS_TABLE"],
-        connections_table=env["CONNECTIONS_TABLE"],
-        site_name=env.get("SITE_NAME", "").strip() or "newsdesk",
-        site_url=env.get("SITE_URL", "").strip().rstrip("/"),
-        time_zone=time_zone,
-        locale=locale,
-        page_size=_int(env, "PAGE_SIZE", 20, 1, 100),
-        presence_window_seconds=_int(env, "PRESENCE_WINDOW_SECONDS", 300, 30, 3600),
-        view_dedupe_seconds=_int(env, "VIEW_DEDUPE_SECONDS", 1800, 0, 7 * 86400),
-        count_mode=count_mode,
-        page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 60, 0, 86400),
-        stats_cache_seconds=_int(env, "STATS_CACHE_SECONDS", 10, 0, 300),
-        max_visitors_per_address=_int(env, "MAX_VISITORS_PER_ADDRESS", 32, 1, 1_000_000),
-        counter_shards=_int(env, "COUNTER_SHARDS", 1, 1, 100),
-        article_cache_seconds=_int(env, "ARTICLE_CACHE_SECONDS", 30, 0, 3600),
-        cdn_origin_secret=env.get("CDN_ORIGIN_SECRET", "").strip(),
-    )
+    values: dict[str, int | str | bool] = {
+        field: env.get(name, "").strip() for name, field in TABLE_VARIABLES.items()
+    }
+    for setting in SETTINGS:
+        try:
+            values[setting.field] = setting.parse(env.get(setting.env))
+        except ValueError as err:
+            problems.append(str(err))
+    if problems:
+        raise ConfigError(problems)
+    values["site_url"] = str(values["site_url"]).rstrip("/")
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 @cache
 def settings() -> Settings:
-    """The process-wide settings (parsed on first use; tests call settings.cache_clear())."""
+    """The process-wide settings, parsed on first use (ConfigError as from_env). The handler
+    modules call it at import, so a Lambda environment with a bad value fails its INIT; tests
+    call settings.cache_clear() after changing the environment."""
     return from_env()
