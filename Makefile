@@ -24,7 +24,7 @@ HAVE_PY313 := yes
 endif
 endif
 
-.PHONY: help install run test test-fast lint validate checkov build import bench clean
+.PHONY: help install run test test-fast lint validate checkov build import bench clean smoke
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -85,3 +85,7 @@ clean: ## remove build output and caches (keeps .venv and local data)
 
 bench: build ## measure cold-start imports, DynamoDB requests/capacity and latency per route
 	@$(BIN)/python scripts/bench.py
+
+smoke: $(STAMP) ## check a running stack: make smoke URL=<ApiUrl> [SLUG=slug] [ADMIN=token|iam|none] [WAIT=s]
+	@test -n "$(URL)" || { echo "usage: make smoke URL=<the stack's ApiUrl, or http://127.0.0.1:3000> [SLUG=an-article] [ADMIN=token|iam|none] [WAIT=seconds]"; exit 2; }
+	@$(BIN)/python scripts/smoke.py '$(URL)' $(if $(SLUG),--slug '$(SLUG)') $(if $(ADMIN),--admin '$(ADMIN)') $(if $(WAIT),--wait '$(WAIT)')
