@@ -165,3 +165,24 @@ def local_server(ddb_local_tables: dict[str, str]) -> Iterator[str]:
 
     with running() as url:
         yield url
+
+
+@pytest.fixture
+def dynamodb_proxy(
+    ddb_local_tables: dict[str, str], dynamodb_local: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """A tests.faultproxy.FaultProxy in front of DynamoDB Local, with the template's tables
+    (names in the env as ddb_local_tables sets them) and AWS_ENDPOINT_URL_DYNAMODB pointing at
+    the proxy, so the newsdesk package goes through it. Nothing is switched on: a test switches
+    on the AWS behaviours it needs (proxy.conflicts(), unprocessed(), partition_limit(),
+    latency(), lazy_ttl()); all are switched off after the test."""
+    from tests.faultproxy import FaultProxy
+
+    with FaultProxy(dynamodb_local) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
+        _reset_newsdesk()  # the next client follows the proxy
+        try:
+            yield proxy
+        finally:
+            proxy.clear()
+            _reset_newsdesk()

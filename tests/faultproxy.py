@@ -1,21 +1,84 @@
-"""A small fault-injecting HTTP proxy for DynamoDB (tests only).
+"""A fault-injecting HTTP proxy for DynamoDB that adds what AWS does and emulators skip (tests only).
 
-It sits between the SDK and DynamoDB Local and forwards every request unchanged, except the
-ones matching a fault, chosen by operation (the `X-Amz-Target` header, e.g.
-`DynamoDB_20120810.UpdateItem`) and optionally by table (a table name in the JSON body ending
-with a suffix such as "-counters"). A fault answers instead of DynamoDB:
+It sits between the SDK and DynamoDB Local and forwards every request unchanged, except where a
+switched-on behaviour applies. Each behaviour is chosen by operation (the `X-Amz-Target` header,
+e.g. `DynamoDB_20120810.UpdateItem`; "*" for all) and optionally by table (a table named in the
+request ending with `table_suffix`, such as "-counters"), is deterministic (call counts, every
+k-th key, or a `random.Random(seed)`), and answers exactly as AWS does: HTTP status,
+`__type` = `com.amazonaws.dynamodb.v20120810#<Name>`, the message in AWS's words, the modeled
+members (`CancellationReasons`, `ThrottlingReasons`, `UnprocessedKeys`...), `x-amz-crc32`.
+Sources: botocore's model `botocore/data/dynamodb/2012-08-10/service-2.json` (shapes named
+below) and the DynamoDB Developer Guide pages cited (under
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/). Every switch returns a
+handle; `remove()` switches it off and `clear()` switches everything off.
 
-- "throttle": HTTP 400 ProvisionedThroughputExceededException (what a throttled table says)
+Plain faults, `fail(operation, mode, table_suffix)` (the original API):
+- "throttle": HTTP 400 ProvisionedThroughputExceededException
 - "error":    HTTP 500 InternalServerError
 - "delay":    hangs `delay` seconds (longer than the client's read timeout), then answers 500;
               the request never reaches DynamoDB, so a timed-out write has no side effect
 - "drop":     closes the connection with a reset, without answering
 
+AWS behaviours:
+- `conflicts()` -- transaction conflicts as a real race. Developer Guide, "Transaction conflict
+  handling" (transaction-apis.html#transaction-conflict-handling): a PutItem, UpdateItem or
+  DeleteItem on an item that an ongoing TransactWriteItems includes is rejected with
+  `TransactionConflictException` (HTTP 400, "Transaction is ongoing for the item"); a
+  TransactWriteItems (or TransactGetItems) meeting an ongoing write on one of its items fails
+  with `TransactionCanceledException`, whose `CancellationReasons` has one entry per
+  TransactItem in request order: {"Code": "None"} or {"Code": "TransactionConflict", "Message":
+  "Transaction is ongoing for the item"} (model: TransactionCanceledException, CancellationReason).
+  The proxy tracks the keys (table + primary key; Put items are keyed with the table's KeySchema
+  from DescribeTable) of the writes it is forwarding, can hold each transaction open (`hold`
+  seconds, or until `release()`), and `wait_holding()` tells a test when to send its write.
+  `conflict_on()` is the scripted variant (the Nth matching call, the first N, a seeded rate).
+  A GetItem never conflicts ("both operations can succeed"); BatchWriteItem items are not
+  tracked. DynamoDB Local serialises everything and never answers either exception.
+- `unprocessed()` -- partial batches. Model, BatchGetItem/BatchWriteItem: a partial result
+  carries `UnprocessedKeys` (same shape as RequestItems: Keys plus ProjectionExpression,
+  ExpressionAttributeNames, ConsistentRead, AttributesToGet) or `UnprocessedItems`; Developer
+  Guide, "Batch operations and error handling" (Programming.Errors.html). Only the processed
+  keys reach DynamoDB Local; its answer is merged with the unprocessed rest. At least one key is
+  always processed: when AWS can process none it answers an error instead (use `fail()`).
+- `partition_limit()` -- hot keys. Developer Guide, bp-partition-key-design.html: one partition
+  serves at most 1,000 write capacity units per second (3,000 RCU), which caps one partition key.
+  Units as AWS counts them (CapacityUnitCalculations.html): 1 WCU per started KB of item size
+  (names + values: UTF-8 strings, raw binary, ~1 byte per 2 digits + 1 for numbers, 3 bytes per
+  list/map), transactions twice ("one to prepare and one to commit"). A write past the limit
+  gets, for an on-demand table, HTTP 400 `ThrottlingException` "Throughput exceeds the current
+  capacity of your table or index..." (the on-demand message the model documents under
+  TransactionCanceledException "ThrottlingError"), for a provisioned one
+  `ProvisionedThroughputExceededException`; both carry the throttling reason
+  `TableWriteKeyRangeThroughputExceeded` with the table ARN (model: ThrottlingReason;
+  "KeyRangeThroughputExceeded ... both provisioned and on-demand modes",
+  throttling-key-range-limit-exceeded-mitigation.html). A transaction is cancelled with
+  "ThrottlingError" (on-demand) or "ProvisionedThroughputExceeded" at the throttled items; a
+  BatchWriteItem returns the throttled items in UnprocessedItems, or the error when none could be
+  written (model, BatchWriteItem: "a ProvisionedThroughputExceededException or a
+  ThrottlingException. Both indicate that the request was throttled"). Why ThrottlingException
+  for on-demand: the error list of the Developer Guide (Programming.Errors.html) still ties it to
+  control-plane calls, but on-demand hot keys are answered `ThrottlingException` with the message
+  above in public reports (e.g. praetorian-inc/chariot-ui#684), and `error=` picks either one.
+  Time comes from an injectable `clock`.
+- `latency()` -- a region's round trip: each forwarded request waits `mean +- jitter` seconds
+  (uniform, seeded) before it reaches DynamoDB Local.
+- `lazy_ttl()` -- TTL that never deletes during a run. AWS: "DynamoDB typically deletes expired
+  items within two days of expiration ... Items that have expired and not been deleted will
+  still show up in reads, queries, and scans" (API Reference, UpdateTimeToLive). DynamoDB Local
+  (1.25.1, as `local/dynamodb.py` fetches it) runs a TTL sweeper that deleted expired items
+  within 0.4 to 11 s in our measurements, erratically (some table shapes not within 70 s; epochs
+  more than 5 years old are skipped, as on AWS). So the proxy switches TTL off upstream on
+  every matching table it sees, answers UpdateTimeToLive and DescribeTimeToLive itself as AWS
+  would (the table still says ENABLED), and switches TTL back on upstream when removed.
+
 Every request the proxy receives is recorded, so a test can count the SDK's attempts
-(`seen("UpdateItem", "-counters")`).
+(`seen("UpdateItem", "-counters")`); `faulted=True` counts those the proxy answered or cut.
+The proxy speaks to DynamoDB Local only: it re-sends requests with changed bodies under the
+caller's headers, which Local accepts because it does not verify signatures.
 
     with FaultProxy("http://127.0.0.1:8000") as proxy:
         proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters")
+        race = proxy.conflicts(table_suffix="-counters", hold=5.0)
         ...  # point AWS_ENDPOINT_URL_DYNAMODB at proxy.endpoint
         assert proxy.seen("UpdateItem") == 2
 """
@@ -25,18 +88,26 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
+import random
 import socket
 import struct
 import threading
-from collections.abc import Iterable
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 MODES = ("throttle", "error", "delay", "drop")
 ANY = "*"
+TARGET_PREFIX = "DynamoDB_20120810."
+ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+JSON_TYPE = "application/x-amz-json-1.0"
 
 _HOP_BY_HOP = {
     "connection",
@@ -50,6 +121,7 @@ _HOP_BY_HOP = {
     "content-length",
 }
 _SET_BY_US = {"server", "date"}  # send_response() writes its own
+_SIGNED = ("authorization", "x-amz-date", "x-amz-security-token", "user-agent")
 
 THROTTLE_BODY = {
     "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
@@ -60,6 +132,306 @@ ERROR_BODY = {
     "__type": "com.amazon.coral.service#InternalServerError",
     "message": "Internal server error (injected by tests/faultproxy.py)",
 }
+
+# AWS's words (model service-2.json, TransactionCanceledException's reason list; error
+# messages as the service sends them).
+CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+ON_DEMAND_THROTTLE_MESSAGE = (
+    "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically "
+    "scaling your table or index so please try again shortly. If exceptions persist, check if "
+    "you have a hot key: "
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html"
+)
+PROVISIONED_THROTTLE_MESSAGE = (
+    "The level of configured provisioned throughput for the table was exceeded. "
+    "Consider increasing your provisioning level with the UpdateTable API."
+)
+KEY_RANGE_WRITE_REASON = "TableWriteKeyRangeThroughputExceeded"
+THROTTLE_ERRORS = ("auto", "ThrottlingException", "ProvisionedThroughputExceededException")
+
+SINGLE_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+TRANSACTIONS = ("TransactWriteItems", "TransactGetItems")
+BATCHES = ("BatchGetItem", "BatchWriteItem")
+WRITES = (*SINGLE_WRITES, "TransactWriteItems", "BatchWriteItem")
+
+Json = dict[str, Any]
+R = TypeVar("R", bound="Rule")
+
+
+# -- AWS answers -------------------------------------------------------------------------------
+
+
+def aws_error(name: str, message: str, *, message_key: str = "message", **members: Any) -> Json:
+    """An error body as DynamoDB sends it: {"__type": "com.amazonaws.dynamodb.v20120810#Name",
+    "message": ..., <modeled members>}. `message_key` follows the model's member name
+    ("Message" for TransactionCanceledException, "message" elsewhere)."""
+    return {"__type": ERROR_PREFIX + name, message_key: message, **members}
+
+
+def transaction_canceled(reasons: list[Json]) -> Json:
+    """TransactionCanceledException with one CancellationReason per TransactItem, in order;
+    {"Code": "None"} (no Message) for the items without an error, as the model documents."""
+    codes = ", ".join(str(r["Code"]) for r in reasons)
+    return aws_error(
+        "TransactionCanceledException",
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        message_key="Message",
+        CancellationReasons=reasons,
+    )
+
+
+def conflict_reasons(count: int, conflicting: Iterable[int]) -> list[Json]:
+    bad = set(conflicting)
+    return [
+        {"Code": "TransactionConflict", "Message": CONFLICT_MESSAGE}
+        if i in bad
+        else {"Code": "None"}
+        for i in range(count)
+    ]
+
+
+# -- request shapes ----------------------------------------------------------------------------
+
+
+def tables_of(body: dict[str, Any]) -> tuple[str, ...]:
+    """Every table a DynamoDB request names (single-table, batch and transaction forms)."""
+    names: list[str] = []
+    if isinstance(body.get("TableName"), str):
+        names.append(body["TableName"])
+    names.extend(str(name) for name in body.get("RequestItems") or {})
+    for item in body.get("TransactItems") or []:
+        for action in item.values():
+            if isinstance(action, dict) and isinstance(action.get("TableName"), str):
+                names.append(action["TableName"])
+    return tuple(dict.fromkeys(names))
+
+
+def attribute_size(value: Mapping[str, Any]) -> int:
+    """Bytes of one AttributeValue as DynamoDB counts them (Developer Guide,
+    CapacityUnitCalculations.html): UTF-8 bytes of a string, raw bytes of a binary,
+    1 byte per two significant digits + 1 of a number, 1 for null/bool, 3 + elements for a
+    list or map (map keys count as names), the elements of a set."""
+    kind, inner = next(iter(value.items()), ("NULL", None))
+    inner = cast(Any, inner)
+    if kind == "S":
+        return len(str(inner).encode())
+    if kind == "B":
+        return len(str(inner)) * 3 // 4  # base64 on the wire, raw bytes counted
+    if kind == "N":
+        digits = str(inner).lstrip("-").replace(".", "").strip("0") or "0"
+        return (len(digits) + 1) // 2 + 1
+    if kind in ("NULL", "BOOL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(attribute_size(v) for v in inner)
+    if kind == "M":
+        return 3 + item_size(inner)
+    if kind in ("SS", "NS", "BS"):
+        return sum(attribute_size({kind[0]: v}) for v in inner)
+    return len(json.dumps(inner).encode())
+
+
+def item_size(item: Mapping[str, Any]) -> int:
+    """Bytes of an item: its attribute names plus their values (attribute_size)."""
+    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+
+
+def write_units(size: int) -> int:
+    """Write capacity units of one item write: 1 per started KB, at least 1."""
+    return max(1, math.ceil(size / 1024))
+
+
+def canonical(key: Mapping[str, Any]) -> str:
+    return json.dumps(key, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """What the proxy needs of a table, from DescribeTable (fetched once per table)."""
+
+    name: str
+    key_names: tuple[str, ...]  # HASH first, then RANGE
+    on_demand: bool  # BillingModeSummary.BillingMode == PAY_PER_REQUEST
+    arn: str
+
+    def key_of(self, item: Mapping[str, Any]) -> Json:
+        return {name: item[name] for name in self.key_names if name in item}
+
+    @property
+    def hash_key(self) -> str:
+        return self.key_names[0]
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """One item a request touches: its position (TransactItems index, or the flattened order of
+    a batch's RequestItems), table, primary key, action and approximate write units."""
+
+    index: int
+    table: str
+    key: Json
+    action: str  # Put, Update, Delete, ConditionCheck, Get
+    units: int
+
+    @property
+    def item_id(self) -> tuple[str, str]:
+        return (self.table, canonical(self.key))
+
+
+def _update_size(action: Mapping[str, Any]) -> int:
+    """UpdateItem: AWS counts the larger of the whole item before and after; the proxy only sees
+    the request, so it counts the key and the values the update writes."""
+    size = item_size(action.get("Key") or {})
+    values = action.get("ExpressionAttributeValues") or {}
+    size += sum(attribute_size(v) for v in values.values())
+    for name, update in (action.get("AttributeUpdates") or {}).items():
+        size += len(name.encode()) + attribute_size(update.get("Value") or {"NULL": True})
+    return size
+
+
+def item_refs(operation: str, body: Json, info: Callable[[str], TableInfo | None]) -> list[ItemRef]:
+    """The items a request touches, with their keys and write units (0 for reads)."""
+    refs: list[ItemRef] = []
+
+    def put(index: int, table: str, item: Json, factor: int) -> None:
+        table_info = info(table)
+        key = table_info.key_of(item) if table_info else item
+        refs.append(ItemRef(index, table, key, "Put", factor * write_units(item_size(item))))
+
+    if operation == "PutItem":
+        put(0, body.get("TableName", ""), body.get("Item") or {}, 1)
+    elif operation == "UpdateItem":
+        units = write_units(_update_size(body))
+        refs.append(ItemRef(0, body.get("TableName", ""), body.get("Key") or {}, "Update", units))
+    elif operation == "DeleteItem":
+        key = body.get("Key") or {}
+        refs.append(
+            ItemRef(0, body.get("TableName", ""), key, "Delete", write_units(item_size(key)))
+        )
+    elif operation in TRANSACTIONS:
+        for index, entry in enumerate(body.get("TransactItems") or []):
+            action_name, action = next(iter(entry.items()))
+            table = action.get("TableName", "")
+            if action_name == "Put":
+                put(index, table, action.get("Item") or {}, 2)  # prepare + commit
+                continue
+            key = action.get("Key") or {}
+            if action_name == "Update":
+                units = 2 * write_units(_update_size(action))
+            elif action_name == "Delete":
+                units = 2 * write_units(item_size(key))
+            else:  # ConditionCheck and Get read the item
+                units = 0
+            refs.append(ItemRef(index, table, key, action_name, units))
+    elif operation == "BatchWriteItem":
+        index = 0
+        for table, requests in (body.get("RequestItems") or {}).items():
+            for request in requests:
+                if "PutRequest" in request:
+                    put(index, table, request["PutRequest"].get("Item") or {}, 1)
+                else:
+                    key = (request.get("DeleteRequest") or {}).get("Key") or {}
+                    refs.append(ItemRef(index, table, key, "Delete", write_units(item_size(key))))
+                index += 1
+    elif operation == "BatchGetItem":
+        index = 0
+        for table, wanted in (body.get("RequestItems") or {}).items():
+            for key in wanted.get("Keys") or []:
+                refs.append(ItemRef(index, table, key, "Get", 0))
+                index += 1
+    return refs
+
+
+def split_batch(operation: str, request_items: Json, skip: set[int]) -> tuple[Json, Json]:
+    """(processed, unprocessed) RequestItems of a batch, by flattened item index. For
+    BatchGetItem each table keeps its other fields (ProjectionExpression,
+    ExpressionAttributeNames, ConsistentRead, AttributesToGet) on both sides."""
+    done: Json = {}
+    rest: Json = {}
+    index = 0
+    for table, spec in request_items.items():
+        entries = spec.get("Keys") or [] if operation == "BatchGetItem" else spec
+        keep: list[Any] = []
+        drop: list[Any] = []
+        for entry in entries:
+            (drop if index in skip else keep).append(entry)
+            index += 1
+        for side, chosen in ((done, keep), (rest, drop)):
+            if chosen:
+                side[table] = {**spec, "Keys": chosen} if operation == "BatchGetItem" else chosen
+    return done, rest
+
+
+def _merge_unprocessed(operation: str, upstream: Json, ours: Json) -> Json:
+    merged = {table: value for table, value in upstream.items()}
+    for table, value in ours.items():
+        if table not in merged:
+            merged[table] = value
+        elif operation == "BatchGetItem":
+            merged[table] = {**value, "Keys": merged[table]["Keys"] + value["Keys"]}
+        else:
+            merged[table] = merged[table] + value
+    return merged
+
+
+# -- selection -------------------------------------------------------------------------------
+
+
+@dataclass
+class Selector:
+    """Which matching calls a scripted behaviour hits: `calls` (1-based numbers, e.g. {2, 3}),
+    the `first` N, `every` k-th, or a `rate` drawn from random.Random(seed); none of them: all."""
+
+    calls: frozenset[int] | None = None
+    first: int | None = None
+    every: int | None = None
+    rate: float | None = None
+    seed: int = 0
+    _rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        given = [x is not None for x in (self.calls, self.first, self.every, self.rate)]
+        if sum(given) > 1:
+            raise ValueError("give at most one of calls, first, every, rate")
+        if self.every is not None and self.every < 1:
+            raise ValueError("every must be >= 1")
+        if self.rate is not None and not 0.0 <= self.rate <= 1.0:
+            raise ValueError("rate must be within [0, 1]")
+        self._rng = random.Random(self.seed)
+
+    def pick(self, n: int) -> bool:
+        """Whether the n-th matching call (1-based) is hit."""
+        if self.calls is not None:
+            return n in self.calls
+        if self.first is not None:
+            return n <= self.first
+        if self.every is not None:
+            return n % self.every == 0
+        if self.rate is not None:
+            return self._rng.random() < self.rate
+        return True
+
+
+class ManualClock:
+    """A clock for `partition_limit(clock=...)` that stands still until `advance()`d, so a test
+    crosses a one-second window without sleeping. Seconds, like time.monotonic()."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock does not go back")
+        with self._lock:
+            self._now += seconds
+
+
+# -- switched-on behaviours ------------------------------------------------------------------
 
 
 @dataclass
@@ -77,24 +449,315 @@ class Fault:
         return suffix is None or any(t.endswith(suffix) for t in tables)
 
 
+class Rule:
+    """A switched-on AWS behaviour. `remove()` switches it off; `hits` counts the requests it
+    changed (answered, split, throttled, delayed)."""
+
+    operations: tuple[str, ...] = ()  # the operations this kind of rule can act on
+
+    def __init__(self, proxy: FaultProxy, operation: str, table_suffix: str | None) -> None:
+        operation = operation.rsplit(".", 1)[-1]
+        if operation != ANY and self.operations and operation not in self.operations:
+            raise ValueError(
+                f"{type(self).__name__} acts on {', '.join(self.operations)}, not {operation!r}"
+            )
+        self.proxy = proxy
+        self.operation = operation
+        self.table_suffix = table_suffix
+        self.hits = 0
+        self.cancelled = threading.Event()
+
+    def applies(self, operation: str, tables: Iterable[str]) -> bool:
+        if self.operations and operation not in self.operations:
+            return False
+        if self.operation not in (ANY, operation):
+            return False
+        return self.table_suffix is None or any(t.endswith(self.table_suffix) for t in tables)
+
+    def on_table(self, table: str) -> bool:
+        return self.table_suffix is None or table.endswith(self.table_suffix)
+
+    def remove(self) -> None:
+        """Switch this behaviour off (requests it holds or delays go on at once)."""
+        self.proxy._remove(self)
+
+    def _stopped(self) -> None:
+        """Called once, outside the proxy's lock, when removed."""
+        self.cancelled.set()
+
+
+class ConflictRace(Rule):
+    """Tracks the items of the writes in flight and answers AWS's conflicts (see `conflicts()`)."""
+
+    operations = (*SINGLE_WRITES, *TRANSACTIONS)
+
+    def __init__(
+        self,
+        proxy: FaultProxy,
+        operation: str,
+        table_suffix: str | None,
+        hold: float,
+        hold_writes: float,
+    ) -> None:
+        super().__init__(proxy, operation, table_suffix)
+        self.hold = hold
+        self.hold_writes = hold_writes
+        self.conflicts = 0  # requests answered with a conflict
+        self._owners: dict[tuple[str, str], int] = {}  # item -> request id holding it
+        self._holding = 0
+        self._releases: list[threading.Event] = []
+
+    def held_items(self) -> list[tuple[str, Json]]:
+        """(table, key) of every item a forwarded write holds now."""
+        with self.proxy._lock:
+            return [(table, json.loads(key)) for table, key in self._owners]
+
+    def wait_holding(self, count: int = 1, timeout: float = 5.0) -> bool:
+        """Block until `count` requests are held open by this rule (their items locked);
+        False after `timeout` seconds."""
+        with self.proxy._changed:
+            return self.proxy._changed.wait_for(lambda: self._holding >= count, timeout)
+
+    def release(self) -> None:
+        """End the hold of every request held now; they go on to DynamoDB Local."""
+        with self.proxy._lock:
+            releases, self._releases = self._releases, []
+        for event in releases:
+            event.set()
+
+    def _stopped(self) -> None:
+        super()._stopped()
+        self.release()
+
+    def _hold(self, seconds: float) -> None:
+        event = threading.Event()
+        with self.proxy._changed:
+            self._releases.append(event)
+            self._holding += 1
+            self.proxy._changed.notify_all()
+        try:
+            if not self.cancelled.is_set():
+                event.wait(seconds)
+        finally:
+            with self.proxy._lock:
+                self._holding -= 1
+                with contextlib.suppress(ValueError):
+                    self._releases.remove(event)
+
+
+class ScriptedConflict(Rule):
+    """Answers chosen calls with a conflict, without a race (see `conflict_on()`)."""
+
+    operations = (*SINGLE_WRITES, *TRANSACTIONS)
+
+    def __init__(
+        self,
+        proxy: FaultProxy,
+        operation: str,
+        table_suffix: str | None,
+        selector: Selector,
+        item_index: int | None,
+    ) -> None:
+        super().__init__(proxy, operation, table_suffix)
+        self.selector = selector
+        self.item_index = item_index
+        self.calls = 0
+
+
+class Unprocessed(Rule):
+    """Leaves a share of a batch's keys unprocessed (see `unprocessed()`)."""
+
+    operations = BATCHES
+
+    def __init__(
+        self,
+        proxy: FaultProxy,
+        operation: str,
+        table_suffix: str | None,
+        share: float | None,
+        every: int | None,
+        seed: int,
+    ) -> None:
+        super().__init__(proxy, operation, table_suffix)
+        if (share is None) == (every is None):
+            raise ValueError("give exactly one of share (0..1) or every (k >= 1)")
+        if share is not None and not 0.0 <= share <= 1.0:
+            raise ValueError("share must be within [0, 1]")
+        if every is not None and every < 1:
+            raise ValueError("every must be >= 1")
+        self.share = share
+        self.every = every
+        self._rng = random.Random(seed)
+        self.left = 0  # keys left unprocessed so far
+
+    def choose(self, candidates: list[int]) -> set[int]:
+        """The candidate positions to leave unprocessed."""
+        if self.every is not None:
+            return {c for n, c in enumerate(candidates, 1) if n % self.every == 0}
+        count = round((self.share or 0.0) * len(candidates))
+        return set(self._rng.sample(candidates, count))
+
+
+class PartitionLimit(Rule):
+    """Write units per second per partition key, as a token bucket (see `partition_limit()`)."""
+
+    operations = WRITES
+
+    def __init__(
+        self,
+        proxy: FaultProxy,
+        operation: str,
+        table_suffix: str | None,
+        wcu_per_second: float,
+        burst_seconds: float,
+        clock: Callable[[], float],
+        error: str,
+    ) -> None:
+        super().__init__(proxy, operation, table_suffix)
+        if wcu_per_second <= 0 or burst_seconds <= 0:
+            raise ValueError("wcu_per_second and burst_seconds must be > 0")
+        if error not in THROTTLE_ERRORS:
+            raise ValueError(f"error must be one of {THROTTLE_ERRORS}, got {error!r}")
+        self.wcu_per_second = wcu_per_second
+        self.capacity = wcu_per_second * burst_seconds
+        self.clock = clock
+        self.error = error
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # -> (tokens, at)
+        self.throttled = 0  # items refused so far
+
+    def available(self, table: str, hash_value: Json) -> float:
+        """Write units the partition key `hash_value` (e.g. {"S": "x"}) of `table` has now."""
+        with self.proxy._lock:
+            return self._tokens((table, canonical(hash_value)), self.clock())
+
+    def _tokens(self, partition: tuple[str, str], now: float) -> float:
+        tokens, at = self._buckets.get(partition, (self.capacity, now))
+        return min(self.capacity, tokens + max(0.0, now - at) * self.wcu_per_second)
+
+    def _take(self, demands: Mapping[tuple[str, str], int], now: float) -> set[tuple[str, str]]:
+        """Partitions whose demand does not fit; when all fit, their units are taken."""
+        over = {p for p, units in demands.items() if units > self._tokens(p, now) + 1e-9}
+        if not over:
+            for partition, units in demands.items():
+                self._buckets[partition] = (self._tokens(partition, now) - units, now)
+        return over
+
+
+class Latency(Rule):
+    """Delays forwarded requests by mean +- jitter seconds (see `latency()`)."""
+
+    def __init__(
+        self,
+        proxy: FaultProxy,
+        operation: str,
+        table_suffix: str | None,
+        mean: float,
+        jitter: float,
+        seed: int,
+        sleep: Callable[[float], None] | None,
+    ) -> None:
+        super().__init__(proxy, operation, table_suffix)
+        if mean < 0 or jitter < 0:
+            raise ValueError("mean and jitter must be >= 0")
+        self.mean = mean
+        self.jitter = jitter
+        self._rng = random.Random(seed)
+        self._sleep = sleep
+        self.delays: list[float] = []  # every delay drawn, in arrival order
+
+    def draw(self) -> float:
+        delay = max(0.0, self.mean + self._rng.uniform(-self.jitter, self.jitter))
+        self.delays.append(delay)
+        return delay
+
+    def wait(self, delay: float) -> None:
+        if self._sleep is not None:
+            self._sleep(delay)
+        else:
+            self.cancelled.wait(delay)
+
+
+class LazyTTL(Rule):
+    """TTL switched off upstream, answered as AWS would (see `lazy_ttl()`)."""
+
+    def __init__(self, proxy: FaultProxy, table_suffix: str | None) -> None:
+        super().__init__(proxy, ANY, table_suffix)
+        self._specs: dict[str, str] = {}  # table -> TTL attribute, as the caller sees it
+        self._upstream_on: dict[str, str] = {}  # tables we switched off upstream
+        self._checked: set[str] = set()
+        self._gate = threading.Lock()
+        self._headers: dict[str, str] = {}
+
+    def attribute(self, table: str) -> str | None:
+        """The TTL attribute `table` has as far as callers know (None: TTL disabled)."""
+        with self.proxy._lock:
+            return self._specs.get(table)
+
+    def _adopt(self, table: str, headers: Mapping[str, str]) -> None:
+        """First sight of `table`: take over its TTL (switch it off upstream)."""
+        with self._gate:
+            if table in self._checked or self.cancelled.is_set():
+                return
+            self._headers = dict(headers)
+            status, answer = self.proxy._call("DescribeTimeToLive", {"TableName": table}, headers)
+            description = answer.get("TimeToLiveDescription") or {}
+            attribute = description.get("AttributeName")
+            if (
+                status == 200
+                and attribute
+                and description.get("TimeToLiveStatus")
+                in (
+                    "ENABLED",
+                    "ENABLING",
+                )
+            ):
+                spec = {"AttributeName": attribute, "Enabled": False}
+                self.proxy._call(
+                    "UpdateTimeToLive",
+                    {"TableName": table, "TimeToLiveSpecification": spec},
+                    headers,
+                )
+                with self.proxy._lock:
+                    self._specs[table] = attribute
+                    self._upstream_on[table] = attribute
+            self._checked.add(table)
+
+    def _stopped(self) -> None:
+        super()._stopped()
+        with self._gate:
+            for table, attribute in self._upstream_on.items():
+                spec = {"AttributeName": attribute, "Enabled": True}
+                with contextlib.suppress(Exception):  # the table may be gone already
+                    self.proxy._call(
+                        "UpdateTimeToLive",
+                        {"TableName": table, "TimeToLiveSpecification": spec},
+                        self._headers,
+                    )
+            self._upstream_on.clear()
+
+
+# -- the proxy ---------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Seen:
     operation: str
     tables: tuple[str, ...]
-    fault: str | None  # the mode injected, None when forwarded
+    fault: str | None  # what was injected (a mode, or an AWS answer), None when forwarded as is
+    delay: float = 0.0  # seconds of added latency
 
 
-def tables_of(body: dict[str, Any]) -> tuple[str, ...]:
-    """Every table a DynamoDB request names (single-table, batch and transaction forms)."""
-    names: list[str] = []
-    if isinstance(body.get("TableName"), str):
-        names.append(body["TableName"])
-    names.extend(str(name) for name in body.get("RequestItems") or {})
-    for item in body.get("TransactItems") or []:
-        for action in item.values():
-            if isinstance(action, dict) and isinstance(action.get("TableName"), str):
-                names.append(action["TableName"])
-    return tuple(dict.fromkeys(names))
+@dataclass
+class _Plan:
+    """What the proxy does with one request, decided atomically on arrival."""
+
+    answer: tuple[int, Json] | None = None
+    body: Json | None = None  # forward this instead of the raw body
+    unprocessed: tuple[str, Json] | None = None  # ("UnprocessedKeys", {...}) to merge
+    owned: list[tuple[ConflictRace, list[tuple[str, str]]]] = field(default_factory=list)
+    holds: list[tuple[ConflictRace, float]] = field(default_factory=list)
+    delays: list[tuple[Latency, float]] = field(default_factory=list)
+    injected: str | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -131,7 +794,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FaultProxy:
-    """Forward to `upstream` (an http:// endpoint), injecting the faults set with fail()."""
+    """Forward to `upstream` (an http:// endpoint, DynamoDB Local), injecting the faults set
+    with fail() and the AWS behaviours switched on with the methods below."""
 
     def __init__(self, upstream: str) -> None:
         parts = urlsplit(upstream)
@@ -139,11 +803,15 @@ class FaultProxy:
             raise ValueError(f"upstream must be http://host:port, got {upstream!r}")
         self._upstream = (parts.hostname, parts.port or 80)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._faults: list[Fault] = []
+        self._rules: list[Rule] = []
+        self._tables: dict[str, TableInfo | None] = {}
         self._seen: list[Seen] = []
         self._sockets: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._request_ids = 0
         self.endpoint = ""
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -185,7 +853,7 @@ class FaultProxy:
     ) -> None:
         self.close()
 
-    # -- control ----------------------------------------------------------------------------
+    # -- control: plain faults --------------------------------------------------------------
 
     def fail(
         self,
@@ -204,11 +872,129 @@ class FaultProxy:
         return fault
 
     def clear(self) -> None:
-        """No more faults; requests hanging in a "delay" fault are answered at once."""
+        """No more faults nor AWS behaviours; requests hanging in a "delay" fault, a hold or a
+        latency are answered at once; TTL taken over by lazy_ttl() is switched back on."""
         with self._lock:
             faults, self._faults = self._faults, []
+            rules, self._rules = self._rules, []
         for fault in faults:
             fault.cancelled.set()
+        for rule in rules:
+            rule._stopped()
+
+    # -- control: AWS behaviours -------------------------------------------------------------
+
+    def conflicts(
+        self,
+        operation: str = ANY,
+        table_suffix: str | None = None,
+        *,
+        hold: float = 0.0,
+        hold_writes: float = 0.0,
+    ) -> ConflictRace:
+        """Transaction conflicts as a real race, on PutItem/UpdateItem/DeleteItem,
+        TransactWriteItems and TransactGetItems (`operation` narrows it; "*" for all) on tables
+        ending with `table_suffix`. While a forwarded TransactWriteItems or single write holds
+        an item, a single write to it gets HTTP 400 TransactionConflictException and a
+        transaction touching it gets TransactionCanceledException with a TransactionConflict
+        reason at that item's index. Each admitted transaction is held `hold` seconds (single
+        writes `hold_writes`) before it is forwarded; `wait_holding()` and `release()` on the
+        handle synchronise a test with the hold."""
+        rule = ConflictRace(self, operation, table_suffix, hold, hold_writes)
+        return self._add(rule)
+
+    def conflict_on(
+        self,
+        operation: str,
+        table_suffix: str | None = None,
+        *,
+        calls: Iterable[int] | None = None,
+        first: int | None = None,
+        every: int | None = None,
+        rate: float | None = None,
+        seed: int = 0,
+        item_index: int | None = None,
+    ) -> ScriptedConflict:
+        """Scripted conflicts: the chosen matching calls of `operation` (the numbers in `calls`,
+        1-based; the `first` N; `every` k-th; a `rate` drawn with random.Random(seed); all when
+        none is given)
+        are answered without reaching DynamoDB Local: HTTP 400 TransactionConflictException for
+        PutItem/UpdateItem/DeleteItem, TransactionCanceledException with TransactionConflict at
+        `item_index` (default: the first item on a matching table) for a transaction."""
+        selector = Selector(
+            frozenset(calls) if calls is not None else None, first, every, rate, seed
+        )
+        return self._add(ScriptedConflict(self, operation, table_suffix, selector, item_index))
+
+    def unprocessed(
+        self,
+        operation: str = ANY,
+        *,
+        share: float | None = None,
+        every: int | None = None,
+        seed: int = 0,
+        table_suffix: str | None = None,
+    ) -> Unprocessed:
+        """Partial batches for BatchGetItem / BatchWriteItem (`operation`, or "*" for both):
+        of the keys on tables ending with `table_suffix`, leave `share` (0..1, exactly
+        round(share * n) keys, chosen with random.Random(seed)) or `every` k-th key unprocessed.
+        Only the rest is forwarded; the answer carries DynamoDB Local's Responses for it and
+        UnprocessedKeys / UnprocessedItems for the others (at least one key is processed)."""
+        return self._add(Unprocessed(self, operation, table_suffix, share, every, seed))
+
+    def partition_limit(
+        self,
+        wcu_per_second: float = 1000.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        burst_seconds: float = 1.0,
+        operation: str = ANY,
+        table_suffix: str | None = None,
+        error: str = "auto",
+    ) -> PartitionLimit:
+        """A write limit per partition key: each (table, partition key value) has a bucket of
+        `wcu_per_second * burst_seconds` write units refilled at `wcu_per_second` by `clock`
+        (seconds; inject a fake one to advance time without sleeping). A write that does not fit
+        is refused with HTTP 400 ThrottlingException (on-demand table) or
+        ProvisionedThroughputExceededException (provisioned; `error` forces one), reason
+        TableWriteKeyRangeThroughputExceeded; a transaction is cancelled with ThrottlingError /
+        ProvisionedThroughputExceeded at the throttled items; a BatchWriteItem returns them in
+        UnprocessedItems (the error when none was written). Refused writes take no units."""
+        rule = PartitionLimit(
+            self, operation, table_suffix, wcu_per_second, burst_seconds, clock, error
+        )
+        return self._add(rule)
+
+    def latency(
+        self,
+        mean: float = 0.004,
+        jitter: float = 0.002,
+        seed: int = 0,
+        *,
+        operation: str = ANY,
+        table_suffix: str | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> Latency:
+        """Before each matching request is forwarded, wait mean + uniform(-jitter, +jitter)
+        seconds drawn from random.Random(seed) (the handle's `delays` lists them in arrival
+        order); `sleep` replaces the wait (default: a wait that clear()/remove() cut short)."""
+        return self._add(Latency(self, operation, table_suffix, mean, jitter, seed, sleep))
+
+    def lazy_ttl(self, table_suffix: str | None = None) -> LazyTTL:
+        """TTL that never deletes during the run, as on AWS within a test's time: on the first
+        request naming a matching table, TTL is switched off upstream (remembering its
+        attribute); UpdateTimeToLive and DescribeTimeToLive on matching tables are answered by
+        the proxy as AWS would, without reaching DynamoDB Local. Removing the handle switches
+        TTL back on upstream."""
+        return self._add(LazyTTL(self, table_suffix))
+
+    def table_info(self, table: str) -> TableInfo | None:
+        """Key schema, billing mode and ARN of `table` (DescribeTable upstream, cached); None
+        when the proxy has not needed it yet."""
+        with self._lock:
+            return self._tables.get(table)
+
+    # -- records ------------------------------------------------------------------------------
 
     def seen(
         self, operation: str = ANY, table_suffix: str | None = None, *, faulted: bool = False
@@ -233,7 +1019,19 @@ class FaultProxy:
         with self._lock:
             self._seen.clear()
 
-    # -- internals ---------------------------------------------------------------------------
+    # -- internals: rules ------------------------------------------------------------------
+
+    def _add(self, rule: R) -> R:
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def _remove(self, rule: Rule) -> None:
+        with self._lock:
+            if rule not in self._rules:
+                return
+            self._rules.remove(rule)
+        rule._stopped()
 
     def _opened(self, sock: socket.socket) -> None:
         with self._lock:
@@ -242,6 +1040,60 @@ class FaultProxy:
     def _closed(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.discard(sock)
+
+    # -- internals: upstream ---------------------------------------------------------------
+
+    def _call(self, operation: str, payload: Json, headers: Mapping[str, str]) -> tuple[int, Json]:
+        """One request of the proxy's own to DynamoDB Local, under the caller's credentials."""
+        sent = {k: v for k, v in headers.items() if k.lower() in _SIGNED}
+        sent["Content-Type"] = JSON_TYPE
+        sent["X-Amz-Target"] = TARGET_PREFIX + operation
+        status, _, _, data = self._exchange("POST", "/", json.dumps(payload).encode(), sent)
+        try:
+            answer = json.loads(data) if data else {}
+        except ValueError:
+            answer = {}
+        return status, answer if isinstance(answer, dict) else {}
+
+    def _exchange(
+        self, command: str, path: str, raw: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        upstream = http.client.HTTPConnection(*self._upstream, timeout=30)
+        try:
+            upstream.request(command, path, body=raw, headers=dict(headers))
+            response = upstream.getresponse()
+            data = response.read()
+            answer_headers = [
+                (k, v)
+                for k, v in response.getheaders()
+                if k.lower() not in _HOP_BY_HOP | _SET_BY_US
+            ]
+            return response.status, response.reason, answer_headers, data
+        finally:
+            upstream.close()
+
+    def _info(self, table: str, headers: Mapping[str, str]) -> TableInfo | None:
+        with self._lock:
+            if table in self._tables:
+                return self._tables[table]
+        status, answer = self._call("DescribeTable", {"TableName": table}, headers)
+        described = answer.get("Table") or {}
+        info = None
+        if status == 200 and described.get("KeySchema"):
+            schema = sorted(described["KeySchema"], key=lambda k: k.get("KeyType") != "HASH")
+            billing = (described.get("BillingModeSummary") or {}).get("BillingMode")
+            info = TableInfo(
+                name=table,
+                key_names=tuple(k["AttributeName"] for k in schema),
+                on_demand=billing == "PAY_PER_REQUEST",
+                arn=described.get("TableArn", f"arn:aws:dynamodb:local:000000000000:table/{table}"),
+            )
+        if info is not None:  # a table not there yet is looked up again next time
+            with self._lock:
+                self._tables[table] = info
+        return info
+
+    # -- internals: one request ------------------------------------------------------------
 
     def _handle(self, handler: _Handler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
@@ -252,58 +1104,305 @@ class FaultProxy:
             body = json.loads(raw) if raw else {}
         except ValueError:
             body = {}
-        tables = tables_of(body) if isinstance(body, dict) else ()
+        if not isinstance(body, dict):
+            body = {}
+        tables = tables_of(body)
         with self._lock:
             fault = next((f for f in self._faults if f.matches(operation, tables)), None)
-            self._seen.append(Seen(operation, tables, fault.mode if fault else None))
+            rules = [r for r in self._rules if r.applies(operation, tables)]
+            if fault is not None or not rules:
+                self._seen.append(Seen(operation, tables, fault.mode if fault else None))
         try:
-            if fault is None:
-                self._forward(handler, raw)
-            elif fault.mode == "throttle":
-                self._answer(handler, 400, THROTTLE_BODY)
-            elif fault.mode == "error":
-                self._answer(handler, 500, ERROR_BODY)
-            elif fault.mode == "delay":
-                fault.cancelled.wait(fault.delay)
-                self._answer(handler, 500, ERROR_BODY)
-            else:  # drop: reset the connection without a word
-                handler.close_connection = True
-                handler.connection.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
-                handler.connection.close()
+            if fault is not None:
+                self._fault(handler, fault)
+            elif not rules:
+                self._relay(handler, raw)
+            else:
+                self._apply(handler, operation, body, raw, tables, rules)
         except OSError:  # the client gave up first (read timeout): nobody to answer
             handler.close_connection = True
 
+    def _fault(self, handler: _Handler, fault: Fault) -> None:
+        if fault.mode == "throttle":
+            self._answer(handler, 400, THROTTLE_BODY)
+        elif fault.mode == "error":
+            self._answer(handler, 500, ERROR_BODY)
+        elif fault.mode == "delay":
+            fault.cancelled.wait(fault.delay)
+            self._answer(handler, 500, ERROR_BODY)
+        else:  # drop: reset the connection without a word
+            handler.close_connection = True
+            handler.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            handler.connection.close()
+
+    def _apply(
+        self,
+        handler: _Handler,
+        operation: str,
+        body: Json,
+        raw: bytes,
+        tables: tuple[str, ...],
+        rules: list[Rule],
+    ) -> None:
+        headers = dict(handler.headers.items())
+        for rule in rules:  # network look-ups first, outside the lock
+            if isinstance(rule, LazyTTL):
+                for table in tables:
+                    if rule.on_table(table):
+                        rule._adopt(table, headers)
+        infos: dict[str, TableInfo | None] = {}
+        if any(isinstance(r, ConflictRace | PartitionLimit) for r in rules):
+            infos = {table: self._info(table, headers) for table in tables}
+        refs = item_refs(operation, body, infos.get)
+        with self._lock:
+            plan = self._decide(operation, body, tables, rules, refs, infos)
+            self._seen.append(
+                Seen(operation, tables, plan.injected, sum(d for _, d in plan.delays))
+            )
+        try:
+            if plan.answer is not None:
+                self._answer(handler, *plan.answer)
+                return
+            for race, seconds in plan.holds:
+                race._hold(seconds)
+            for latency, delay in plan.delays:
+                latency.wait(delay)
+            if plan.body is None and plan.unprocessed is None:
+                self._relay(handler, raw)
+            else:
+                self._relay_batch(handler, operation, plan)
+        finally:
+            if plan.owned:
+                with self._lock:
+                    for race, items in plan.owned:
+                        for item in items:
+                            race._owners.pop(item, None)
+
+    def _decide(
+        self,
+        operation: str,
+        body: Json,
+        tables: tuple[str, ...],
+        rules: list[Rule],
+        refs: list[ItemRef],
+        infos: Mapping[str, TableInfo | None],
+    ) -> _Plan:
+        """Every rule's verdict on one request, taken under the lock (so the order of arrival
+        decides races, call counts and seeded draws)."""
+        plan = _Plan()
+        live = [r for r in rules if r in self._rules]
+        request = self._request_ids = self._request_ids + 1
+        # 1. TTL answered as AWS would, for the tables lazy_ttl() took over
+        if operation in ("UpdateTimeToLive", "DescribeTimeToLive"):
+            for rule in live:
+                if isinstance(rule, LazyTTL):
+                    rule.hits += 1
+                    plan.answer = self._ttl_answer(operation, body, rule)
+                    plan.injected = operation
+                    return plan
+        # 2. conflicts, scripted then racing
+        for rule in live:
+            if isinstance(rule, ScriptedConflict):
+                rule.calls += 1
+                if rule.selector.pick(rule.calls):
+                    rule.hits += 1
+                    return self._answered(plan, self._conflict_answer(operation, refs, rule, None))
+        for rule in live:
+            if isinstance(rule, ConflictRace):
+                mine = [ref for ref in refs if rule.on_table(ref.table)]
+                busy = {r.index for r in mine if rule._owners.get(r.item_id, request) != request}
+                if busy:
+                    rule.hits += 1
+                    rule.conflicts += 1
+                    return self._answered(plan, self._conflict_answer(operation, refs, None, busy))
+        # 3. partial batches: the keys left unprocessed (at least one is processed)
+        skip: set[int] = set()
+        if operation in BATCHES:
+            for rule in live:
+                if isinstance(rule, Unprocessed):
+                    candidates = [r.index for r in refs if rule.on_table(r.table)]
+                    chosen = rule.choose([c for c in candidates if c not in skip])
+                    if chosen and len(skip | chosen) >= len(refs):
+                        chosen.discard(max(chosen))
+                    if chosen:
+                        rule.hits += 1
+                        rule.left += len(chosen)
+                    skip |= chosen
+        # 4. partition limits, on what is still to be written
+        for rule in live:
+            if isinstance(rule, PartitionLimit):
+                remaining = [r for r in refs if r.index not in skip]
+                refused = self._throttle(rule, operation, remaining, infos)
+                if isinstance(refused, tuple):
+                    return self._answered(plan, refused)
+                skip |= refused or set()
+        if skip:
+            done, rest = split_batch(operation, body.get("RequestItems") or {}, skip)
+            plan.body = {**body, "RequestItems": done}
+            name = "UnprocessedKeys" if operation == "BatchGetItem" else "UnprocessedItems"
+            plan.unprocessed = (name, rest)
+            plan.injected = name
+        # 5. admitted: lock the written items, holds, latency
+        for rule in live:
+            if isinstance(rule, ConflictRace) and operation in (
+                *SINGLE_WRITES,
+                "TransactWriteItems",
+            ):
+                items = [r.item_id for r in refs if rule.on_table(r.table)]
+                for item in items:
+                    rule._owners[item] = request
+                plan.owned.append((rule, items))
+                seconds = rule.hold if operation == "TransactWriteItems" else rule.hold_writes
+                if seconds > 0:
+                    plan.holds.append((rule, seconds))
+            elif isinstance(rule, Latency):
+                rule.hits += 1
+                plan.delays.append((rule, rule.draw()))
+        return plan
+
     @staticmethod
-    def _answer(handler: _Handler, status: int, payload: dict[str, str]) -> None:
+    def _answered(plan: _Plan, answer: tuple[int, Json]) -> _Plan:
+        plan.answer = answer
+        plan.injected = str(answer[1]["__type"]).split("#")[-1]
+        return plan
+
+    @staticmethod
+    def _conflict_answer(
+        operation: str,
+        refs: list[ItemRef],
+        scripted: ScriptedConflict | None,
+        busy: set[int] | None,
+    ) -> tuple[int, Json]:
+        if operation in SINGLE_WRITES:
+            return 400, aws_error("TransactionConflictException", CONFLICT_MESSAGE)
+        count = len(refs)
+        if busy is None:
+            assert scripted is not None
+            index = scripted.item_index
+            if index is None:
+                index = next((r.index for r in refs if scripted.on_table(r.table)), 0)
+            busy = {index}
+        return 400, transaction_canceled(conflict_reasons(count, busy))
+
+    def _throttle(
+        self,
+        rule: PartitionLimit,
+        operation: str,
+        refs: list[ItemRef],
+        infos: Mapping[str, TableInfo | None],
+    ) -> tuple[int, Json] | set[int] | None:
+        """None: all fits (units taken). A full answer, or (BatchWriteItem) the refused items."""
+        now = rule.clock()
+        writes = [r for r in refs if r.units > 0 and rule.on_table(r.table)]
+
+        def partition(ref: ItemRef) -> tuple[str, str]:
+            info = infos.get(ref.table)
+            value = ref.key.get(info.hash_key) if info else ref.key
+            return (ref.table, canonical(value or {}))
+
+        def on_demand(table: str) -> bool:
+            if rule.error != "auto":
+                return rule.error == "ThrottlingException"
+            info = infos.get(table)
+            return info.on_demand if info else True
+
+        def error(table: str) -> tuple[int, Json]:
+            info = infos.get(table)
+            arn = info.arn if info else table
+            reasons = [{"reason": KEY_RANGE_WRITE_REASON, "resource": arn}]
+            if on_demand(table):  # model: ThrottlingException's member is throttlingReasons
+                return 400, aws_error(
+                    "ThrottlingException", ON_DEMAND_THROTTLE_MESSAGE, throttlingReasons=reasons
+                )
+            return 400, aws_error(
+                "ProvisionedThroughputExceededException",
+                PROVISIONED_THROTTLE_MESSAGE,
+                ThrottlingReasons=reasons,
+            )
+
+        if operation == "BatchWriteItem":  # item by item: the ones that fit are written
+            refused: set[int] = set()
+            for ref in writes:
+                if rule._take({partition(ref): ref.units}, now):
+                    refused.add(ref.index)
+            if not refused:
+                return None
+            rule.hits += 1
+            rule.throttled += len(refused)
+            if len(refused) == len(refs):  # none written: the whole call is throttled
+                return error(writes[0].table)
+            return refused
+        demands: dict[tuple[str, str], int] = {}
+        for ref in writes:
+            demands[partition(ref)] = demands.get(partition(ref), 0) + ref.units
+        over = rule._take(demands, now)
+        if not over:
+            return None
+        rule.hits += 1
+        bad = [r for r in writes if partition(r) in over]
+        rule.throttled += len(bad)
+        if operation != "TransactWriteItems":
+            return error(bad[0].table)
+        reasons: list[Json] = []
+        bad_indexes = {r.index for r in bad}
+        for ref in refs:
+            if ref.index not in bad_indexes:
+                reasons.append({"Code": "None"})
+            elif on_demand(ref.table):
+                reasons.append({"Code": "ThrottlingError", "Message": ON_DEMAND_THROTTLE_MESSAGE})
+            else:
+                reasons.append(
+                    {
+                        "Code": "ProvisionedThroughputExceeded",
+                        "Message": PROVISIONED_THROTTLE_MESSAGE,
+                    }
+                )
+        return 400, transaction_canceled(reasons)
+
+    def _ttl_answer(self, operation: str, body: Json, rule: LazyTTL) -> tuple[int, Json]:
+        table = body.get("TableName", "")
+        if operation == "DescribeTimeToLive":
+            attribute = rule._specs.get(table)
+            description: Json = (
+                {"TimeToLiveStatus": "ENABLED", "AttributeName": attribute}
+                if attribute
+                else {"TimeToLiveStatus": "DISABLED"}
+            )
+            return 200, {"TimeToLiveDescription": description}
+        spec = body.get("TimeToLiveSpecification") or {}
+        if spec.get("Enabled"):
+            rule._specs[table] = str(spec.get("AttributeName"))
+        else:
+            rule._specs.pop(table, None)
+        return 200, {"TimeToLiveSpecification": spec}
+
+    # -- internals: answers ----------------------------------------------------------------
+
+    def _next_id(self) -> str:
+        return "FAULTPROXY" + uuid.uuid4().hex.upper()
+
+    def _answer(self, handler: _Handler, status: int, payload: Mapping[str, Any]) -> None:
         data = json.dumps(payload).encode()
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/x-amz-json-1.0")
+        handler.send_header("Content-Type", JSON_TYPE)
         handler.send_header("Content-Length", str(len(data)))
-        handler.send_header("x-amzn-RequestId", "FAULTPROXY")
+        handler.send_header("x-amzn-RequestId", self._next_id())
+        handler.send_header("x-amz-crc32", str(zlib.crc32(data)))
         handler.end_headers()
         handler.wfile.write(data)
         handler.wfile.flush()
 
-    def _forward(self, handler: _Handler, raw: bytes) -> None:
+    def _relay(self, handler: _Handler, raw: bytes) -> None:
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
-        upstream = http.client.HTTPConnection(*self._upstream, timeout=30)
         try:
-            upstream.request(handler.command, handler.path, body=raw, headers=headers)
-            response = upstream.getresponse()
-            data = response.read()
-            status, reason = response.status, response.reason
-            answer_headers = [
-                (k, v)
-                for k, v in response.getheaders()
-                if k.lower() not in _HOP_BY_HOP | _SET_BY_US
-            ]
+            status, reason, answer_headers, data = self._exchange(
+                handler.command, handler.path, raw, headers
+            )
         except OSError as err:
             self._answer(handler, 502, {"__type": "ProxyError", "message": str(err)})
             return
-        finally:
-            upstream.close()
         handler.send_response(status, reason)
         for key, value in answer_headers:
             handler.send_header(key, value)
@@ -311,3 +1410,32 @@ class FaultProxy:
         handler.end_headers()
         handler.wfile.write(data)
         handler.wfile.flush()
+
+    def _relay_batch(self, handler: _Handler, operation: str, plan: _Plan) -> None:
+        """Forward the processed part of a batch and merge in the unprocessed rest."""
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+        body = plan.body or {}
+        try:
+            status, reason, answer_headers, data = self._exchange(
+                handler.command, handler.path, json.dumps(body).encode(), headers
+            )
+        except OSError as err:
+            self._answer(handler, 502, {"__type": "ProxyError", "message": str(err)})
+            return
+        if status != 200 or plan.unprocessed is None:
+            handler.send_response(status, reason)
+            for key, value in answer_headers:
+                handler.send_header(key, value)
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            handler.wfile.flush()
+            return
+        answer = json.loads(data)
+        name, rest = plan.unprocessed
+        answer[name] = _merge_unprocessed(operation, answer.get(name) or {}, rest)
+        if operation == "BatchGetItem":  # every requested table appears in Responses
+            responses = answer.setdefault("Responses", {})
+            for table in rest:
+                responses.setdefault(table, [])
+        self._answer(handler, 200, answer)
