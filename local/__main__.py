@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from local import dynamodb, tables
-from local.server import ServerError, create_server
+from local.server import InitError, ServerError, concurrency_setting, create_server
 
 SAMPLE = "fixtures/000_0522782f77f4491e.txt"
 DDB_PORT = 8000
@@ -202,13 +202,19 @@ def run() -> None:
     if dynamodb.port_in_use(port):
         raise Failure(f"port {port} is already in use; choose another: PORT={port + 1} make run")
     check_config()
+    try:
+        concurrency = concurrency_setting()
+    except ValueError as err:
+        raise Failure(str(err)) from None
     with dynamodb_endpoint() as endpoint:
         names = make_tables(endpoint)
         print("Tables: " + ", ".join(f"{k}={v}" for k, v in names.items()))
         import_sample_if_empty(endpoint)
         generated = admin_token()
-        try:
-            server = create_server("127.0.0.1", port)
+        try:  # one execution environment per function starts now (its init runs)
+            server = create_server("127.0.0.1", port, concurrency=concurrency)
+        except InitError as err:  # a function's init failed (its traceback is logged above)
+            raise Failure(str(err)) from None
         except ServerError as err:
             raise Failure(f"{err}; choose another port: PORT={port + 1} make run") from None
         except Exception:

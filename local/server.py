@@ -1,18 +1,51 @@
-"""A local stand-in for `sam local start-api` (no Docker): API Gateway HTTP API in one process.
+"""A local stand-in for `sam local start-api` (no Docker): API Gateway HTTP API in front of
+Lambda-like execution environments.
 
-Routes and handlers are read from template.yaml; each request becomes a payload-2.0 event and
-the handler's answer is turned back into HTTP following HTTP API's rules. Handlers run
-in-process, so they see this process's environment (table names, endpoint, settings).
+Routes and handlers are read from template.yaml. This process plays API Gateway: it routes
+each request, turns it into a payload-2.0 event, and turns the function's answer back into
+HTTP by HTTP API's rules. The functions run the way Lambda runs them
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html): each execution
+environment is a worker process (forked from a multiprocessing "forkserver", so nothing of
+this process's state is inherited; it is given the environment variables of this process at
+the time it starts) that imports the handler once, with what Lambda puts on sys.path, and
+then handles one event at a time. Module state (caches, Powertools Logger keys, the Metrics
+buffer, Powertools' current event, which its resolvers keep on a class) is therefore per
+environment, as in Lambda. A change of this process's environment variables counts as a
+configuration update: later invocations start new environments. Each answer names the
+environment that ran it in an `x-local-environment` header (e.g. PagesFunction/2), and
+running_server() gives tests the pools (server.app.pools) to hold an environment busy.
+
+Scaling: each function has its own environments. A request takes a free one (a warm start);
+when all are busy a new one is created (a cold start), up to `concurrency` per function
+(LAMBDA_CONCURRENCY for `make run`, default 4). Past that, Lambda would create more (up to
+the account's 1,000) and only then throttle; here the limit is this machine's, so the request
+waits for a free environment. The wait counts toward API Gateway's integration timeout, as a
+slow cold start does in AWS.
+
+Failures answer what API Gateway answers (its bodies are `{"message": ...}`):
+- a handler exception, an init failure, an environment that dies (exit, signal) and a handler
+  past its Timeout are Lambda function errors: HTTP API answers 500 Internal Server Error
+  (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html);
+  the traceback or reason goes to this process's log. A dead or timed-out environment is
+  discarded and the next request gets a new one; an environment survives handler exceptions.
+- no answer within HTTP API's integration timeout, 30 s
+  (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html): 503
+  `{"message":"Service Unavailable"}`, what HTTP API sends then (an HTTP API's real answer is
+  quoted in https://github.com/cortexlabs/cortex/issues/1225). As in AWS, the function keeps
+  running to its own Timeout; only then is its environment free again (or killed).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import importlib.util
+import importlib
 import json
 import logging
+import multiprocessing
+import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -23,12 +56,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from local.dynamodb import port_in_use
 from local.tables import DEFAULT_TEMPLATE, load_template
@@ -40,6 +74,23 @@ API_ID = "local"
 REGION = "us-east-1"
 _INTERNAL_ERROR = b'{"message":"Internal Server Error"}'
 _NOT_FOUND = b'{"message":"Not Found"}'
+_UNAVAILABLE = b'{"message":"Service Unavailable"}'
+
+DEFAULT_CONCURRENCY = 4  # environments per function
+MAX_CONCURRENCY = 64  # each environment is a Python process of ~50 MB
+INTEGRATION_TIMEOUT = 30.0  # seconds: HTTP API's maximum (and default) integration timeout
+# Lambda gives an on-demand init 10 s; a loaded laptop importing boto3, Powertools and Jinja2
+# in several fresh interpreters at once can be slower, so the bound here only catches hangs.
+INIT_TIMEOUT = 60.0
+# Imported once in the forkserver that environments are forked from: this module (the
+# environment's main loop) and the heaviest third-party libraries, which read no settings on
+# import. Lambda imports them in every cold start; here that would make each new environment
+# cost about a second of CPU (`make bench` measures real cold starts).
+_PRELOAD = ("local.server", "botocore.session", "boto3", "jinja2")
+ENVIRONMENT_HEADER = "x-local-environment"  # which environment answered, e.g. PagesFunction/2
+# Variables that change while a test runner runs and configure nothing: not part of a
+# function's configuration (a change of any other variable means new environments).
+_NOT_CONFIGURATION = frozenset({"PYTEST_CURRENT_TEST"})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -48,54 +99,55 @@ class ServerError(RuntimeError):
     """The template cannot be served, or the port is taken; the message says why."""
 
 
+class InitError(RuntimeError):
+    """A function's execution environment could not start: its init (importing the handler
+    module) failed, died or hung. The message names the function and the error, e.g.
+    "PagesFunction: init failed: ConfigError: PRESENCE_WINDOW_SECONDS=10 ..."; details
+    holds the traceback from the environment, when there is one."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def concurrency_setting(env: Any = os.environ) -> int:
+    """LAMBDA_CONCURRENCY: execution environments per function, 1..MAX_CONCURRENCY (default
+    DEFAULT_CONCURRENCY when unset or empty). Raises ValueError with a one-line message."""
+    raw = (env.get("LAMBDA_CONCURRENCY") or "").strip()
+    if not raw:
+        return DEFAULT_CONCURRENCY
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
+        raise ValueError(
+            f"LAMBDA_CONCURRENCY={raw!r}: allowed a whole number 1..{MAX_CONCURRENCY} "
+            f"(execution environments per function, default {DEFAULT_CONCURRENCY})"
+        )
+    return int(raw)
+
+
 # ---------------------------------------------------------------- template -> functions, routes
 
 
-@dataclass
+@dataclass(frozen=True)
 class Function:
     """One AWS::Serverless::Function: where its code is and how Lambda would size it."""
 
     logical_id: str
     file: Path  # the handler module's file, e.g. functions/pages/app.py
     attr: str  # the handler's name in it, e.g. lambda_handler
-    timeout: int
-    memory: int
-    _free: list[ModuleType] = field(default_factory=list, init=False, repr=False)
-    _count: int = field(default=0, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    timeout: int  # seconds (Timeout)
+    memory: int  # MB (MemorySize)
+    module: str = "app"  # the handler's module name, e.g. app (Handler "app.lambda_handler")
+    code_dir: Path | None = None  # CodeUri; None: the handler file's folder
+    layer_dirs: tuple[Path, ...] = ()  # each local layer's python/ folder, in template order
 
-    def load(self) -> ModuleType:
-        """Import the handler file as a fresh module (one per concurrent execution environment)."""
-        with self._lock:
-            self._count += 1
-            name = f"_local_fn_{self.logical_id}_{self._count}"
-        spec = importlib.util.spec_from_file_location(name, self.file)
-        if spec is None or spec.loader is None:
-            raise ServerError(f"cannot import {self.file}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            sys.modules.pop(name, None)
-            raise
-        if not callable(getattr(module, self.attr, None)):
-            raise ServerError(f"{self.file} has no function {self.attr}()")
-        return module
-
-    @contextlib.contextmanager
-    def instance(self) -> Iterator[Callable[[dict[str, Any], Any], Any]]:
-        """A handler no other request is using: like Lambda, one request per environment at a
-        time (Powertools resolvers keep per-request state on the app object)."""
-        with self._lock:
-            module = self._free.pop() if self._free else None
-        if module is None:
-            module = self.load()
-        try:
-            yield getattr(module, self.attr)
-        finally:
-            with self._lock:
-                self._free.append(module)
+    @property
+    def sys_path(self) -> list[str]:
+        """What Lambda's Python runtime searches first: the function's code (/var/task), then
+        the layers' python/ folders (/opt/python); see
+        https://docs.aws.amazon.com/lambda/latest/dg/python-package.html and
+        https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html."""
+        code = self.code_dir or self.file.parent
+        return [str(code), *(str(p) for p in self.layer_dirs)]
 
 
 @dataclass(frozen=True)
@@ -163,7 +215,11 @@ def _resolve(value: Any, params: dict[str, Any], default: int) -> int:
 
 
 def read_template(template_path: str | Path) -> tuple[dict[str, Function], list[Route]]:
-    """Functions (with HttpApi events) and their routes, most specific route first."""
+    """Functions (with HttpApi events) and their routes, most specific route first.
+
+    The layers' python/ folders are also put on this process's sys.path (the `newsdesk`
+    package for `python -m local`'s scheduled jobs); the functions get theirs in their own
+    environments."""
     template_path = Path(template_path).resolve()
     base = template_path.parent
     template = load_template(template_path)
@@ -187,13 +243,19 @@ def read_template(template_path: str | Path) -> tuple[dict[str, Function], list[
         file = code_dir / (module.replace(".", "/") + ".py")
         if not file.is_file():
             raise ServerError(f"{logical_id}: handler file {file} does not exist")
-        _add_paths(code_dir, props.get("Layers") or [], resources, base)
+        layer_dirs = _layer_dirs(props.get("Layers") or [], resources, base)
+        for python in reversed(layer_dirs):
+            if str(python) not in sys.path:
+                sys.path.insert(0, str(python))
         functions[logical_id] = Function(
             logical_id,
             file,
             attr,
             timeout=_resolve(props.get("Timeout"), params, 3),
             memory=_resolve(props.get("MemorySize"), params, 128),
+            module=module,
+            code_dir=code_dir,
+            layer_dirs=layer_dirs,
         )
         for event in events:
             ev = event.get("Properties") or {}
@@ -207,20 +269,18 @@ def read_template(template_path: str | Path) -> tuple[dict[str, Function], list[
     return functions, routes
 
 
-def _add_paths(
-    code_dir: Path, layers: Iterable[Any], resources: dict[str, Any], base: Path
-) -> None:
-    """What Lambda puts on sys.path: each local layer's python/ folder, then the code folder."""
+def _layer_dirs(layers: Iterable[Any], resources: dict[str, Any], base: Path) -> tuple[Path, ...]:
+    """Each local layer's python/ folder (what Lambda unpacks under /opt/python)."""
+    found: list[Path] = []
     for layer in layers:
         ref = layer.get("Ref") if isinstance(layer, dict) else None
         res = resources.get(ref or "", {})
         content = res.get("Properties", {}).get("ContentUri")
         if res.get("Type") == "AWS::Serverless::LayerVersion" and isinstance(content, str):
             python = (base / content / "python").resolve()
-            if python.is_dir() and str(python) not in sys.path:
-                sys.path.insert(0, str(python))
-    if str(code_dir) not in sys.path:
-        sys.path.append(str(code_dir))
+            if python.is_dir() and python not in found:
+                found.append(python)
+    return tuple(found)
 
 
 # ---------------------------------------------------------------------------- request -> event
@@ -328,16 +388,16 @@ class LambdaContext:
     memory_limit_in_mb: int
     timeout_s: int
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_stream_name: str = ""  # one per execution environment, as in CloudWatch Logs
     function_version: str = "$LATEST"
     identity: Any = None
     client_context: Any = None
-    log_stream_name: str = field(default="", init=False)
     _deadline: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._deadline = time.monotonic() + self.timeout_s
-        day = datetime.now(UTC).strftime("%Y/%m/%d")
-        self.log_stream_name = f"{day}/[$LATEST]{uuid.uuid4().hex}"
+        if not self.log_stream_name:
+            self.log_stream_name = _log_stream()
 
     @property
     def invoked_function_arn(self) -> str:
@@ -349,6 +409,351 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _log_stream() -> str:
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
+    return f"{day}/[$LATEST]{uuid.uuid4().hex}"
+
+
+# ------------------------------------------------------------------ execution environments
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What a new execution environment is given: its function, its name, its
+    configuration (the environment variables) and its sys.path."""
+
+    function: Function
+    name: str
+    environ: dict[str, str]
+    sys_path: list[str]
+
+
+def _summary(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+def _import_handler(function: Function) -> Callable[[Any, Any], Any]:
+    module = importlib.import_module(function.module)
+    handler = getattr(module, function.attr, None)
+    if not callable(handler):
+        raise AttributeError(f"Handler '{function.attr}' missing on module '{function.module}'")
+    return handler  # type: ignore[no-any-return]
+
+
+def _environment_main(conn: Connection, spec: _Spec) -> None:
+    """The worker process: init (import the handler), then one event at a time until the
+    server sends None or goes away. Answers ("ready", pid) or ("init_error", summary,
+    traceback), then per event ("ok", result) or ("error", summary, traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    os.environ.clear()
+    os.environ.update(spec.environ)
+    sys.path[:] = spec.sys_path
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)  # log lines as they come, as Lambda's
+    function = spec.function
+    try:
+        handler = _import_handler(function)
+    except BaseException as err:  # what the Lambda runtime reports as an init error
+        conn.send(("init_error", _summary(err), traceback.format_exc()))
+        return
+    conn.send(("ready", os.getpid()))
+    stream = _log_stream()
+    while True:
+        try:
+            event = conn.recv()
+        except (EOFError, OSError):
+            return  # the server is gone
+        if event is None:
+            return
+        context = LambdaContext(
+            function.logical_id, function.memory, function.timeout, log_stream_name=stream
+        )
+        try:
+            conn.send(("ok", handler(event, context)))
+        except Exception as err:  # the environment lives on, as Lambda's does
+            conn.send(("error", _summary(err), traceback.format_exc()))
+
+
+def _process_context() -> multiprocessing.context.ForkServerContext:
+    """Environments are forked from a "forkserver": a process started once, single-threaded
+    (never fork a threaded server), that has imported only _PRELOAD. Each environment then
+    imports the function's own code and layer itself, so its module state is its own."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(_PRELOAD))  # used when the forkserver starts
+    return context
+
+
+def _configuration() -> tuple[tuple[str, str], ...]:
+    """This process's environment variables as the functions' configuration."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k not in _NOT_CONFIGURATION))
+
+
+class Environment:
+    """One execution environment of a function: a worker process with the handler imported.
+
+    name: "<LogicalId>/<n>", n counting from 1 per function (the x-local-environment header).
+    configuration: the environment variables it was started with."""
+
+    def __init__(
+        self, function: Function, number: int, configuration: tuple[tuple[str, str], ...]
+    ) -> None:
+        self.function = function
+        self.name = f"{function.logical_id}/{number}"
+        self.configuration = configuration
+        self.pid: int | None = None
+        self.invocations = 0
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def start(self, timeout: float = INIT_TIMEOUT) -> float:
+        """Create the process and run the init. Returns the init time in seconds.
+        Raises InitError (the process is then gone)."""
+        started = time.monotonic()
+        context = _process_context()
+        ours, theirs = context.Pipe()
+        paths = self.function.sys_path
+        spec = _Spec(
+            self.function,
+            self.name,
+            dict(self.configuration),
+            paths + [p for p in sys.path if p not in paths],
+        )
+        process = context.Process(
+            target=_environment_main, args=(theirs, spec), name=f"lambda {self.name}", daemon=True
+        )
+        process.start()
+        theirs.close()
+        self._process, self._conn = process, ours
+        try:
+            if not ours.poll(timeout):
+                raise InitError(f"{self.name}: init did not finish within {timeout:g} s")
+            message = ours.recv()
+        except (EOFError, OSError):
+            reason = self.exit_reason()
+            self.stop(graceful=False)
+            raise InitError(f"{self.name}: the environment exited during init ({reason})") from None
+        except BaseException:
+            self.stop(graceful=False)
+            raise
+        if message[0] != "ready":
+            self.stop(graceful=False)
+            raise InitError(f"{self.function.logical_id}: init failed: {message[1]}", message[2])
+        self.pid = int(message[1])
+        return time.monotonic() - started
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Hand the event over (OSError when the process is gone)."""
+        assert self._conn is not None
+        self.invocations += 1
+        self._conn.send(event)
+
+    def receive(self, until: float) -> tuple[Any, ...] | None:
+        """The answer, or None if none came by `until` (time.monotonic()). EOFError or
+        OSError when the process died."""
+        assert self._conn is not None
+        if not self._conn.poll(max(0.0, until - time.monotonic())):
+            return None
+        return tuple(self._conn.recv())
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self._process is not None and self._process.exitcode is None
+
+    def exit_reason(self) -> str:
+        """How the process ended: 'exit status 3', 'killed by SIGSEGV'."""
+        process = self._process
+        if process is None:
+            return "never started"
+        process.join(timeout=2)
+        code = process.exitcode
+        if code is None:
+            return "still running"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                return f"killed by {signal.Signals(-code).name}"
+        return f"exit status {code}"
+
+    def ask_to_stop(self, graceful: bool = True) -> None:
+        """First half of stop(): ask an idle environment to exit, or kill a busy one."""
+        with self._lock:
+            if self._stopped or self._process is None:
+                return
+            if graceful and self._conn is not None:
+                with contextlib.suppress(OSError):
+                    self._conn.send(None)
+                    return
+            with contextlib.suppress(OSError, ValueError):
+                self._process.kill()
+
+    def stop(self, graceful: bool = True) -> None:
+        """End the process (idempotent): None sent to an idle one, a busy one killed."""
+        self.ask_to_stop(graceful)
+        with self._lock:
+            if self._stopped or self._process is None:
+                self._stopped = True
+                return
+            self._stopped = True
+            process, conn = self._process, self._conn
+        process.join(timeout=2)
+        if process.exitcode is None:
+            process.kill()
+            process.join(timeout=5)
+        if conn is not None:
+            conn.close()
+
+    def __repr__(self) -> str:
+        return f"Environment({self.name}, pid {self.pid})"
+
+
+class _NoEnvironment(Exception):
+    """No environment became free before the deadline."""
+
+
+class Pool:
+    """A function's execution environments. checkout() takes a free one (warm; the most
+    recently used first) or creates one (cold start) while fewer than `limit` exist, else
+    waits for one to be free. After a change of environment variables, idle environments
+    are retired and busy ones when they finish: new invocations start new environments, as
+    after UpdateFunctionConfiguration in Lambda."""
+
+    def __init__(self, function: Function, limit: int = DEFAULT_CONCURRENCY) -> None:
+        self.function = function
+        self.limit = limit
+        self.waiting = 0  # requests waiting for a free environment now
+        self._cond = threading.Condition()
+        self._idle: list[Environment] = []  # most recently used last
+        self._busy: set[Environment] = set()
+        self._starting = 0
+        self._created = 0
+        self._closed = False
+
+    @property
+    def environments(self) -> list[Environment]:
+        """The live environments, oldest first."""
+        with self._cond:
+            live = [*self._idle, *self._busy]
+        return sorted(live, key=lambda e: int(e.name.rsplit("/", 1)[1]))
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def busy(self) -> int:
+        """Environments running an invocation (or starting for one) now."""
+        with self._cond:
+            return len(self._busy) + self._starting
+
+    def checkout(self, deadline: float) -> Environment:
+        """An environment for one invocation, busy until checkin() or discard(). Raises
+        _NoEnvironment when none is free by `deadline` (time.monotonic()), InitError when a
+        new one fails its init, ServerError once the server is closing."""
+        configuration = _configuration()
+        retired: list[Environment] = []
+        try:
+            with self._cond:
+                while True:
+                    if self._closed:
+                        raise ServerError("the server is shutting down")
+                    # Retire environments of an older configuration, and any that died idle.
+                    fit = [e for e in self._idle if e.configuration == configuration and e.alive]
+                    retired += [e for e in self._idle if e not in fit]
+                    self._idle = fit
+                    if self._idle:
+                        env = self._idle.pop()
+                        self._busy.add(env)
+                        return env
+                    if len(self._busy) + self._starting < self.limit:
+                        self._starting += 1
+                        self._created += 1
+                        number = self._created
+                        break
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise _NoEnvironment
+                    self.waiting += 1
+                    try:
+                        self._cond.wait(remaining)
+                    finally:
+                        self.waiting -= 1
+        finally:
+            for old in retired:
+                old.stop()
+        return self._cold_start(number, configuration)
+
+    def _cold_start(self, number: int, configuration: tuple[tuple[str, str], ...]) -> Environment:
+        env = Environment(self.function, number, configuration)
+        try:
+            took = env.start()
+        except BaseException:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify()
+            raise
+        log.info("%s: cold start, init %.0f ms", env.name, took * 1000)
+        with self._cond:
+            self._starting -= 1
+            if not self._closed:
+                self._busy.add(env)
+                return env
+        env.stop()
+        raise ServerError("the server is shutting down")
+
+    def checkin(self, env: Environment) -> None:
+        """The invocation is over: the environment is free again (or retired, when the
+        configuration changed meanwhile)."""
+        keep = env.configuration == _configuration()
+        with self._cond:
+            self._busy.discard(env)
+            keep = keep and not self._closed
+            if keep:
+                self._idle.append(env)
+            self._cond.notify()
+        if not keep:
+            env.stop()
+
+    def discard(self, env: Environment) -> None:
+        """The environment died or must die (timed out): end it; the next request that
+        needs one creates a new one."""
+        with self._cond:
+            self._busy.discard(env)
+            self._cond.notify()
+        env.stop(graceful=False)
+
+    @contextlib.contextmanager
+    def hold(self, timeout: float = INTEGRATION_TIMEOUT) -> Iterator[Environment]:
+        """Take an environment as an invocation would (a free one, else a cold start) and
+        keep it busy for the block, as a long invocation would: concurrent requests then
+        need other environments."""
+        env = self.checkout(time.monotonic() + timeout)
+        try:
+            yield env
+        finally:
+            self.checkin(env)
+
+    def _shut(self) -> tuple[list[Environment], list[Environment]]:
+        """Refuse new invocations; the (idle, busy) environments to stop."""
+        with self._cond:
+            self._closed = True
+            idle, busy = list(self._idle), list(self._busy)
+            self._idle.clear()
+            self._cond.notify_all()
+        return idle, busy
+
+
+def _stop_all(idle: list[Environment], busy: list[Environment]) -> None:
+    """Stop many environments at once: ask all, then wait for each."""
+    for env in idle:
+        env.ask_to_stop()
+    for env in busy:
+        env.ask_to_stop(graceful=False)
+    for env in [*idle, *busy]:
+        env.stop()
 
 
 # ------------------------------------------------------------------------- result -> response
@@ -386,16 +791,67 @@ def to_response(result: Any) -> Response:
 # ------------------------------------------------------------------------------ the WSGI app
 
 
-class LocalApi:
-    """WSGI app: route like API Gateway, invoke the function, answer like API Gateway."""
+def _json_error(status: int, body: bytes) -> Response:
+    return status, [("content-type", "application/json")], body
 
-    def __init__(self, template_path: str | Path = DEFAULT_TEMPLATE, preload: bool = True) -> None:
+
+class LocalApi:
+    """WSGI app: route like API Gateway, invoke the function in one of its execution
+    environments, answer like API Gateway.
+
+    pools: each served function's environments, by logical id. concurrency: environments per
+    function (1..MAX_CONCURRENCY). preload: start one environment per function now, so that
+    an init failure (a bad setting, an import error) stops the start (InitError) instead of
+    failing requests. integration_timeout: seconds API Gateway waits for an answer."""
+
+    def __init__(
+        self,
+        template_path: str | Path = DEFAULT_TEMPLATE,
+        preload: bool = True,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        integration_timeout: float = INTEGRATION_TIMEOUT,
+    ) -> None:
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"concurrency must be 1..{MAX_CONCURRENCY}, got {concurrency}")
         self.functions, self.routes = read_template(template_path)
         self.default = next((r for r in self.routes if r.path is None), None)
-        if preload:  # import errors show at startup, not at the first request
-            for function in self.functions.values():
-                with function.instance():
-                    pass
+        self.integration_timeout = integration_timeout
+        self.pools = {name: Pool(f, concurrency) for name, f in self.functions.items()}
+        if preload:
+            self.preload()
+
+    def preload(self) -> None:
+        """One warm environment per function, started in parallel. Raises InitError (after
+        logging each failure with its traceback) and stops everything if any init fails."""
+        failures: list[InitError] = []
+
+        def start(pool: Pool) -> None:
+            try:
+                pool.checkin(pool.checkout(time.monotonic() + INIT_TIMEOUT))
+            except InitError as err:
+                failures.append(err)
+
+        threads = [threading.Thread(target=start, args=(p,)) for p in self.pools.values()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            for err in failures:
+                log.error("%s\n%s", err, err.details)
+            self.close()
+            raise InitError("; ".join(str(err) for err in failures))
+
+    def close(self) -> None:
+        """Stop every environment (idempotent); requests still running get a 500."""
+        idle: list[Environment] = []
+        busy: list[Environment] = []
+        for pool in self.pools.values():
+            i, b = pool._shut()
+            idle += i
+            busy += b
+        _stop_all(idle, busy)
 
     def find(self, method: str, raw_path: str) -> tuple[Route | None, dict[str, str]]:
         """The most specific matching route, else $default (None when there is none)."""
@@ -410,49 +866,141 @@ class LocalApi:
         method = environ["REQUEST_METHOD"]
         raw_path = urlsplit(environ.get("RAW_URI") or environ.get("PATH_INFO") or "/").path or "/"
         route, params = self.find(method, raw_path)
+        where = ""
         if route is None:
             _read_body(environ)  # drain it: the connection may be kept alive
             request_id = str(uuid.uuid4())
-            status, headers, body = 404, [("content-type", "application/json")], _NOT_FOUND
+            status, headers, body = _json_error(404, _NOT_FOUND)
         else:
             event = build_event(environ, route, params)
             request_id = event["requestContext"]["requestId"]
-            status, headers, body = self._invoke(route, event)
+            (status, headers, body), where = self._invoke(route, event)
         headers.append(("apigw-requestid", request_id))
+        if where:
+            headers.append((ENVIRONMENT_HEADER, where))
         if not any(k.lower() == "content-length" for k, _ in headers):
             headers.append(("content-length", str(len(body))))
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
         start_response(f"{status} {phrase}".rstrip(), headers)
         elapsed = (time.perf_counter() - started) * 1000
         log.info(
-            "%s %s %d %.0fms", method, _wsgi_str(environ.get("PATH_INFO", "/")), status, elapsed
+            "%s %s %d %.0fms %s",
+            method,
+            _wsgi_str(environ.get("PATH_INFO", "/")),
+            status,
+            elapsed,
+            where,
         )
         return [b""] if method == "HEAD" else [body]
 
-    def _invoke(self, route: Route, event: dict[str, Any]) -> Response:
+    def _invoke(self, route: Route, event: dict[str, Any]) -> tuple[Response, str]:
+        """The function's answer as HTTP, and the name of the environment that ran it."""
         function = self.functions[route.function]
-        context = LambdaContext(function.logical_id, function.memory, function.timeout)
-        started = time.monotonic()
+        pool = self.pools[route.function]
+        gateway_deadline = time.monotonic() + self.integration_timeout
         try:
-            with function.instance() as handler:
-                result = handler(event, context)
-            response = to_response(result)
-        except Exception:
-            # The client gets what API Gateway sends on a function error; the trace stays here.
+            env = pool.checkout(gateway_deadline)
+        except _NoEnvironment:
             log.error(
-                "%s failed on %s:\n%s", function.logical_id, route.key, traceback.format_exc()
+                "%s: all %d environments stayed busy for API Gateway's %gs integration "
+                "timeout (%s): 503; raise LAMBDA_CONCURRENCY to run more at once",
+                function.logical_id,
+                pool.limit,
+                self.integration_timeout,
+                route.key,
             )
-            return 500, [("content-type", "application/json")], _INTERNAL_ERROR
-        if time.monotonic() - started > function.timeout:
-            log.warning(
-                "%s took longer than its %ds Lambda timeout", function.logical_id, function.timeout
+            return _json_error(503, _UNAVAILABLE), ""
+        except InitError as err:
+            log.error("%s (%s)\n%s", err, route.key, err.details)
+            return _json_error(500, _INTERNAL_ERROR), ""
+        except ServerError:
+            return _json_error(503, _UNAVAILABLE), ""
+        try:
+            env.send(event)
+            function_deadline = time.monotonic() + function.timeout
+            answer = env.receive(min(function_deadline, gateway_deadline))
+        except (EOFError, OSError):
+            reason = env.exit_reason()
+            pool.discard(env)
+            if not pool.closed:
+                log.error(
+                    "%s: the environment exited during the invocation (%s) on %s; the next "
+                    "request gets a new one",
+                    env.name,
+                    reason,
+                    route.key,
+                )
+            return _json_error(500, _INTERNAL_ERROR), env.name
+        if answer is None:
+            if function_deadline <= gateway_deadline:
+                pool.discard(env)
+                log.error(
+                    "%s: Task timed out after %d seconds (the function's Timeout) on %s; "
+                    "the environment was stopped",
+                    env.name,
+                    function.timeout,
+                    route.key,
+                )
+                return _json_error(500, _INTERNAL_ERROR), env.name
+            log.error(
+                "%s: no answer within API Gateway's %gs integration timeout on %s: 503; the "
+                "function runs on until it returns or reaches its %ds Timeout",
+                env.name,
+                self.integration_timeout,
+                route.key,
+                function.timeout,
             )
-        return response
+            threading.Thread(
+                target=self._finish_late,
+                args=(pool, env, route, function_deadline),
+                name=f"late {env.name}",
+                daemon=True,
+            ).start()
+            return _json_error(503, _UNAVAILABLE), env.name
+        pool.checkin(env)
+        return self._response(function, route, answer), env.name
+
+    def _response(self, function: Function, route: Route, answer: tuple[Any, ...]) -> Response:
+        if answer[0] == "ok":
+            try:
+                return to_response(answer[1])
+            except Exception:
+                log.error(
+                    "%s returned a response API Gateway cannot use on %s:\n%s",
+                    function.logical_id,
+                    route.key,
+                    traceback.format_exc(),
+                )
+                return _json_error(500, _INTERNAL_ERROR)
+        # The client gets what API Gateway sends on a function error; the trace stays here.
+        log.error("%s failed on %s:\n%s", function.logical_id, route.key, answer[2])
+        return _json_error(500, _INTERNAL_ERROR)
+
+    def _finish_late(self, pool: Pool, env: Environment, route: Route, deadline: float) -> None:
+        """After API Gateway gave up: wait for the function to end, as Lambda lets it."""
+        try:
+            answer = env.receive(deadline)
+        except (EOFError, OSError):
+            pool.discard(env)
+            return
+        if answer is None:
+            log.error("%s: Task timed out after %d seconds", env.name, env.function.timeout)
+            pool.discard(env)
+            return
+        if answer[0] != "ok":
+            log.error("%s failed on %s:\n%s", env.function.logical_id, route.key, answer[2])
+        pool.checkin(env)
 
 
-def make_app(template_path: str | Path = DEFAULT_TEMPLATE) -> LocalApi:
-    """The WSGI app for a template (handlers imported now, so code errors surface here)."""
-    return LocalApi(template_path)
+def make_app(
+    template_path: str | Path = DEFAULT_TEMPLATE,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    preload: bool = True,
+) -> LocalApi:
+    """The WSGI app for a template; with preload, one environment per function is started
+    now, so init errors surface here (InitError)."""
+    return LocalApi(template_path, preload, concurrency=concurrency)
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -462,24 +1010,61 @@ class _QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
+class LocalServer(ThreadedWSGIServer):
+    """The HTTP server (a thread per connection, as API Gateway takes any number of
+    connections); closing it stops the functions' environments."""
+
+    app: LocalApi
+
+    @property
+    def url(self) -> str:
+        """'http://127.0.0.1:54321'"""
+        return f"http://{self.host}:{self.server_port}"
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.app.close()
+
+
 def create_server(
-    host: str = "127.0.0.1", port: int = 3000, template_path: str | Path = DEFAULT_TEMPLATE
-) -> BaseWSGIServer:
-    """A threaded HTTP server for the template (port 0 picks a free one: see .server_port)."""
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    template_path: str | Path = DEFAULT_TEMPLATE,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    preload: bool = True,
+    integration_timeout: float = INTEGRATION_TIMEOUT,
+) -> LocalServer:
+    """An HTTP server for the template (port 0 picks a free one: see .server_port).
+    Raises ServerError (template, port) or InitError (a function cannot start; only with
+    preload, which starts one environment per function before this returns)."""
     if port and port_in_use(port, host if host not in ("0.0.0.0", "") else "127.0.0.1"):
         raise ServerError(f"port {port} is already in use")
-    app = make_app(template_path)
+    app = LocalApi(
+        template_path,
+        preload,
+        concurrency=concurrency,
+        integration_timeout=integration_timeout,
+    )
     try:
-        return make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+        return LocalServer(host, port, app, handler=_QuietRequestHandler)
     except SystemExit:  # werkzeug exits when it cannot bind
+        app.close()
         raise ServerError(f"cannot listen on {host}:{port}") from None
+    except BaseException:
+        app.close()
+        raise
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 3000, template_path: str | Path = DEFAULT_TEMPLATE
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    template_path: str | Path = DEFAULT_TEMPLATE,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> None:
     """Serve until interrupted."""
-    server = create_server(host, port, template_path)
+    server = create_server(host, port, template_path, concurrency=concurrency)
     try:
         server.serve_forever()
     finally:
@@ -487,16 +1072,47 @@ def serve(
 
 
 @contextlib.contextmanager
-def running(
-    template_path: str | Path = DEFAULT_TEMPLATE, host: str = "127.0.0.1", port: int = 0
-) -> Iterator[str]:
-    """Serve in a background thread; yields the base URL ('http://127.0.0.1:54321')."""
-    server = create_server(host, port, template_path)
+def running_server(
+    template_path: str | Path = DEFAULT_TEMPLATE,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    preload: bool = False,
+    integration_timeout: float = INTEGRATION_TIMEOUT,
+) -> Iterator[LocalServer]:
+    """Serve in a background thread; yields the server (.url, .app.pools). Environments
+    start on demand unless preload, so they get the environment variables set before the
+    first request; all are stopped on exit."""
+    server = create_server(
+        host,
+        port,
+        template_path,
+        concurrency=concurrency,
+        preload=preload,
+        integration_timeout=integration_timeout,
+    )
     thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
     thread.start()
     try:
-        yield f"http://{host}:{server.server_port}"
+        yield server
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def running(
+    template_path: str | Path = DEFAULT_TEMPLATE,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    preload: bool = False,
+) -> Iterator[str]:
+    """running_server() that yields the base URL ('http://127.0.0.1:54321')."""
+    with running_server(
+        template_path, host, port, concurrency=concurrency, preload=preload
+    ) as server:
+        yield server.url

@@ -127,7 +127,11 @@ def site(
     # buckets) two User-Agents would share a visitor id 1 time in 32. The cap has its own
     # tests; here it is out of the way.
     monkeypatch.setenv("MAX_VISITORS_PER_ADDRESS", "1000000")
-    _fresh_figures()  # before any request: the handlers run in this process
+    # The page (PagesFunction) and the widget's API (ApiFunction) run in separate execution
+    # environments, each caching the figures for STATS_CACHE_SECONDS, as in Lambda: 0 here so
+    # that a page shows at once what a heartbeat just registered.
+    monkeypatch.setenv("STATS_CACHE_SECONDS", "0")
+    _fresh_figures()  # this process's (the importer's); environments start with none
     import_fixture()
     try:
         yield Site(local_server, mode)

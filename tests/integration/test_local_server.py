@@ -5,18 +5,28 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import multiprocessing
 import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
-from local.server import ServerError, read_template, running
+from local.server import (
+    ENVIRONMENT_HEADER,
+    InitError,
+    ServerError,
+    concurrency_setting,
+    create_server,
+    read_template,
+    running,
+    running_server,
+)
 
 TEMPLATE = """\
 Transform: AWS::Serverless-2016-10-31
@@ -57,6 +67,16 @@ Resources:
         Boom:
           Type: HttpApi
           Properties: {ApiId: !Ref Api, Path: /boom, Method: GET}
+  StuckFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: stuck/
+      Handler: app.handler
+      Timeout: 1
+      Events:
+        Stuck:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /stuck, Method: GET}
 """
 
 DEFAULT_ROUTE = """\
@@ -66,12 +86,36 @@ DEFAULT_ROUTE = """\
 """
 
 ECHO = """\
-import base64, json, time
+import base64, json, os, pathlib, signal, time
+
+IN_FLIGHT = 0  # invocations running in this environment right now
+MEMORY = {}  # module state: lives as long as the environment
 
 def handler(event, context):
-    mode = (event.get("queryStringParameters") or {}).get("mode")
-    if mode == "slow":
-        time.sleep(0.6)
+    global IN_FLIGHT
+    IN_FLIGHT += 1
+    try:
+        return answer(event, context, IN_FLIGHT)
+    finally:
+        IN_FLIGHT -= 1
+
+def answer(event, context, in_flight):
+    query = event.get("queryStringParameters") or {}
+    mode = query.get("mode")
+    if mode == "wait":  # announce the start, then hold until the test creates the gate file
+        gate = pathlib.Path(query["gate"])
+        (gate.parent / f"started-{query['n']}").write_text(str(os.getpid()))
+        while not gate.exists():
+            time.sleep(0.005)
+    if mode == "remember":
+        MEMORY["value"] = query["value"]
+    if mode in ("wait", "remember", "whoami"):
+        return {"pid": os.getpid(), "in_flight": in_flight, "remembered": MEMORY.get("value"),
+                "greeting": os.environ.get("GREETING"), "log_stream": context.log_stream_name}
+    if mode == "exit":
+        os._exit(3)
+    if mode == "segfault":
+        os.kill(os.getpid(), signal.SIGSEGV)
     if mode == "string":
         return "plain text"
     if mode == "dict":
@@ -101,12 +145,24 @@ def lambda_handler(event, context):
     raise RuntimeError("secret detail from the handler")
 """
 
+STUCK = """\
+import threading
+
+def handler(event, context):
+    threading.Event().wait()  # never returns: only the function's Timeout (1 s) ends it
+"""
+
+BROKEN_INIT = """\
+raise ValueError("PRESENCE_WINDOW_SECONDS=10 is outside 30..3600")
+"""
+
 
 def write_app(root: Path, with_default: bool) -> Path:
-    (root / "echo").mkdir(parents=True)
-    (root / "boom").mkdir()
+    for name in ("echo", "boom", "stuck"):
+        (root / name).mkdir(parents=True)
     (root / "echo" / "app.py").write_text(ECHO)
     (root / "boom" / "app.py").write_text(BOOM)  # same file name: must not clash with echo/
+    (root / "stuck" / "app.py").write_text(STUCK)
     template = root / "template.yaml"
     template.write_text(TEMPLATE % {"default": DEFAULT_ROUTE if with_default else ""})
     return template
@@ -286,6 +342,10 @@ def test_handler_exception_is_500_without_traceback(
     assert b"secret detail" not in reply.body
     assert "secret detail from the handler" in caplog.text  # the developer sees it
     assert "Traceback" in caplog.text
+    # The environment lives on after its handler raised, as a Lambda environment does.
+    again = call(base_url, "GET", "/boom")
+    assert again.status == 500
+    assert again.headers[ENVIRONMENT_HEADER] == reply.headers[ENVIRONMENT_HEADER]
 
 
 def test_binary_request_body_is_base64(base_url: str) -> None:
@@ -341,23 +401,6 @@ def test_head_request_has_no_body(base_url: str) -> None:
     assert reply.body == b""
 
 
-def test_requests_are_served_concurrently(base_url: str) -> None:
-    results: list[int] = []
-
-    def one() -> None:
-        results.append(call(base_url, "GET", "/items/1?mode=slow").status)
-
-    threads = [threading.Thread(target=one) for _ in range(4)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    assert results == [200] * 4
-    assert elapsed < 4 * 0.6 * 0.75, f"requests were serialised ({elapsed:.2f}s)"
-
-
 def test_routes_come_from_the_real_template() -> None:
     functions, routes = read_template(Path(__file__).resolve().parents[2] / "template.yaml")
     assert {f.file.parent.name for f in functions.values()} >= {"pages", "api"}
@@ -404,3 +447,198 @@ def test_handlers_import_from_their_own_file(tmp_path: Path) -> None:
     with running(template) as url:
         assert call(url, "GET", "/boom").body == b"boom"
         assert call(url, "GET", "/items/1").body == b"echo"
+
+
+# ---- execution environments: one event at a time, own module state, failures --------------
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll until `condition` holds (a guard against hanging, not a timing assertion)."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+def test_concurrent_requests_get_their_own_environments_one_event_each(tmp_path: Path) -> None:
+    template = write_app(tmp_path / "app", with_default=False)
+    gate = tmp_path / "go"
+    replies: dict[int, Reply] = {}
+
+    def get(n: int, mode: str) -> None:
+        replies[n] = call(url, "GET", f"/items/{n}?mode={mode}&n={n}&gate={quote(str(gate))}")
+
+    with running_server(template, concurrency=2) as server:
+        url = server.url
+        pool = server.app.pools["EchoFunction"]
+        held = [threading.Thread(target=get, args=(n, "wait")) for n in (0, 1)]
+        for thread in held:
+            thread.start()
+        started = [tmp_path / f"started-{n}" for n in (0, 1)]
+        wait_for(lambda: all(p.exists() for p in started), "two invocations to be running")
+        # Two invocations at the same time ran in two environments (two processes).
+        pids = {p.read_text() for p in started}
+        assert len(pids) == 2
+        # A third one, past the concurrency of 2, waits for a free environment.
+        late = threading.Thread(target=get, args=(2, "whoami"))
+        late.start()
+        wait_for(lambda: pool.waiting == 1, "the third request to wait")
+        assert 2 not in replies and len(pool.environments) == 2
+        gate.touch()
+        for thread in [*held, late]:
+            thread.join(timeout=60)
+        assert [replies[n].status for n in range(3)] == [200, 200, 200]
+        # No environment ever ran two events at once.
+        assert [replies[n].json()["in_flight"] for n in range(3)] == [1, 1, 1]
+        names = [replies[n].headers[ENVIRONMENT_HEADER] for n in range(3)]
+        assert names[0] != names[1]
+        assert names[2] in names[:2] and str(replies[2].json()["pid"]) in pids  # a warm start
+        environments = pool.environments
+        assert [e.name for e in environments] == sorted(names[:2])
+    # Closing the server ends every environment.
+    assert not any(e.alive for e in environments)
+
+
+def test_each_environment_has_its_own_module_state(tmp_path: Path) -> None:
+    """As two Lambda containers do: what one environment keeps in memory, the other
+    never sees."""
+    template = write_app(tmp_path, with_default=False)
+    with running_server(template) as server:
+        pool = server.app.pools["EchoFunction"]
+        first = call(server.url, "GET", "/items/1?mode=remember&value=alpha")
+        a = first.headers[ENVIRONMENT_HEADER]
+        assert first.json()["remembered"] == "alpha"
+        with pool.hold() as busy:  # A is busy with another invocation...
+            assert busy.name == a
+            other = call(server.url, "GET", "/items/1?mode=whoami")  # ...so B starts
+        b = other.headers[ENVIRONMENT_HEADER]
+        assert b != a
+        assert other.json()["remembered"] is None  # B starts empty
+        assert other.json()["log_stream"] != first.json()["log_stream"]
+        for _ in range(3):  # and each keeps its own, whichever answers
+            reply = call(server.url, "GET", "/items/1?mode=whoami")
+            env = reply.headers[ENVIRONMENT_HEADER]
+            assert reply.json()["remembered"] == ("alpha" if env == a else None)
+            assert reply.json()["log_stream"] == (first if env == a else other).json()["log_stream"]
+
+
+def test_changed_environment_variables_start_new_environments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Environments get the variables of the moment they start; after a change, as after
+    UpdateFunctionConfiguration, invocations go to new environments."""
+    monkeypatch.setenv("GREETING", "xin chào")
+    template = write_app(tmp_path, with_default=False)
+    with running_server(template) as server:
+        # Set after the server started, before the first request: seen (environments start
+        # on demand), as the tests' monkeypatched table names are.
+        monkeypatch.setenv("GREETING", "chào buổi sáng")
+        first = call(server.url, "GET", "/items/1?mode=whoami")
+        assert first.json()["greeting"] == "chào buổi sáng"
+        monkeypatch.setenv("GREETING", "hello")
+        second = call(server.url, "GET", "/items/1?mode=whoami")
+        assert second.json()["greeting"] == "hello"
+        assert second.headers[ENVIRONMENT_HEADER] != first.headers[ENVIRONMENT_HEADER]
+        pool = server.app.pools["EchoFunction"]
+        assert [e.name for e in pool.environments] == [second.headers[ENVIRONMENT_HEADER]]
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"), [("exit", "exit status 3"), ("segfault", "killed by SIGSEGV")]
+)
+def test_a_dying_environment_answers_500_and_is_replaced(
+    base_url: str, caplog: pytest.LogCaptureFixture, mode: str, reason: str
+) -> None:
+    crash = call(base_url, "GET", f"/items/1?mode={mode}")
+    assert crash.status == 500
+    assert crash.json() == {"message": "Internal Server Error"}
+    dead = crash.headers[ENVIRONMENT_HEADER]
+    assert f"{dead}: the environment exited during the invocation ({reason})" in caplog.text
+    after = call(base_url, "GET", "/items/1?mode=whoami")
+    assert after.status == 200
+    assert after.headers[ENVIRONMENT_HEADER] != dead
+
+
+def test_a_handler_past_its_timeout_is_stopped_with_a_500(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Timeout: 1 is well under HTTP API's 30 s integration timeout, so this is a Lambda
+    function error ("Task timed out"), which HTTP API answers with a 500."""
+    template = write_app(tmp_path, with_default=False)
+    with running_server(template) as server:
+        reply = call(server.url, "GET", "/stuck")
+        assert reply.status == 500
+        assert reply.json() == {"message": "Internal Server Error"}
+        stuck = reply.headers[ENVIRONMENT_HEADER]
+        assert f"{stuck}: Task timed out after 1 seconds" in caplog.text
+        assert server.app.pools["StuckFunction"].environments == []  # stopped
+        assert call(server.url, "GET", "/items/1").status == 200  # others unaffected
+
+
+def test_past_the_integration_timeout_the_client_gets_503_and_the_function_runs_on(
+    tmp_path: Path,
+) -> None:
+    """HTTP API gives up after its integration timeout (30 s; 1 s here) with a 503; the
+    function keeps running to its own Timeout, and its environment is then free again."""
+    template = write_app(tmp_path / "app", with_default=False)
+    gate = tmp_path / "go"
+    with running_server(template, preload=True, integration_timeout=1.0) as server:
+        pool = server.app.pools["EchoFunction"]
+        reply = call(server.url, "GET", f"/items/1?mode=wait&n=0&gate={quote(str(gate))}")
+        assert reply.status == 503
+        assert reply.json() == {"message": "Service Unavailable"}
+        assert (tmp_path / "started-0").exists()  # the function did start
+        assert pool.busy == 1  # and is still running
+        gate.touch()
+        wait_for(lambda: pool.busy == 0, "the function to finish")
+        again = call(server.url, "GET", "/items/1?mode=whoami")
+        assert again.headers[ENVIRONMENT_HEADER] == reply.headers[ENVIRONMENT_HEADER]
+
+
+def test_an_init_failure_stops_the_start_with_its_message(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What `make run` does: one environment per function is started first, and a module
+    that fails on import (say a setting out of range) stops the start, no process left."""
+    template = write_app(tmp_path, with_default=False)
+    (tmp_path / "boom" / "app.py").write_text(BROKEN_INIT)
+    before = {p.pid for p in multiprocessing.active_children()}
+    with pytest.raises(InitError) as failed:
+        create_server("127.0.0.1", 0, template)
+    assert str(failed.value) == (
+        "BoomFunction: init failed: ValueError: PRESENCE_WINDOW_SECONDS=10 is outside 30..3600"
+    )
+    assert 'boom/app.py", line 1' in caplog.text  # the traceback from the environment
+    assert {p.pid for p in multiprocessing.active_children()} <= before
+
+
+def test_an_init_failure_on_demand_is_a_500_and_the_next_request_tries_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    template = write_app(tmp_path, with_default=False)
+    (tmp_path / "boom" / "app.py").write_text(BROKEN_INIT)
+    with running_server(template) as server:
+        reply = call(server.url, "GET", "/boom")
+        assert reply.status == 500
+        assert reply.json() == {"message": "Internal Server Error"}
+        assert "BoomFunction: init failed: ValueError: PRESENCE_WINDOW_SECONDS=10" in caplog.text
+        assert call(server.url, "GET", "/items/1").status == 200  # other functions run
+        (tmp_path / "boom" / "app.py").write_text(
+            "def lambda_handler(event, context):\n    return {'statusCode': 204}\n"
+        )
+        assert call(server.url, "GET", "/boom").status == 204  # a new init, now fixed
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, 4), ("", 4), ("1", 1), (" 8 ", 8), ("64", 64)]
+)
+def test_lambda_concurrency_setting(value: str | None, expected: int) -> None:
+    env = {} if value is None else {"LAMBDA_CONCURRENCY": value}
+    assert concurrency_setting(env) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "65", "-1", "four", "2.5"])
+def test_lambda_concurrency_out_of_range_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match=r"LAMBDA_CONCURRENCY=.*allowed a whole number 1\.\.64"):
+        concurrency_setting({"LAMBDA_CONCURRENCY": value})
