@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+import tests.hypothesis_profiles  # noqa: F401  (a profile before any test module loads)
 from local import dynamodb, tables
 
 # Before any handler module or Powertools object is imported by a test.

@@ -19,6 +19,7 @@ The same figures go to ``artifacts/test-tiers.json``.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,10 +63,14 @@ class TierTimes:
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Under xdist, the controller gets every worker's reports here, keywords included.
+        # Times on this process's perf_counter, as each phase's report arrives: report.start
+        # and report.stop are wall-clock times, which tests that move the clock
+        # (time-machine) shift by days.
+        now = time.perf_counter()
         tier = self.tiers[tier_of(report.nodeid, report.keywords)]
         tier.seconds += report.duration
-        tier.start = min(tier.start, report.start)
-        tier.stop = max(tier.stop, report.stop)
+        tier.start = min(tier.start, now - report.duration)
+        tier.stop = max(tier.stop, now)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else None
             tier.outcomes[outcome or report.outcome] += 1

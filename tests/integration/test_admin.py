@@ -387,24 +387,36 @@ def test_set_views_while_views_are_counted_loses_none(live: dict[str, str]) -> N
     target = 1_000_000_000
     returned: list[int] = []
     lock = threading.Lock()
-    go = threading.Event()
+    go, hundred, set_started, set_done = (threading.Event() for _ in range(4))
 
     def count(_: int) -> None:
         go.wait()
-        for _ in range(60):
+        for n in range(60):
+            # Ordered by events, not by timing: at least 100 views land before the set, the
+            # next ones race it, and each reader's last view comes after it.
+            if n == 30:
+                set_started.wait()
+            if n == 59:
+                set_done.wait()
             value = counters.count_view(SLUG)
             with lock:
                 returned.append(value)
+                if len(returned) == 100:
+                    hundred.set()
 
     threads = [threading.Thread(target=count, args=(n,)) for n in range(8)]
     for thread in threads:
         thread.start()
     go.set()
-    while len(returned) < 100:  # mid-stream
-        threading.Event().wait(0.001)
-    result = admin.set_views(SLUG, target, "test")
-    for thread in threads:
-        thread.join()
+    try:
+        hundred.wait()  # mid-stream (8 readers x 30 views come first)
+        set_started.set()
+        result = admin.set_views(SLUG, target, "test")
+    finally:  # a failing set must not leave the readers waiting
+        set_started.set()
+        set_done.set()
+        for thread in threads:
+            thread.join()
     after = sorted(v for v in returned if v > target)
     before = sorted(v for v in returned if v <= target)
     assert len(returned) == 480

@@ -3,8 +3,11 @@
 1. Property-based (Hypothesis): each events/*.json event with its path, query, headers, body
    or method replaced by random input, run through the function that owns its route (moto).
    No answer may be a 5xx or an exception (API Gateway would send 500), show a traceback,
-   split a header, or take long; errors under /api/ are JSON with a message; every answer
-   with a body has X-Content-Type-Options and Referrer-Policy, and HTML and JSON ones a CSP.
+   or split a header; errors under /api/ are JSON with a message; every answer with a body
+   has X-Content-Type-Options and Referrer-Policy, and HTML and JSON ones a CSP. A hang is
+   ended by pytest-timeout; how fast answers are is measured by `make bench`, not here (a
+   time limit in a test fails on a loaded machine). The one input known to be slow, a long
+   User-Agent, is checked by what it triggers: crawlerdetect is never asked about it.
 2. The body rules of the two POST routes (413, 400 with a message), and NFD/NFC/upper-case
    spellings of a slug reaching the same article, as a browser and as API Gateway send them.
 3. Random raw requests (bytes on a socket) to the real local HTTP server over DynamoDB Local.
@@ -22,9 +25,7 @@ import json
 import re
 import socket
 import string
-import time
 import unicodedata
-import uuid
 from html.parser import HTMLParser
 from http.client import HTTPResponse
 from pathlib import Path
@@ -34,7 +35,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from newsdesk import db
+from newsdesk import db, visitors
 
 from local.server import read_template
 from tests.support import ROOT, SLUG, event, event_names, function_for, import_fixture, invoke
@@ -50,7 +51,6 @@ FUNCTION_DIRS = {
 EVENTS = event_names()
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"  # the events' host header
 TITLE = "Sơ kết chương trình phối hợp công tác năm 2018 giữa Ban Tuyên giáo Tỉnh ủy và Công an tỉnh"
-CALL_SECONDS = 2.0  # a warm in-process call takes milliseconds; more than this is a hang
 MAX_BODY = 8 * 1024
 
 # Function-scoped fixtures (moto, the imported article) are set up once per test and shared
@@ -58,7 +58,7 @@ MAX_BODY = 8 * 1024
 FUZZ = settings(
     max_examples=300,
     deadline=None,
-    database=None,  # no .hypothesis/ folder in the work tree
+    database=None,  # no .hypothesis/ folder in the work tree (as tests/hypothesis_profiles.py)
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,
@@ -77,7 +77,7 @@ def site(
     db.reset()
     import_fixture()
     warm = {function_for(event(name)): name for name in EVENTS}
-    for function, name in warm.items():  # each function imported before anything is timed
+    for function, name in warm.items():  # each function imported and warm
         invoke(FUNCTION_DIRS[function], event(name))
     return moto_tables
 
@@ -89,13 +89,10 @@ def call(data: dict[str, Any]) -> dict[str, Any]:
     """Invoke the function that owns the event's route and check what any answer must be.
     Returns the answer with its body as text (base64 and Content-Encoding undone)."""
     function = FUNCTION_DIRS[function_for(data)]
-    started = time.monotonic()
     try:
         response = invoke(function, data)
     except Exception as exc:  # Lambda would report an error and API Gateway answer 500
         raise AssertionError(f"{function} raised {exc!r} for {describe(data)}") from exc
-    elapsed = time.monotonic() - started
-    assert elapsed < CALL_SECONDS, f"{function} took {elapsed:.2f} s for {describe(data)}"
     status = response["statusCode"]
     assert 200 <= status < 500, f"{function} answered {status} for {describe(data)}"
     headers = {k.lower(): str(v) for k, v in (response.get("headers") or {}).items()}
@@ -499,9 +496,39 @@ def test_random_everything_never_fails(site: dict[str, str], data: dict[str, Any
     call(data)
 
 
-def test_long_user_agent_is_answered_fast(site: dict[str, str]) -> None:
-    # A User-Agent of its own: crawlerdetect remembers the last one it was asked about.
-    call(event("article", headers={"user-agent": f"Mozilla/5.0 {uuid.uuid4()} " + "a" * 8000}))
+class DetectorSpy:
+    """crawlerdetect, with every User-Agent it is asked about recorded."""
+
+    def __init__(self) -> None:
+        self.real = visitors._detector()
+        self.asked: list[str] = []
+
+    def isCrawler(self, user_agent: str) -> bool:
+        self.asked.append(user_agent)
+        return bool(self.real.isCrawler(user_agent))
+
+
+def article_views() -> int:
+    return int(json.loads(call(event("article-views"))["body"])["views"])
+
+
+def test_long_user_agent_is_a_bot_without_asking_crawlerdetect(
+    site: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """crawlerdetect's patterns take time quadratic in the length (10 KB: seconds), so a
+    User-Agent longer than visitors.MAX_USER_AGENT is classified by its length alone: the
+    page is served, the view is not counted, crawlerdetect never sees it."""
+    spy = DetectorSpy()
+    monkeypatch.setattr(visitors, "_detector", lambda: spy)
+    before = article_views()
+    long_ua = "Mozilla/5.0 (X11; Linux x86_64) " + "a" * 8000
+    assert call(event("article", headers={"user-agent": long_ua}))["statusCode"] == 200
+    assert spy.asked == []
+    assert article_views() == before
+    # The spy is on the handler's path: an ordinary reader's User-Agent is asked about.
+    assert call(event("article", source_ip="198.51.0.99"))["statusCode"] == 200
+    assert spy.asked == [event("article")["headers"]["user-agent"]]
+    assert article_views() == before + 1
 
 
 def test_fuzzing_reaches_every_route(site: dict[str, str]) -> None:
@@ -673,9 +700,14 @@ RAW_HEADER_VALUES = st.one_of(
 )
 
 
-def raw_request(base_url: str, request: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+# Not a time limit on answers: only a server that sends nothing for this long (a hang) fails
+# the test here, with the request in the message, before pytest-timeout would.
+HANG = 60.0
+
+
+def raw_request(base_url: str, request: bytes, timeout: float = HANG) -> tuple[int, bytes]:
     """Send bytes as they are (http.client would refuse or encode them) and read the answer;
-    a server that does not answer within `timeout` fails the test."""
+    a server that sends nothing for `timeout` seconds (a hang) fails the test."""
     parts = urlsplit(base_url)
     with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as conn:
         conn.sendall(request)
@@ -709,9 +741,7 @@ def test_local_server_survives_random_raw_requests(
     ]
     lines.append(f"Content-Length: {len(body)}".encode())
     request = b"\r\n".join(lines) + b"\r\n\r\n" + body
-    started = time.monotonic()
     status, answer = raw_request(local_server, request)
-    assert time.monotonic() - started < 5, f"slow answer to {request[:300]!r}"
     assert status < 500, f"{status} for {request[:300]!r}: {answer[:300]!r}"
     assert b"Traceback" not in answer and b'File "' not in answer
 

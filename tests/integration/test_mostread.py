@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -11,10 +11,19 @@ import pytest
 from newsdesk import counters, mostread
 from newsdesk.config import settings
 from newsdesk.importer import import_paths
+from time_machine import TimeMachineFixture
 
+from tests.clock import tomorrow_at_ten
 from tests.support import Calls
 
-NOW = datetime.now(UTC)
+
+@pytest.fixture(autouse=True)
+def now(ddb_local_tables: dict[str, str], time_machine: TimeMachineFixture) -> datetime:
+    """The clock starts at 10:00 tomorrow (site time) and ticks: the day bucket a view lands
+    in and the day the lists are computed for cannot fall on two sides of a midnight."""
+    start = tomorrow_at_ten()
+    time_machine.move_to(start, tick=True)
+    return start
 
 
 def _import(tmp_path: Path, articles: list[dict]) -> None:
@@ -36,7 +45,7 @@ def _article(slug: str, views: int, **extra: str) -> dict:
 
 
 def _set_day(slug: str, days_ago: int, views: int) -> None:
-    today = NOW.astimezone(settings().tz).date()
+    today = datetime.now(settings().tz).date()
     boto3.client("dynamodb").update_item(
         TableName=settings().counters_table,
         Key=counters.counter_key(slug),
@@ -47,7 +56,7 @@ def _set_day(slug: str, days_ago: int, views: int) -> None:
 
 
 @pytest.mark.usefixtures("ddb_local_tables")
-def test_today_week_and_all_time(tmp_path: Path) -> None:
+def test_today_week_and_all_time(tmp_path: Path, now: datetime) -> None:
     _import(
         tmp_path,
         [
@@ -63,7 +72,7 @@ def test_today_week_and_all_time(tmp_path: Path) -> None:
     _set_day("tuan-nay", 3, 40)  # earlier this week
     _set_day("co-dien", 20, 5)  # outside the week
     calls = Calls()
-    lists = mostread.refresh(NOW)
+    lists = mostread.refresh(now)
     assert [e["slug"] for e in lists["today"]] == ["hom-nay"]
     assert lists["today"][0] == {"slug": "hom-nay", "title": "Tin hom-nay", "views": 3}
     assert [e["slug"] for e in lists["week"]] == ["tuan-nay", "hom-nay"]

@@ -5,27 +5,37 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import boto3
 import pytest
 from newsdesk import identity, presence
 from newsdesk.articles import iso
 from newsdesk.config import settings
+from time_machine import TimeMachineFixture
 
+from tests.clock import tomorrow_at_ten
 from tests.support import PHONE_UA, SLUG, Calls, event, import_fixture, invoke, reader
 
-T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City: salt dates
 # Presence items get a TTL from their simulated time, and DynamoDB Local really deletes
 # expired items within seconds: simulated presence happens tomorrow, so nothing expires
 # under a test's feet.
 SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
 
+@pytest.fixture
+def t0(ddb_local_tables: dict[str, str], time_machine: TimeMachineFixture) -> datetime:
+    """10:00 tomorrow, site time: every test here starts its clock there (ticking), so no
+    midnight (a new daily salt) falls inside a test, and the salts' TTLs are in the real
+    future (DynamoDB Local deletes expired items within seconds)."""
+    start = tomorrow_at_ten()
+    time_machine.move_to(start, tick=True)
+    return start
+
+
 @pytest.fixture(autouse=True)
-def fresh(ddb_local_tables: dict[str, str]) -> Iterator[dict[str, str]]:
+def fresh(ddb_local_tables: dict[str, str], t0: datetime) -> Iterator[dict[str, str]]:
     presence.reset_cache()
     identity.forget_cached_salt()
     yield ddb_local_tables
@@ -48,25 +58,25 @@ def api(name: str, **changes: object) -> dict:
 
 
 def test_visitor_id_is_stable_per_day_and_differs_by_browser_and_day(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, t0: datetime
 ) -> None:
     monkeypatch.setenv("MAX_VISITORS_PER_ADDRESS", "1000000")  # no bucket collisions here
     settings.cache_clear()
-    a = identity.visitor_id("203.0.113.7", PHONE_UA, T0)
-    assert a == identity.visitor_id("203.0.113.7", PHONE_UA, T0 + timedelta(hours=5))
-    assert a != identity.visitor_id("203.0.113.7", PHONE_UA + " Firefox", T0)
-    assert a != identity.visitor_id("203.0.113.8", PHONE_UA, T0)
-    assert a != identity.visitor_id("203.0.113.7", PHONE_UA, T0 + timedelta(days=1))
+    a = identity.visitor_id("203.0.113.7", PHONE_UA, t0)
+    assert a == identity.visitor_id("203.0.113.7", PHONE_UA, t0 + timedelta(hours=5))
+    assert a != identity.visitor_id("203.0.113.7", PHONE_UA + " Firefox", t0)
+    assert a != identity.visitor_id("203.0.113.8", PHONE_UA, t0)
+    assert a != identity.visitor_id("203.0.113.7", PHONE_UA, t0 + timedelta(days=1))
 
 
-def test_concurrent_containers_agree_on_one_salt(fresh: dict[str, str]) -> None:
+def test_concurrent_containers_agree_on_one_salt(fresh: dict[str, str], t0: datetime) -> None:
     ids: list[str] = []
     barrier = threading.Barrier(12)
 
     def new_container() -> None:
         barrier.wait()
         identity.forget_cached_salt()
-        ids.append(identity.visitor_id("203.0.113.7", PHONE_UA, T0))
+        ids.append(identity.visitor_id("203.0.113.7", PHONE_UA, t0))
 
     threads = [threading.Thread(target=new_container) for _ in range(12)]
     for t in threads:
@@ -78,16 +88,17 @@ def test_concurrent_containers_agree_on_one_salt(fresh: dict[str, str]) -> None:
     assert len(salts) == 1
 
 
-def test_old_salts_are_forgotten_within_48_hours(fresh: dict[str, str]) -> None:
+def test_old_salts_are_forgotten_within_48_hours(fresh: dict[str, str], t0: datetime) -> None:
     for day in range(4):
         identity.forget_cached_salt()
-        identity.visitor_id("203.0.113.7", PHONE_UA, T0 + timedelta(days=day))
+        identity.visitor_id("203.0.113.7", PHONE_UA, t0 + timedelta(days=day))
     salts = sorted(i["id"]["S"] for i in scan_all(fresh) if i["id"]["S"].startswith("salt#"))
     # Only today's and yesterday's remain after day 3's salt is created.
-    assert salts == ["salt#2026-11-28", "salt#2026-11-29"]
-    newest = next(i for i in scan_all(fresh) if i["id"]["S"] == "salt#2026-11-29")
+    day2, day3 = (t0.date() + timedelta(days=n) for n in (2, 3))
+    assert salts == [f"salt#{day2.isoformat()}", f"salt#{day3.isoformat()}"]
+    newest = next(i for i in scan_all(fresh) if i["id"]["S"] == f"salt#{day3.isoformat()}")
     expires = datetime.fromtimestamp(int(newest["expires_at"]["N"]), UTC)
-    day_start = datetime(2026, 11, 29, tzinfo=settings().tz)
+    day_start = datetime.combine(day3, time(), tzinfo=settings().tz)
     assert expires - day_start == timedelta(hours=48)
 
 
@@ -101,13 +112,15 @@ def test_no_raw_ip_or_user_agent_is_stored(fresh: dict[str, str]) -> None:
         assert secret not in stored
 
 
-def test_one_address_is_at_most_the_cap_of_visitors(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_address_is_at_most_the_cap_of_visitors(
+    monkeypatch: pytest.MonkeyPatch, t0: datetime
+) -> None:
     """Rotating User-Agents from one address cannot inflate counts past the cap."""
     monkeypatch.setenv("MAX_VISITORS_PER_ADDRESS", "8")
     settings.cache_clear()
     import_fixture()
     agents = [f"{PHONE_UA} Build/{n}" for n in range(200)]
-    ids = {identity.visitor_id("203.0.113.7", ua, T0) for ua in agents}
+    ids = {identity.visitor_id("203.0.113.7", ua, t0) for ua in agents}
     assert len(ids) == 8
     for ua in agents[:60]:
         invoke("pages", event("article", headers={"user-agent": ua}))
@@ -227,15 +240,26 @@ def test_dedupe_disabled_counts_every_view(monkeypatch: pytest.MonkeyPatch) -> N
     assert api("article-views")["views"] == 9577
 
 
-def test_a_view_after_the_window_counts_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VIEW_DEDUPE_SECONDS", "1")
+def test_a_view_after_the_window_counts_again(
+    monkeypatch: pytest.MonkeyPatch, time_machine: TimeMachineFixture, t0: datetime
+) -> None:
+    """The window is exact to the millisecond: a reload one second before it ends is a
+    repeat, one at its end counts (the clock is moved, not waited for)."""
+    window = 600
+    monkeypatch.setenv("VIEW_DEDUPE_SECONDS", str(window))
     settings.cache_clear()
+    time_machine.move_to(t0, tick=False)
     import_fixture()
     invoke("pages", reader(1))
     invoke("pages", reader(1))
     assert api("article-views")["views"] == 9575
-    time.sleep(1.1)
+    time_machine.shift(window - 1)
     invoke("pages", reader(1))
+    assert api("article-views")["views"] == 9575
+    time_machine.shift(1)
+    invoke("pages", reader(1))
+    assert api("article-views")["views"] == 9576
+    invoke("pages", reader(1))  # a new window started with that view
     assert api("article-views")["views"] == 9576
 
 

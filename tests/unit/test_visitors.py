@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from newsdesk.visitors import is_bot, is_countable, is_prefetch
+from newsdesk import visitors
+from newsdesk.visitors import MAX_USER_AGENT, is_bot, is_countable, is_prefetch
 
 READERS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
@@ -61,3 +62,25 @@ def test_missing_user_agent_is_not_counted() -> None:
 def test_prefetches_are_not_counted(headers: dict[str, str]) -> None:
     assert is_prefetch(headers)
     assert not is_countable({"user-agent": READERS[0], **headers})
+
+
+def test_only_user_agents_up_to_the_limit_are_matched_against_crawlerdetect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """crawlerdetect's patterns take time quadratic in the length (10 KB: seconds; `make
+    bench` times it), so a longer User-Agent is a bot by its length alone and never reaches
+    them. Counted, not timed."""
+    asked: list[int] = []
+
+    class Spy:
+        def isCrawler(self, user_agent: str) -> bool:
+            asked.append(len(user_agent))
+            return False
+
+    monkeypatch.setattr(visitors, "_detector", Spy)
+    browser = READERS[0]
+    at_limit = browser + "a" * (MAX_USER_AGENT - len(browser))
+    assert not is_bot(at_limit)
+    assert is_bot(at_limit + "a")
+    assert is_bot("Mozilla/5.0 " + "a" * 10_000)
+    assert asked == [MAX_USER_AGENT]
