@@ -186,11 +186,29 @@ def start(
     """Start DynamoDB Local on port (a free one when None) and wait until it answers.
 
     Data goes to db_path (default .local/dynamodb-data/) unless in_memory. Without Java,
-    moto's server is started instead (allow_moto=False makes that an error).
+    moto's server is started instead (allow_moto=False makes that an error). A free port chosen
+    here can be taken by another program before the JVM binds it: then another one is tried.
     """
-    if port is None:
-        port = free_port()
-    elif port_in_use(port):
+    if port is not None:
+        return _start(port, db_path, in_memory, timeout=timeout, allow_moto=allow_moto)
+    for attempt in range(3):
+        try:
+            return _start(free_port(), db_path, in_memory, timeout=timeout, allow_moto=allow_moto)
+        except PortInUseError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start(
+    port: int,
+    db_path: str | Path | None,
+    in_memory: bool,
+    *,
+    timeout: float,
+    allow_moto: bool,
+) -> DynamoDBHandle:
+    if port_in_use(port):
         raise PortInUseError(f"port {port} is already in use; pick another port for DynamoDB")
     java = shutil.which("java")
     if java is None:
@@ -235,11 +253,13 @@ def start(
 
     deadline = time.monotonic() + timeout
     while not answers(endpoint):
-        if proc.poll() is not None:
-            tail = _tail(log_path)
+        tail = _tail(log_path)
+        # The JVM logs a failed bind and stays up without listening: do not wait it out.
+        if "Address already in use" in tail or "BindException" in tail:
             stop()
-            if "Address already in use" in tail or "BindException" in tail:
-                raise PortInUseError(f"port {port} is already in use; pick another port")
+            raise PortInUseError(f"port {port} is already in use; pick another port")
+        if proc.poll() is not None:
+            stop()
             raise DynamoDBLocalError(f"DynamoDB Local exited (code {proc.returncode}): {tail}")
         if time.monotonic() > deadline:
             tail = _tail(log_path)
