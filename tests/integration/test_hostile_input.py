@@ -26,7 +26,6 @@ import re
 import socket
 import string
 import unicodedata
-from html.parser import HTMLParser
 from http.client import HTTPResponse
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from hypothesis import strategies as st
 from newsdesk import db, visitors
 
 from local.server import read_template
+from tests.html_markup import SAFE_SCHEMES, URL_ATTRIBUTES, Markup, url_scheme
 from tests.support import ROOT, SLUG, event, event_names, function_for, import_fixture, invoke
 from tests.unit.test_sanitize import PAYLOADS, XSS_PAYLOADS
 
@@ -821,18 +821,6 @@ HOSTILE_ARTICLES = [
     },
 ]
 
-URL_ATTRIBUTES = {
-    "href",
-    "src",
-    "srcset",
-    "action",
-    "formaction",
-    "data",
-    "poster",
-    "background",
-    "xlink:href",
-    "ping",
-}
 # Elements that load or run something whatever their attributes. (The site's own pages may
 # draw inline SVG, e.g. a chart: SVG is checked like the rest, for handlers and URLs.)
 DANGEROUS_TAGS = {
@@ -849,48 +837,18 @@ DANGEROUS_TAGS = {
 }
 
 
-class Page(HTMLParser):
-    """Elements, attributes and the text of <script>, <style> and <h1>, as parsed."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict[str, str]]] = []
-        self.text: dict[str, list[str]] = {"script": [], "style": [], "h1": []}
-        self._open: list[str] = []
-        self.feed(html)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, {name: value or "" for name, value in attrs}))
-        if tag in self.text:
-            self.text[tag].append("")
-            self._open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._open and self._open[-1] == tag:
-            self._open.pop()
-
-    def handle_data(self, data: str) -> None:
-        if self._open:
-            self.text[self._open[-1]][-1] += data
-
-    def all(self, tag: str) -> list[dict[str, str]]:
-        return [attrs for name, attrs in self.elements if name == tag]
+def page_of(html: str) -> Markup:
+    """The page's elements, and the text of its <script>, <style> and <h1>."""
+    return Markup(html, text_of=("script", "style", "h1"))
 
 
-def url_scheme(url: str) -> str | None:
-    squeezed = re.sub(r"[\x00-\x20\x7f]", "", url)
-    found = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", squeezed)
-    return found.group(1).lower() if found else None
-
-
-def assert_nothing_runs(html: str) -> Page:
+def assert_nothing_runs(html: str) -> Markup:
     """The page's only script is the widget; no handler, no script URL, no active element."""
-    page = Page(html)
+    page = page_of(html)
     scripts = page.all("script")
     assert len(scripts) == 1 and scripts[0].get("id") == "nd-widget", scripts
     assert len(page.all("style")) == 1, "a second <style> element"
-    for tag, attrs in page.elements:
+    for tag, attrs in page.tags():
         assert tag not in DANGEROUS_TAGS or (
             tag == "link" and attrs.get("rel") in ("icon", "canonical")
         ), (tag, attrs)
@@ -901,7 +859,7 @@ def assert_nothing_runs(html: str) -> Page:
             scheme = url_scheme(attrs[name])
             if (tag, attrs.get("rel"), attrs[name]) == ("link", "icon", "data:,"):
                 continue  # base.html's empty favicon: no request for /favicon.ico
-            assert scheme in (None, "http", "https", "mailto"), f"<{tag} {name}={attrs[name]!r}>"
+            assert scheme in (None, *SAFE_SCHEMES), f"<{tag} {name}={attrs[name]!r}>"
         if tag == "meta":
             assert "http-equiv" not in attrs, attrs
     return page
@@ -1016,7 +974,7 @@ def test_csp_hashes_are_those_of_the_inline_script_and_style(
     db.reset()
     response = call(event(name))
     assert response["headers"]["Content-Type"].startswith("text/html")
-    page = Page(response["body"])
+    page = page_of(response["body"])
     policy = csp(response)
     assert policy["script-src"] == [sha256_source(page.text["script"][0])]
     assert policy["style-src"] == [sha256_source(page.text["style"][0])]

@@ -13,13 +13,12 @@ PAYLOADS and XSS_PAYLOADS are shared with the import/render tests
 
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from newsdesk.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_html, text_of
+
+from tests.html_markup import SAFE_SCHEMES, URL_ATTRIBUTES, Markup, url_scheme
 
 # Classic payloads, each of which runs script (or navigates to script) in some browser.
 PAYLOADS = [
@@ -107,24 +106,8 @@ XSS_PAYLOADS = [
     '<video><source onerror="window.__xss=true"></video>',
 ]
 
-SAFE_SCHEMES = {"http", "https", "mailto"}
 # nh3 (Ammonia) keeps lang and title on every tag by default; rel is the one it sets on links.
 GENERIC_ATTRIBUTES = {"lang", "title", "rel"}
-# Attributes whose value a browser loads or follows as a URL (HTML, SVG, MathML): none but
-# href and src is allow-listed, but any that slipped through is checked as a URL too.
-URL_ATTRIBUTES = {
-    "href",
-    "src",
-    "srcset",
-    "action",
-    "formaction",
-    "data",
-    "poster",
-    "background",
-    "cite",
-    "ping",
-    "xlink:href",
-}
 # Elements that run or load something whatever their attributes (none is allow-listed).
 ACTIVE_TAGS = {
     "script",
@@ -143,58 +126,6 @@ ACTIVE_TAGS = {
     "noscript",
 }
 
-Attrs = list[tuple[str, str]]
-
-
-class Markup(HTMLParser):
-    """The markup of some HTML as a browser's tokenizer reads it: every start tag with all its
-    attributes in order (names lower-cased, entities in values decoded, a repeated attribute
-    kept twice), and every comment, declaration or processing instruction."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, Attrs]] = []
-        self.other: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, [(name, value or "") for name, value in attrs]))
-
-    handle_startendtag = handle_starttag
-
-    def handle_comment(self, data: str) -> None:
-        self.other.append(f"<!--{data}-->")
-
-    def handle_decl(self, decl: str) -> None:
-        self.other.append(f"<!{decl}>")
-
-    def unknown_decl(self, data: str) -> None:
-        self.other.append(f"<![{data}]>")
-
-    def handle_pi(self, data: str) -> None:
-        self.other.append(f"<?{data}>")
-
-
-def markup(html: str) -> Markup:
-    parser = Markup()
-    parser.feed(html)
-    parser.close()
-    return parser
-
-
-def elements(html: str) -> list[tuple[str, dict[str, str]]]:
-    """(tag, attributes) of every start tag; a repeated attribute keeps its first value, as
-    in a browser."""
-    return [(tag, dict(reversed(attrs))) for tag, attrs in markup(html).elements]
-
-
-def scheme(url: str) -> str | None:
-    """The URL's scheme as a browser reads it, or None for a relative URL. The URL parser
-    strips leading and trailing C0 controls and spaces and removes tabs and newlines
-    anywhere; removing every control character and space anywhere is stricter still."""
-    squeezed = re.sub(r"[\x00-\x20\x7f]", "", url)
-    found = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", squeezed)
-    return found.group(1).lower() if found else None
-
 
 def problems(html: str) -> list[str]:
     """What in `html` could run or load script once a browser parses it: an element or an
@@ -203,7 +134,7 @@ def problems(html: str) -> list[str]:
     tokenizers disagree on where `<!-->` ends: html.parser would hide what follows). Text,
     and attribute values that are not URLs, are inert however they read."""
     found: list[str] = []
-    parsed = markup(html)
+    parsed = Markup(html)
     found += [f"{other[:40]!r} (comments are stripped)" for other in parsed.other]
     for tag, attrs in parsed.elements:
         if tag in ACTIVE_TAGS or tag not in ALLOWED_TAGS:
@@ -214,8 +145,8 @@ def problems(html: str) -> list[str]:
                 found.append(f"<{tag} {name}> is an event handler")
             elif name not in allowed:
                 found.append(f"<{tag} {name}> is not allow-listed")
-            if name in URL_ATTRIBUTES and scheme(value) not in (None, *SAFE_SCHEMES):
-                found.append(f"<{tag} {name}={value!r}> is a {scheme(value)}: URL")
+            if name in URL_ATTRIBUTES and url_scheme(value) not in (None, *SAFE_SCHEMES):
+                found.append(f"<{tag} {name}={value!r}> is a {url_scheme(value)}: URL")
     return found
 
 
@@ -356,7 +287,7 @@ def test_benign_article_markup_survives() -> None:
         "<blockquote>Trích dẫn</blockquote>",
     ):
         assert kept in cleaned, f"{kept!r} lost: {cleaned!r}"
-    links = [attrs for tag, attrs in elements(cleaned) if tag == "a"]
+    links = [attrs for tag, attrs in Markup(cleaned).tags() if tag == "a"]
     assert [link["href"] for link in links] == [
         "https://example.org/tin?id=1&p=2",
         "mailto:toasoan@example.org",
@@ -411,7 +342,7 @@ MIXTURES = st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=25).map(
 
 def kinds(html: str) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
     """The distinct elements of some HTML: (tag, its attributes in order)."""
-    return {(tag, tuple(attrs)) for tag, attrs in markup(html).elements}
+    return {(tag, tuple(attrs)) for tag, attrs in Markup(html).elements}
 
 
 def assert_reparse_adds_nothing(cleaned: str) -> None:
@@ -434,7 +365,7 @@ def test_reparsing_may_move_or_clone_elements_but_adds_none() -> None:
     cleaned = clean_html(html)
     assert_inert(cleaned)
     assert_reparse_adds_nothing(cleaned)
-    assert [tag for tag, _ in markup(cleaned).elements] == ["a", "a", "table"]
+    assert [tag for tag, _ in Markup(cleaned).elements] == ["a", "a", "table"]
     # A comment that hides an element from html.parser is caught twice over.
     with pytest.raises(AssertionError):
         assert_reparse_adds_nothing("<!--><img src=https://ok.example/a.png>-->")
