@@ -39,7 +39,7 @@ $(STAMP): $(REQS)
 
 install: $(STAMP) ## create .venv and install everything the commands need
 
-run: $(STAMP) ## run the service locally at http://127.0.0.1:$${PORT:-3000} (DynamoDB Local included)
+run: $(STAMP) ## run the service locally at http://127.0.0.1:3000 (PORT=... for another; DynamoDB Local included)
 	@$(BIN)/python -m local run
 
 import: $(STAMP) ## import articles into the local stack: make import FILE=path [FILE=dir]

@@ -11,6 +11,7 @@ import argparse
 import io
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -187,25 +188,29 @@ def check_config() -> None:
         sys.path.insert(0, layer)
     from newsdesk.config import ConfigError, from_env
 
+    problems: list[str] = []
     try:
         from_env()
     except ConfigError as err:
-        raise Failure("\nerror: ".join(err.problems)) from None  # one line per problem
+        problems += err.problems
+    try:
+        concurrency_setting()
+    except ValueError as err:
+        problems.append(str(err))
+    if problems:
+        raise Failure("\nerror: ".join(problems))  # one line per problem
 
 
 def run() -> None:
     """Everything `make run` needs, until Ctrl-C / SIGTERM."""
-    raw_port = os.environ.get("PORT", "3000")
-    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
-        raise Failure(f"PORT must be a TCP port number, got {raw_port!r}")
+    raw_port = os.environ.get("PORT", "3000").strip()
+    if not re.fullmatch(r"[0-9]+", raw_port) or not 0 < int(raw_port) < 65536:
+        raise Failure(f"PORT={raw_port} is not a TCP port number: allowed 1..65535")
     port = int(raw_port)
+    check_config()
+    concurrency = concurrency_setting()
     if dynamodb.port_in_use(port):
         raise Failure(f"port {port} is already in use; choose another: PORT={port + 1} make run")
-    check_config()
-    try:
-        concurrency = concurrency_setting()
-    except ValueError as err:
-        raise Failure(str(err)) from None
     with dynamodb_endpoint() as endpoint:
         names = make_tables(endpoint)
         print("Tables: " + ", ".join(f"{k}={v}" for k, v in names.items()))

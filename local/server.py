@@ -116,10 +116,13 @@ def concurrency_setting(env: Any = os.environ) -> int:
     raw = (env.get("LAMBDA_CONCURRENCY") or "").strip()
     if not raw:
         return DEFAULT_CONCURRENCY
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
+    whole = re.fullmatch(r"[0-9]+", raw) is not None  # ASCII digits only ("²".isdigit())
+    if not whole or not 1 <= int(raw) <= MAX_CONCURRENCY:
+        why = "is out of range" if whole else "is not a whole number"
         raise ValueError(
-            f"LAMBDA_CONCURRENCY={raw!r}: allowed a whole number 1..{MAX_CONCURRENCY} "
-            f"(execution environments per function, default {DEFAULT_CONCURRENCY})"
+            f"LAMBDA_CONCURRENCY={raw} {why}: allowed 1..{MAX_CONCURRENCY} "
+            f"(execution environments per function in the local server, default "
+            f"{DEFAULT_CONCURRENCY})"
         )
     return int(raw)
 

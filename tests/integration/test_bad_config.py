@@ -5,6 +5,7 @@ own process, as an operator meets it."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -49,6 +50,7 @@ def test_local_run_refuses_to_start() -> None:
                 "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{closed}",
                 "PRESENCE_WINDOW_SECONDS": "10",
                 "LOCALE": "fr",
+                "LAMBDA_CONCURRENCY": "0",
             }
         ),
     )
@@ -56,9 +58,24 @@ def test_local_run_refuses_to_start() -> None:
     assert result.stderr.splitlines() == [
         "error: LOCALE=fr is not an allowed value: allowed vi, en (template parameter Locale)",
         f"error: {PRESENCE_10}",
+        "error: LAMBDA_CONCURRENCY=0 is out of range: allowed 1..64 (execution environments "
+        "per function in the local server, default 4)",
     ]
     assert "DynamoDB" not in result.stdout
     assert not port_in_use(port)
+
+
+def test_local_run_names_a_bad_setting_even_when_the_port_is_taken() -> None:
+    """The settings are checked first: fixing the port would only lead to the next refusal."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = _run(
+            [sys.executable, "-m", "local", "run"],
+            _env({"PORT": str(taken.getsockname()[1]), "PRESENCE_WINDOW_SECONDS": "10"}),
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [f"error: {PRESENCE_10}"]
 
 
 @pytest.mark.parametrize("name", HANDLERS)

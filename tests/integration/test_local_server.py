@@ -638,7 +638,19 @@ def test_lambda_concurrency_setting(value: str | None, expected: int) -> None:
     assert concurrency_setting(env) == expected
 
 
-@pytest.mark.parametrize("value", ["0", "65", "-1", "four", "2.5"])
-def test_lambda_concurrency_out_of_range_is_refused(value: str) -> None:
-    with pytest.raises(ValueError, match=r"LAMBDA_CONCURRENCY=.*allowed a whole number 1\.\.64"):
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("0", "is out of range"),
+        ("65", "is out of range"),
+        ("-1", "is not a whole number"),
+        ("four", "is not a whole number"),
+        ("2.5", "is not a whole number"),
+        ("²", "is not a whole number"),  # str.isdigit() says True
+        ("٤", "is not a whole number"),  # int() reads it as 4
+    ],
+)
+def test_lambda_concurrency_out_of_range_is_refused(value: str, why: str) -> None:
+    with pytest.raises(ValueError) as refused:
         concurrency_setting({"LAMBDA_CONCURRENCY": value})
+    assert str(refused.value).startswith(f"LAMBDA_CONCURRENCY={value} {why}: allowed 1..64 (")
