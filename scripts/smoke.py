@@ -7,13 +7,17 @@ the usual way, e.g. from SSO or STS, to sign the request).
 
 What it checks, one `PASS`/`FAIL` line each, exit 1 if any failed (2 for usage errors):
 
-- the article it uses: a marker article it creates or updates through the admin API
-  (`PUT /api/admin/articles/newsdesk-smoke-marker`, published, dated 2000-01-01 so that it
-  sorts last; it is left in place for the next run) when it has admin credentials, i.e.
-  `ADMIN_TOKEN` (a bearer token: the local stack) or `--admin iam` (SigV4 for
-  `execute-api`, from the usual AWS credentials: a deployed stack's IAM-authorised admin
-  routes, which must be called on the execute-api URL, not through CloudFront). Else the
-  article named with `--slug`, else the first article linked from `/`, else from the feed;
+- the article it counts views on, and only that one: a marker article it creates or updates
+  through the admin API (`PUT /api/admin/articles/newsdesk-smoke-marker`, published, dated
+  2000-01-01 so that it sorts last) when it has admin credentials, i.e. `ADMIN_TOKEN` (a
+  bearer token: the local stack) or `--admin iam` (SigV4 for `execute-api`, from the usual
+  AWS credentials: a deployed stack's IAM-authorised admin routes, which must be called on
+  the execute-api URL, not through CloudFront); else the article named with `--slug`. Never
+  an article merely listed on `/` or in the feed: a view counted there would inflate a real
+  article's count. Credentials the admin API refuses are a FAIL (`marker article`), whether
+  asked for (`--admin token|iam`) or found in the environment (`ADMIN_TOKEN`). With neither a
+  marker nor `--slug`, `article to use` and the checks that count views FAIL, saying why,
+  and the checks that count nothing still run;
 - the article page: 200 HTML, and its count mode (`render`: counted when the page renders,
   `Cache-Control: no-store`; `beacon`: the page's script carries `data-slug` and counts
   with `POST /api/articles/{slug}/views`, the page is cacheable with an ETag);
@@ -36,10 +40,16 @@ What it checks, one `PASS`/`FAIL` line each, exit 1 if any failed (2 for usage e
   `X-Content-Type-Options: nosniff`, `Referrer-Policy: strict-origin-when-cross-origin`, a
   `Content-Security-Policy` with `default-src 'none'` (HTML: `frame-ancestors 'none'`, no
   `unsafe-inline`/`unsafe-eval`, and the SHA-256 of each inline script and style allowed),
-  and on an https URL `Strict-Transport-Security` with `max-age` >= one year.
+  and on an https URL `Strict-Transport-Security` with `max-age` >= one year;
+- last, when it made the marker: the marker unpublished again (`DELETE
+  /api/admin/articles/newsdesk-smoke-marker`, status draft), so that it is not listed on
+  the home page, in the feed or in the sitemap between runs. A draft keeps its count but
+  answers 404 on its count and (once the per-container article caches expire) its page:
+  the next run's PUT publishes it again, and its count goes on from where it was.
 
-Every request has a timeout and the whole run a budget (`--budget`, 25 s). `--wait N`
-first waits up to N seconds for the URL to answer (outside the budget): for CI right after
+Every request has a timeout and the whole run a budget (`--budget`, 25 s); the marker's
+unpublishing gets one request timeout more should the budget be spent. `--wait N` first
+waits up to N seconds for the URL to answer (outside the budget): for CI right after
 starting `make run`. Only the standard library is used, plus botocore for `--admin iam`.
 """
 
@@ -187,11 +197,10 @@ class Report:
     results: list[tuple[str, bool, str]] = field(default_factory=list)
     out: Any = sys.stdout
 
-    def record(self, name: str, ok: bool, reason: str, warn: bool = False) -> None:
-        """One line: PASS, FAIL, or WARN (a failure that does not fail the run)."""
-        if not warn:
-            self.results.append((name, ok, reason))
-        status = "WARN" if warn and not ok else "PASS" if ok else "FAIL"
+    def record(self, name: str, ok: bool, reason: str) -> None:
+        """One line, `PASS  <name> <reason>` or `FAIL  <name> <reason>`."""
+        self.results.append((name, ok, reason))
+        status = "PASS" if ok else "FAIL"
         print(f"{status}  {name:<22} {reason}", file=self.out, flush=True)
 
     def check(self, name: str, run: Callable[[], str]) -> bool:
@@ -289,8 +298,7 @@ def parse_xml(answer: Answer) -> ET.Element:
 @dataclass
 class Article:
     slug: str
-    origin: str  # how it was chosen
-    created: bool = False
+    created: bool = False  # the marker, made through the admin API (unpublished at the end)
     mode: str = ""  # "render" or "beacon", from the page
 
 
@@ -303,18 +311,41 @@ class Smoke:
 
     # -- the article -------------------------------------------------------------------------
 
-    def create_marker(self, how: str) -> str:
-        body = json.dumps(MARKER_ARTICLE).encode()
+    def admin_call(self, method: str, body: bytes | None, how: str) -> Answer:
+        """One admin API call on the marker, signed; Failure unless it answered 200/201."""
         path = f"/api/admin/articles/{MARKER_SLUG}"
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json"} if body is not None else {}
         if self.client.sign:
-            headers = self.client.sign("PUT", self.client.base + path, body, headers)
-        answer = self.client.request("PUT", path, headers=headers, body=body)
+            headers = self.client.sign(method, self.client.base + path, body or b"", headers)
+        answer = self.client.request(method, path, headers=headers, body=body)
         if answer.status not in (200, 201):
-            raise Failure(f"PUT {path} ({how}): {answer.status} {answer.text()[:120]!r}")
+            raise Failure(f"{method} {path} ({how}): {answer.status} {answer.text()[:120]!r}")
+        return answer
+
+    def create_marker(self, how: str) -> str:
+        """PUT the marker, published: created, updated (republished after the last run's
+        unpublishing) or unchanged. Failure when the admin API refuses."""
+        answer = self.admin_call("PUT", json.dumps(MARKER_ARTICLE).encode(), how)
         data = answer.json()
         outcome = data.get("outcome", "?") if isinstance(data, dict) else "?"
         return f"{MARKER_SLUG}: {outcome} through the admin API ({how}, {answer.status})"
+
+    def unpublish_marker(self, how: str) -> None:
+        """The check "marker unpublished": DELETE on the admin route sets the marker's status
+        to draft (newsdesk/admin.py unpublish), so that it is listed nowhere until the next
+        run publishes it again. Run last, even when the budget is spent (one more request
+        timeout), so that a slow run does not leave the marker live."""
+
+        def run() -> str:
+            self.client.deadline = max(self.client.deadline, time.monotonic() + REQUEST_TIMEOUT)
+            answer = self.admin_call("DELETE", None, how)
+            data = answer.json()
+            outcome = data.get("outcome") if isinstance(data, dict) else None
+            if outcome not in ("unpublished", "unchanged"):
+                raise Failure(f"DELETE answered {data!r}, not outcome unpublished")
+            return f"{MARKER_SLUG}: {outcome} (draft until the next run publishes it)"
+
+        self.report.check("marker unpublished", run)
 
     def home_page(self) -> None:
         def run() -> str:
@@ -322,49 +353,39 @@ class Smoke:
             expect_status(answer, 200)
             expect_type(answer, "text/html")
             self.answers["home page"] = answer
-            links = len(re.findall(r'href="[^"]*/articles/[^"/?#]+"', answer.text()))
-            return f"/: 200 HTML, {links} article link(s)"
+            # Distinct articles: a page may link one article more than once.
+            links = set(re.findall(r'href="[^"]*/articles/([^"/?#]+)"', answer.text()))
+            return f"/: 200 HTML, {len(links)} article link(s)"
 
         self.report.check("home page", run)
 
-    def first_listed(self) -> str:
-        index = self.answers.get("home page") or self.client.get("/")
-        expect_status(index, 200)
-        found = re.search(r'href="[^"]*/articles/([^"/?#]+)"', index.text())
-        if found:
-            return urllib.parse.unquote(found.group(1))
-        feed = self.client.get("/feed.xml")
-        found = re.search(r"<link>[^<]*/articles/([^<\"/?#]+)</link>", feed.text())
-        if found:
-            return urllib.parse.unquote(found.group(1))
-        raise Failure("no article linked from / or /feed.xml: name one with SLUG=...")
-
-    def choose_article(self, slug: str | None, admin: str | None, required: bool) -> Article | None:
-        """The marker when admin credentials work, else the named article, else the first
-        listed one. A refused marker is a FAIL when credentials were asked for explicitly
-        (`required`), a WARN when they were only found in the environment."""
+    def choose_article(self, slug: str | None, admin: str | None, why_not: str) -> Article | None:
+        """The article whose count the counting checks change: the marker when the admin
+        API accepts the credentials (`admin` says which; `why_not` why there are none), else
+        the one named with SLUG, else none (a FAIL saying why). Never one merely listed on
+        the site: a view counted there would inflate a real article's count. Refused
+        credentials are a FAIL (`marker article`) whether asked for or found in the
+        environment: the operator gave credentials that do not work."""
         if admin:
             try:
                 made = self.create_marker(admin)
             except (Failure, BudgetExceeded) as err:
-                self.report.record("marker article", False, str(err), warn=not required)
+                self.report.record("marker article", False, str(err))
+                why_not = str(err)
             else:
-                self.report.record("marker article", True, made)
-                return Article(MARKER_SLUG, "marker", created=True)
-        chosen: list[Article] = []
-
-        def run() -> str:
-            if slug:
-                chosen.append(Article(slug, "named"))
-                return f"{slug} (named with SLUG=...)"
-            listed = self.first_listed()
-            chosen.append(Article(listed, "listed"))
-            return (
-                f"{listed} (the first article linked from /; no marker without admin credentials)"
-            )
-
-        self.report.check("article to use", run)
-        return chosen[0] if chosen else None
+                unused = f"; SLUG={slug} not needed" if slug else ""
+                self.report.record("marker article", True, made + unused)
+                return Article(MARKER_SLUG, created=True)
+        if slug:
+            self.report.record("article to use", True, f"{slug} (named with SLUG=...)")
+            return Article(slug)
+        self.report.record(
+            "article to use",
+            False,
+            f"no marker article (admin API: {why_not}) and no SLUG= given: name a quiet "
+            "article with SLUG=... or give credentials with ADMIN=token|iam",
+        )
+        return None
 
     def article_page(self, article: Article) -> None:
         path = f"/articles/{urllib.parse.quote(article.slug)}"
@@ -378,6 +399,12 @@ class Smoke:
                 if answer.status != 404 or time.monotonic() >= until:
                     break
                 time.sleep(0.25)
+            if answer.status == 404 and article.created:
+                raise Failure(
+                    f"{path}: 404 {SETTLE_SECONDS:g} s after the marker was published (an "
+                    "environment that read it while it was a draft may keep that for "
+                    "ARTICLE_CACHE_SECONDS: run again)"
+                )
             expect_status(answer, 200)
             expect_type(answer, "text/html")
             self.answers["article page"] = answer
@@ -402,9 +429,15 @@ class Smoke:
 
     # -- counting ----------------------------------------------------------------------------
 
-    def views(self, slug: str) -> int:
+    def views(self, slug: str, until: float = 0.0) -> int:
+        """The count `GET /api/articles/{slug}/views` answers (Failure otherwise); a 404 is
+        re-read until `until` (time.monotonic())."""
         path = f"/api/articles/{urllib.parse.quote(slug)}/views"
-        answer = self.client.get(path)
+        while True:
+            answer = self.client.get(path)
+            if answer.status != 404 or time.monotonic() >= until:
+                break
+            time.sleep(0.25)
         expect_status(answer, 200)
         expect_type(answer, "application/json")
         self.answers.setdefault("JSON API", answer)
@@ -456,7 +489,10 @@ class Smoke:
         result: list[int] = []
 
         def run() -> str:
-            before = self.views(article.slug)
+            # The marker, just published again after the last run's unpublishing, may read
+            # as a draft's 404 for a moment (eventually consistent reads).
+            settle = SETTLE_SECONDS if article.created else 0.0
+            before = self.views(article.slug, until=time.monotonic() + settle)
             for repeats in range(VIEW_ATTEMPTS):
                 counted, shown = self.one_view(article, browser_ua(), before)
                 if counted:
@@ -626,26 +662,37 @@ class Smoke:
         for kind, answer in self.answers.items():
             self.report.check(f"headers: {kind}", check(answer))
 
-    def run(self, slug: str | None, admin: str | None, required: bool) -> None:
+    def run(self, slug: str | None, admin: str | None, why_not: str) -> None:
+        """Every check, in order; views are counted on the chosen article only (see
+        choose_article), and the marker, when made, is unpublished at the end whatever
+        happened in between."""
         self.home_page()
-        article = self.choose_article(slug, admin, required)
-        if article:
-            self.article_page(article)
-        if article and article.mode:
-            settled = self.counts_once(article)
-            for name, ua, extra in (
-                ("bot", BOT_UA, {}),
-                ("prefetch", browser_ua(), {"Sec-Purpose": "prefetch;prerender"}),
-            ):
-                settled = self.not_counted(article, settled, name, ua, extra)
-        else:
-            for name in ("one view counts once", "bot not counted", "prefetch not counted"):
-                self.report.record(name, False, "skipped: no readable article page")
-        self.not_found_pages()
-        self.feed()
-        self.sitemap()
-        self.stats()
-        self.headers()
+        article = self.choose_article(slug, admin, why_not)
+        try:
+            counting = ["one view counts once", "bot not counted", "prefetch not counted"]
+            if article is None:
+                for name in ["article page", *counting]:
+                    self.report.record(name, False, "skipped: no article to count views on")
+            else:
+                self.article_page(article)
+                if article.mode:
+                    settled = self.counts_once(article)
+                    for name, ua, extra in (
+                        ("bot", BOT_UA, {}),
+                        ("prefetch", browser_ua(), {"Sec-Purpose": "prefetch;prerender"}),
+                    ):
+                        settled = self.not_counted(article, settled, name, ua, extra)
+                else:
+                    for name in counting:
+                        self.report.record(name, False, "skipped: no readable article page")
+            self.not_found_pages()
+            self.feed()
+            self.sitemap()
+            self.stats()
+            self.headers()
+        finally:
+            if article is not None and article.created and admin:
+                self.unpublish_marker(admin)
 
 
 # ---- admin credentials ---------------------------------------------------------------------
@@ -713,14 +760,21 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
         prog="smoke", description="Black-box smoke test of a running newsdesk stack."
     )
     parser.add_argument("url", help="base URL: the stack's ApiUrl/CdnUrl, or http://127.0.0.1:3000")
-    parser.add_argument("--slug", help="the article to use when no marker can be made")
+    parser.add_argument(
+        "--slug",
+        help=(
+            "the article to count views on when no marker can be made (a quiet one: other "
+            "readers' views make the exact count fail)"
+        ),
+    )
     parser.add_argument(
         "--admin",
         choices=("auto", "token", "iam", "none"),
         default="auto",
         help=(
-            "credentials to create the marker: token = ADMIN_TOKEN as a bearer token, iam = "
-            "SigV4, none; auto (the default) = the token when ADMIN_TOKEN is set"
+            "credentials to create (and at the end unpublish) the marker: token = ADMIN_TOKEN "
+            "as a bearer token, iam = SigV4, none; auto (the default) = the token when "
+            "ADMIN_TOKEN is set. Refused credentials are a FAIL"
         ),
     )
     parser.add_argument("--budget", type=float, default=25.0, help="seconds for all checks")
@@ -736,6 +790,11 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
     token = os.environ.get("ADMIN_TOKEN", "")
     sign = None
     admin = None
+    why_not = (
+        "not used, ADMIN=none"
+        if args.admin == "none"
+        else "no credentials, ADMIN_TOKEN is not set and ADMIN=iam not given"
+    )
     if args.admin == "iam":
         try:
             sign, admin = sigv4(base), "IAM SigV4"
@@ -752,9 +811,7 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
     print(f"newsdesk smoke test of {base} (budget {args.budget:g} s)", file=out, flush=True)
     client = Client(base, deadline=started + args.budget, sign=sign)
     report = Report(out=out)
-    Smoke(client, report, https=parts.scheme == "https").run(
-        args.slug, admin, required=args.admin in ("token", "iam")
-    )
+    Smoke(client, report, https=parts.scheme == "https").run(args.slug, admin, why_not)
     failed = report.failed
     elapsed = time.monotonic() - started
     print(

@@ -1,7 +1,8 @@
 """`make smoke URL=...` (scripts/smoke.py), run as operators run it: a separate process that
 only sees the URL. It passes against the local stack in both count modes, twice in a row
-(a re-run is a new visitor), and against a stand-in stack it fails, naming the one check
-that a broken behaviour breaks."""
+(a re-run is a new visitor), unpublishing its marker after each run; against a stand-in
+stack it fails, naming the one check that a broken behaviour breaks. It counts views only
+on its marker or the article named with SLUG=: never on one it merely found listed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +44,8 @@ SETTINGS_ENV = (
 
 
 def smoke(url: str, *args: str, **env: str) -> tuple[int, dict[str, str], str]:
-    """Run the script; its exit code, {check name: PASS/FAIL/WARN} and its whole output."""
+    """Run the script; its exit code, {check name: PASS/FAIL} and its whole output (any
+    other status word, WARN say, would land in the dict too and fail the tests' sets)."""
     environment = {k: v for k, v in os.environ.items() if k != "ADMIN_TOKEN"}
     done = subprocess.run(
         [sys.executable, str(SMOKE), url, *args],
@@ -55,7 +58,7 @@ def smoke(url: str, *args: str, **env: str) -> tuple[int, dict[str, str], str]:
     checks = {}
     for line in done.stdout.splitlines():
         status, _, rest = line.partition("  ")
-        if status in ("PASS", "FAIL", "WARN"):
+        if re.fullmatch(r"[A-Z]{4}", status):
             name = rest.strip().split("  ")[0].strip()
             checks[name] = status
     return done.returncode, checks, done.stdout + done.stderr
@@ -84,9 +87,46 @@ EVERY_CHECK = {
 # ---- against the local stack -------------------------------------------------------------
 
 
-def _views(base: str, slug: str) -> int:
-    with urllib.request.urlopen(f"{base}/api/articles/{slug}/views", timeout=10) as reply:
-        return int(json.load(reply)["views"])
+def _views(base: str, slug: str) -> int | None:
+    """The public count of an article; None when it answers 404 (unknown or a draft)."""
+    try:
+        with urllib.request.urlopen(f"{base}/api/articles/{slug}/views", timeout=10) as reply:
+            return int(json.load(reply)["views"])
+    except urllib.error.HTTPError as err:
+        if err.code == 404:
+            return None
+        raise
+
+
+def _get(base: str, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"{base}{path}", timeout=10) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as err:
+        with err:
+            return err.code, err.read().decode()
+
+
+def _put_article(base: str, slug: str, article: dict[str, Any]) -> int:
+    """PUT through the admin API with the right token; the status."""
+    request = urllib.request.Request(
+        f"{base}/api/admin/articles/{slug}",
+        data=json.dumps(article).encode(),
+        method="PUT",
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return int(reply.status)
+
+
+def _article(title: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "body": ["A paragraph."],
+        "author": "A reporter",
+        "published_at": "2024-03-01T08:00:00+00:00",
+        "status": "published",
+    }
 
 
 @pytest.mark.usefixtures("dynamodb_local")  # named here too: the dynamodb_local marker applies
@@ -103,11 +143,50 @@ def test_smoke_passes_against_the_local_stack_and_leaves_its_marker(
     for run in (1, 2):  # the second run is a new visitor, within VIEW_DEDUPE_SECONDS
         code, checks, output = smoke(url, "--admin", "token", ADMIN_TOKEN=TOKEN)
         assert code == 0, output
-        assert set(checks) == EVERY_CHECK | {"marker article"}, output
+        assert set(checks) == EVERY_CHECK | {"marker article", "marker unpublished"}, output
         assert set(checks.values()) == {"PASS"}, output
         assert f"{mode} mode" in output
+        # The second run publishes again the draft the first one left, count and all.
+        assert f"{MARKER}: {('created', 'updated')[run - 1]} through" in output, output
         assert f"{run - 1} -> {run} after one browser view" in output
-    assert _views(url, MARKER) == 2  # two runs, two counted views: the marker stays
+        # Between runs the marker is a draft: no count to read, listed nowhere.
+        assert _views(url, MARKER) is None
+        for listing in ("/", "/feed.xml", "/sitemap.xml"):
+            status, text = _get(url, listing)
+            assert status == 200 and MARKER not in text, listing
+    # Published again (as the next run would), it shows the two runs' two counted views.
+    assert _put_article(url, MARKER, _article("Smoke test marker")) == 200
+    assert _views(url, MARKER) == 2
+
+
+@pytest.mark.usefixtures("dynamodb_local")
+def test_a_refused_token_fails_and_counts_no_view_on_any_article(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The reviewer's case on the real stack: a wrong ADMIN_TOKEN in the environment, no
+    SLUG, real articles on the home page. The run fails, and no article's count moves (the
+    old fallback counted a view on the first one listed)."""
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ADMIN_TOKEN", TOKEN)  # the server's; the smoke test gets another
+    url = request.getfixturevalue("local_server")
+    slugs = ["quiet-news-one", "quiet-news-two"]
+    for slug in slugs:
+        assert _put_article(url, slug, _article(slug.replace("-", " "))) == 201
+    before = {slug: _views(url, slug) for slug in slugs}
+    assert before == dict.fromkeys(slugs, 0)
+    code, checks, output = smoke(url, ADMIN_TOKEN="wrong-token")
+    assert code == 1, output
+    assert "/: 200 HTML, 2 article link(s)" in output  # there was something to fall back on
+    assert checks["marker article"] == checks["article to use"] == "FAIL", output
+    assert "403" in output and "no SLUG= given" in output, output
+    not_done = {"article page", "one view counts once", "bot not counted", "prefetch not counted"}
+    assert {n for n, s in checks.items() if s != "PASS"} == not_done | {
+        "marker article",
+        "article to use",
+    }, output
+    assert {slug: _views(url, slug) for slug in slugs} == before
+    assert _views(url, MARKER) is None  # no marker either
 
 
 # ---- against a stand-in stack that can be broken ---------------------------------------------
@@ -136,29 +215,42 @@ class Stack:
     count_bots: bool = False
     count_prefetches: bool = False
     drop_header: tuple[str, str] | None = None  # (path, header) answered without it
-    admin_status: int = 403
-    listed: bool = True  # the home page and the feed link the article
-    views: int = 0  # one article, whatever its slug (the marker's or stub-article)
-    admin_calls: list[Message] = field(default_factory=list)  # the headers of each
+    admin_status: int = 403  # of PUT and DELETE on the marker (200/201: accepted)
+    listed: bool = True  # the home page and the feed link stub-article
+    hang: str = ""  # a path answered only once the stand-in stops (a request that times out)
+    views: dict[str, int] = field(default_factory=dict)  # counted views by slug (any exists)
+    admin_calls: list[tuple[str, Message]] = field(default_factory=list)  # method, headers
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def answer(
         self, method: str, path: str, headers: Message
     ) -> tuple[int, str, str, dict[str, str]]:
-        if method == "PUT" and path.startswith("/api/admin/"):
-            self.admin_calls.append(headers)
-            answer = {"outcome": "created"} if self.admin_status == 201 else {"message": "no"}
+        if path == self.hang:
+            self.stopping.wait(60)
+        if method in ("PUT", "DELETE") and path.startswith("/api/admin/"):
+            self.admin_calls.append((method, headers))
+            if self.admin_status not in (200, 201):
+                return self.admin_status, "application/json", '{"message": "no"}', {}
+            if method == "DELETE":
+                return 200, "application/json", '{"outcome": "unpublished"}', {}
+            answer = {"outcome": "created" if self.admin_status == 201 else "updated"}
             return self.admin_status, "application/json", json.dumps(answer), {}
         if path == "/":
-            body = (
-                '<a href="http://elsewhere/articles/stub-article">Stub</a>' if self.listed else ""
-            )
+            # The same article linked twice (its title, a "most read" list): one article.
+            link = '<a href="http://elsewhere/articles/stub-article">Stub</a>'
+            body = link * 2 if self.listed else ""
             return 200, "text/html; charset=utf-8", self.page(body), {"Cache-Control": "no-store"}
         article = re.fullmatch(r"/articles/([a-z-]+)", path)
         if article and method == "GET":
             beacon = self.mode == "beacon"
-            counted = self.count(headers) if not beacon or self.page_counts_in_beacon_mode else 0
-            body = f"<p>Views: <span data-views>{counted or self.views}</span></p>"
+            counted = (
+                self.count(article[1], headers)
+                if not beacon or self.page_counts_in_beacon_mode
+                else 0
+            )
+            shown = counted or self.views.get(article[1], 0)
+            body = f"<p>Views: <span data-views>{shown}</span></p>"
             if not beacon:
                 return (
                     200,
@@ -170,11 +262,12 @@ class Stack:
             return 200, "text/html; charset=utf-8", self.page(body, article[1]), cache
         views = re.fullmatch(r"/api/articles/([a-z-]+)/views", path)
         if views and method == "GET":
-            data = {"slug": views[1], "views": self.views}
+            data = {"slug": views[1], "views": self.views.get(views[1], 0)}
             return 200, "application/json", json.dumps(data), {}
         if views and method == "POST" and self.mode == "beacon":
-            counted = self.count(headers)
-            data = {"slug": views[1], "views": self.views, "counted": bool(counted)}
+            counted = self.count(views[1], headers)
+            total = self.views.get(views[1], 0)
+            data = {"slug": views[1], "views": total, "counted": bool(counted)}
             return 200, "application/json", json.dumps(data), {}
         if path == "/api/stats":
             data = {
@@ -207,15 +300,15 @@ class Stack:
             return 404, "application/json", '{"message": "not found"}', {}
         return 404, "text/html; charset=utf-8", self.page("<h1>Not found</h1>"), {}
 
-    def count(self, headers: Message) -> int:
-        """Count a view (unless a bot or a prefetch, or told otherwise): the new total, or 0
-        when not counted."""
+    def count(self, slug: str, headers: Message) -> int:
+        """Count a view of `slug` (unless a bot or a prefetch, or told otherwise): the new
+        total, or 0 when not counted."""
         bot = "bot" in headers.get("User-Agent", "").lower()
         prefetch = "prefetch" in headers.get("Sec-Purpose", "")
         with self.lock:
             if (not bot or self.count_bots) and (not prefetch or self.count_prefetches):
-                self.views += self.views_per_view
-                return self.views
+                self.views[slug] = self.views.get(slug, 0) + self.views_per_view
+                return self.views[slug]
         return 0
 
     @staticmethod
@@ -255,7 +348,7 @@ def serving(stack: Stack) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = handle_one
+        do_GET = do_POST = do_PUT = do_DELETE = handle_one
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -266,6 +359,7 @@ def serving(stack: Stack) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
+        stack.stopping.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
@@ -302,33 +396,98 @@ def serving(stack: Stack) -> Iterator[str]:
 )
 def test_smoke_fails_naming_the_broken_check(stack: Stack, broken: str | None) -> None:
     with serving(stack) as url:
-        code, checks, output = smoke(url)
+        code, checks, output = smoke(url, "--slug", "stub-article")
     assert set(checks) == EVERY_CHECK | {"article to use"}, output
     failed = {name for name, status in checks.items() if status != "PASS"}
     if broken is None:
         assert (code, failed) == (0, set()), output
+        assert "/: 200 HTML, 1 article link(s)" in output  # one article, linked twice
     else:
         assert (code, failed) == (1, {broken}), output
         assert output.splitlines()[-1].endswith(f": {broken}"), output  # the summary names it
+    assert set(stack.views) <= {"stub-article"}  # the named article, no other
 
 
-def test_a_refused_marker_fails_only_when_credentials_were_asked_for() -> None:
-    with serving(Stack(admin_status=403)) as url:
-        code, checks, output = smoke(url, "--admin", "token", ADMIN_TOKEN="wrong")
-        assert code == 1 and checks["marker article"] == "FAIL", output
-        assert "403" in output
-        # The other checks go on with the first listed article.
-        assert {n for n, s in checks.items() if s != "PASS"} == {"marker article"}, output
-        code, checks, output = smoke(url, ADMIN_TOKEN="wrong")  # found in the environment
-        assert code == 0 and checks["marker article"] == "WARN", output
+COUNTING = {"article page", "one view counts once", "bot not counted", "prefetch not counted"}
+
+
+@pytest.mark.parametrize("asked", [True, False], ids=["ADMIN=token", "ADMIN_TOKEN-in-env"])
+def test_a_refused_token_without_slug_fails_and_counts_no_view(asked: bool) -> None:
+    """Credentials the admin API refuses are a FAIL whether asked for or only found in the
+    environment, and with no SLUG= no view is counted anywhere: not on the article the home
+    page and the feed list. The checks that count nothing still run."""
+    stack = Stack(admin_status=403)
+    with serving(stack) as url:
+        args = ("--admin", "token") if asked else ()
+        code, checks, output = smoke(url, *args, ADMIN_TOKEN="wrong")
+    assert code == 1, output
+    assert set(checks.values()) == {"PASS", "FAIL"}, output  # no third kind of line (WARN)
+    failed = {name for name, status in checks.items() if status != "PASS"}
+    assert failed == COUNTING | {"marker article", "article to use"}, output
+    assert "403" in output
+    assert (
+        "no marker article (admin API: PUT /api/admin/articles/newsdesk-smoke-marker "
+        "(bearer ADMIN_TOKEN): 403"
+    ) in output, output
+    assert "no SLUG= given: name a quiet article with SLUG=... or give credentials" in output
+    assert {"404 page", "feed", "sitemap", "/api/stats", "headers: feed"} <= set(checks)
+    assert stack.views == {}  # no view counted on any article
+    assert [method for method, _ in stack.admin_calls] == ["PUT"]  # nothing to unpublish
+
+
+def test_a_refused_token_with_slug_counts_on_the_named_article_only() -> None:
+    stack = Stack(admin_status=403)
+    with serving(stack) as url:
+        code, checks, output = smoke(url, "--slug", "named-article", ADMIN_TOKEN="wrong")
+    assert code == 1 and checks["marker article"] == "FAIL", output  # the refusal still fails
+    assert checks["article to use"] == "PASS", output
+    assert "named-article (named with SLUG=...)" in output
+    assert {n for n, s in checks.items() if s != "PASS"} == {"marker article"}, output
+    assert stack.views == {"named-article": 1}  # not stub-article, the one listed
 
 
 def test_without_credentials_the_named_article_is_used() -> None:
     stack = Stack()
     with serving(stack) as url:
-        code, _, output = smoke(url, "--slug", "stub-article")
-    assert code == 0 and "stub-article (named with SLUG=...)" in output, output
-    assert stack.views == 1  # one browser view; the bot and the prefetch counted nothing
+        code, checks, output = smoke(url, "--slug", "named-article")
+    assert code == 0 and "named-article (named with SLUG=...)" in output, output
+    assert "marker article" not in checks and "marker unpublished" not in checks, output
+    # One browser view; the bot and the prefetch counted nothing, the listed article nothing.
+    assert stack.views == {"named-article": 1}
+    assert stack.admin_calls == []
+
+
+@pytest.mark.parametrize("admin", ["auto", "none"])
+def test_without_credentials_nor_slug_it_fails_asking_for_one(admin: str) -> None:
+    """Articles are listed on / and in the feed, but none was named: it does not pick one."""
+    stack = Stack()
+    with serving(stack) as url:
+        code, checks, output = smoke(url, "--admin", admin)
+    assert code == 1 and checks["article to use"] == "FAIL", output
+    why = "not used, ADMIN=none" if admin == "none" else "no credentials, ADMIN_TOKEN is not set"
+    assert f"no marker article (admin API: {why}" in output, output
+    assert "name a quiet article with SLUG=... or give credentials with ADMIN=token|iam" in output
+    for name in COUNTING:
+        assert checks[name] == "FAIL", output  # reported as not done, never as passed
+    assert {"feed", "sitemap", "404 page", "404 under /api/", "/api/stats"} <= {
+        n for n, s in checks.items() if s == "PASS"
+    }, output
+    assert stack.views == {}
+
+
+def test_the_marker_is_used_then_unpublished_even_when_the_budget_is_spent() -> None:
+    """The admin API accepts: views go to the marker only (even with SLUG given), and the
+    last request unpublishes it, although a hanging /api/stats spent the whole budget."""
+    stack = Stack(admin_status=200, hang="/api/stats")
+    with serving(stack) as url:
+        code, checks, output = smoke(
+            url, "--admin", "token", "--slug", "named-article", "--budget", "4", ADMIN_TOKEN=TOKEN
+        )
+    assert code == 1 and checks["/api/stats"] == "FAIL", output
+    assert checks["marker article"] == checks["marker unpublished"] == "PASS", output
+    assert stack.views == {MARKER: 1}, output
+    assert [method for method, _ in stack.admin_calls] == ["PUT", "DELETE"]
+    assert all(h["Authorization"] == f"Bearer {TOKEN}" for _, h in stack.admin_calls)
 
 
 def test_iam_credentials_sign_the_marker_with_sigv4_for_execute_api() -> None:
@@ -344,24 +503,17 @@ def test_iam_credentials_sign_the_marker_with_sigv4_for_execute_api() -> None:
     with serving(stack) as url:
         code, checks, output = smoke(url, "--admin", "iam", **aws)
     assert code == 0 and checks["marker article"] == "PASS" and "IAM SigV4" in output, output
-    assert "newsdesk-smoke-marker" in output and stack.views == 1
-    (sent,) = stack.admin_calls
-    authorization = sent["Authorization"]
-    assert re.fullmatch(
-        r"AWS4-HMAC-SHA256 Credential=AKIDSMOKETEST/\d{8}/eu-west-1/execute-api/aws4_request, "
-        r"SignedHeaders=\S*host\S*x-amz-date\S*, Signature=[0-9a-f]{64}",
-        authorization,
-    ), authorization
-    assert sent["X-Amz-Date"]
-
-
-def test_without_credentials_nor_a_listed_article_it_fails_asking_for_one() -> None:
-    with serving(Stack(listed=False)) as url:
-        code, checks, output = smoke(url)
-    assert code == 1 and checks["article to use"] == "FAIL" and "SLUG=" in output, output
-    for name in ("one view counts once", "bot not counted", "prefetch not counted"):
-        assert checks[name] == "FAIL", output  # reported as not done, never as passed
-    assert checks["feed"] == checks["sitemap"] == checks["404 page"] == "PASS", output
+    assert checks["marker unpublished"] == "PASS", output
+    assert stack.views == {MARKER: 1}
+    assert [method for method, _ in stack.admin_calls] == ["PUT", "DELETE"]
+    for _, sent in stack.admin_calls:  # both signed
+        authorization = sent["Authorization"]
+        assert re.fullmatch(
+            r"AWS4-HMAC-SHA256 Credential=AKIDSMOKETEST/\d{8}/eu-west-1/execute-api/aws4_request, "
+            r"SignedHeaders=\S*host\S*x-amz-date\S*, Signature=[0-9a-f]{64}",
+            authorization,
+        ), authorization
+        assert sent["X-Amz-Date"]
 
 
 def test_a_silent_stack_fails_within_the_budget() -> None:
