@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import threading
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -118,8 +119,27 @@ def reader(n: int, name: str = "article", **changes: Any) -> dict[str, Any]:
     return event(name, source_ip=f"198.51.{n // 250}.{n % 250 + 1}", **changes)
 
 
+_busy: set[str] = set()
+_busy_lock = threading.Lock()
+
+
 def invoke(function_name: str, event_data: dict[str, Any]) -> dict[str, Any]:
-    return function(function_name).lambda_handler(event_data, Context())
+    """functions/<name>'s handler on one event, in this process: one execution environment,
+    which, as in Lambda, handles one event at a time. A second event while one is running is
+    a test bug (module state such as Powertools' Metrics buffer is not shared that way in
+    Lambda): concurrent requests belong to the local server, whose environments are processes."""
+    with _busy_lock:
+        if function_name in _busy:
+            raise AssertionError(
+                f"two events at once in one execution environment of {function_name!r}: "
+                "Lambda never does that; send concurrent requests through the local server"
+            )
+        _busy.add(function_name)
+    try:
+        return function(function_name).lambda_handler(event_data, Context())
+    finally:
+        with _busy_lock:
+            _busy.discard(function_name)
 
 
 def import_fixture() -> None:
