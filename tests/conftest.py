@@ -159,9 +159,12 @@ def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def local_server(ddb_local_tables: dict[str, str]) -> Iterator[str]:
+def local_server(dynamodb_proxy: Any) -> Iterator[str]:
     """Base URL ('http://127.0.0.1:PORT') of the real template's functions served locally over
-    DynamoDB Local tables (empty: tests put what they need)."""
+    DynamoDB Local tables (empty: tests put what they need), reached through the
+    dynamodb_proxy fixture's FaultProxy: pass-through, unless the test (asking for
+    dynamodb_proxy too) switches an AWS behaviour on. The functions' environments start after
+    AWS_ENDPOINT_URL_DYNAMODB points at the proxy."""
     from local.server import running
 
     with running() as url:
@@ -174,9 +177,10 @@ def dynamodb_proxy(
 ) -> Iterator[Any]:
     """A tests.faultproxy.FaultProxy in front of DynamoDB Local, with the template's tables
     (names in the env as ddb_local_tables sets them) and AWS_ENDPOINT_URL_DYNAMODB pointing at
-    the proxy, so the newsdesk package goes through it. Nothing is switched on: a test switches
-    on the AWS behaviours it needs (proxy.conflicts(), unprocessed(), partition_limit(),
-    latency(), lazy_ttl()); all are switched off after the test."""
+    the proxy, so the newsdesk package (and local_server's functions) go through it. Nothing
+    is switched on: a test switches on the AWS behaviours it needs (proxy.conflicts(),
+    unprocessed(), partition_limit(), latency(), lazy_ttl()); all are switched off after the
+    test."""
     from tests.faultproxy import FaultProxy
 
     with FaultProxy(dynamodb_local) as proxy:

@@ -12,28 +12,54 @@ below) and the DynamoDB Developer Guide pages cited (under
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/). Every switch returns a
 handle; `remove()` switches it off and `clear()` switches everything off.
 
-Plain faults, `fail(operation, mode, table_suffix)` (the original API):
-- "throttle": HTTP 400 ProvisionedThroughputExceededException
-- "error":    HTTP 500 InternalServerError
-- "delay":    hangs `delay` seconds (longer than the client's read timeout), then answers 500;
-              the request never reaches DynamoDB, so a timed-out write has no side effect
+Plain faults, `fail(operation, mode, table_suffix)` (the original API), answered as DynamoDB
+answers them:
+- "throttle": HTTP 400 ProvisionedThroughputExceededException, "The level of configured
+              provisioned throughput for the table was exceeded. Consider increasing your
+              provisioning level with the UpdateTable API." (DynamoDB's words, as quoted in
+              public reports: mifi/dynamodump#20, quintilesims/layer0#229,
+              mozilla-services/autopush#435)
+- "error":    HTTP 500 InternalServerError ("An error occurred on the server side.", model
+              shape InternalServerError), message "Internal server error" as DynamoDB sends it
+              (aws/aws-sdk-java#1881, aws/aws-sdk-js#3891, Sleavely/dynamo-plus#16)
+- "delay":    hangs `delay` seconds (longer than the client's read timeout), then answers the
+              500 above; the request never reaches DynamoDB, so a timed-out write has no effect
 - "drop":     closes the connection with a reset, without answering
 
 AWS behaviours:
-- `conflicts()` -- transaction conflicts as a real race. Developer Guide, "Transaction conflict
-  handling" (transaction-apis.html#transaction-conflict-handling): a PutItem, UpdateItem or
-  DeleteItem on an item that an ongoing TransactWriteItems includes is rejected with
-  `TransactionConflictException` (HTTP 400, "Transaction is ongoing for the item"); a
-  TransactWriteItems (or TransactGetItems) meeting an ongoing write on one of its items fails
-  with `TransactionCanceledException`, whose `CancellationReasons` has one entry per
-  TransactItem in request order: {"Code": "None"} or {"Code": "TransactionConflict", "Message":
-  "Transaction is ongoing for the item"} (model: TransactionCanceledException, CancellationReason).
-  The proxy tracks the keys (table + primary key; Put items are keyed with the table's KeySchema
-  from DescribeTable) of the writes it is forwarding, can hold each transaction open (`hold`
-  seconds, or until `release()`), and `wait_holding()` tells a test when to send its write.
-  `conflict_on()` is the scripted variant (the Nth matching call, the first N, a seeded rate).
-  A GetItem never conflicts ("both operations can succeed"); BatchWriteItem items are not
-  tracked. DynamoDB Local serialises everything and never answers either exception.
+- `conflicts()` -- transaction conflicts as a real race, by AWS's rule and nothing else.
+  Developer Guide, "Transaction conflict handling in DynamoDB"
+  (transaction-apis.html#transaction-conflict-handling): "Transaction conflicts can occur in
+  the following scenarios:
+    - A PutItem, UpdateItem, or DeleteItem request for an item conflicts with an ongoing
+      TransactWriteItems request that includes the same item.
+    - An item within a TransactWriteItems request is part of another ongoing
+      TransactWriteItems request.
+    - An item within a TransactGetItems request is part of an ongoing TransactWriteItems,
+      BatchWriteItem, PutItem, UpdateItem, or DeleteItem request."
+  and "When a PutItem, UpdateItem, or DeleteItem request is rejected, the request fails with a
+  TransactionConflictException. If any item-level request within TransactWriteItems or
+  TransactGetItems is rejected, the request fails with a TransactionCanceledException."
+  So: a single write to an item an ongoing TransactWriteItems includes gets HTTP 400
+  `TransactionConflictException` ("Transaction is ongoing for the item"); a TransactWriteItems
+  meeting another ongoing TransactWriteItems, and a TransactGetItems meeting any ongoing write
+  (single, batch or transaction), get `TransactionCanceledException` whose
+  `CancellationReasons` has one entry per TransactItem in request order: {"Code": "None"} or
+  {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"} (model:
+  TransactionCanceledException, CancellationReason). Single writes never conflict with single
+  writes (concurrent ADDs on one item all apply), a TransactWriteItems is not cancelled by a
+  single or batch write in flight, and GetItem, BatchGetItem, Query and Scan never conflict
+  ("If an ongoing TransactWriteItems or TransactGetItems operation conflicts with a concurrent
+  GetItem request, both operations can succeed"). An ongoing TransactGetItems claims nothing.
+  What AWS does with a BatchWriteItem item meeting an ongoing transaction is not in that list:
+  the proxy forwards it. The proxy tracks the keys (table + primary key; Put items are keyed
+  with the table's KeySchema from DescribeTable) of the writes it is forwarding, can hold each
+  TransactWriteItems open (`hold` seconds, or until `release()`) and each single or batch
+  write (`hold_writes`), and `wait_holding()` tells a test when to send its request.
+  `conflict_on()` is the scripted variant (the Nth matching call, the first N, a seeded rate):
+  each chosen call is answered as if an ongoing transaction the test does not run held its
+  item, which is one of the three scenarios above. DynamoDB Local serialises everything and
+  never answers either exception.
 - `unprocessed()` -- partial batches. Model, BatchGetItem/BatchWriteItem: a partial result
   carries `UnprocessedKeys` (same shape as RequestItems: Keys plus ProjectionExpression,
   ExpressionAttributeNames, ConsistentRead, AttributesToGet) or `UnprocessedItems`; Developer
@@ -70,11 +96,24 @@ AWS behaviours:
   more than 5 years old are skipped, as on AWS). So the proxy switches TTL off upstream on
   every matching table it sees, answers UpdateTimeToLive and DescribeTimeToLive itself as AWS
   would (the table still says ENABLED), and switches TTL back on upstream when removed.
+  UpdateTimeToLive is not idempotent on AWS: enabling TTL on a table where it is enabled is
+  answered HTTP 400 ValidationException "TimeToLive is already enabled" (the exact message
+  public client code compares with string equality to tolerate a second enable against AWS),
+  and disabling it where it is disabled "TimeToLive is already disabled". Both wordings are
+  also what DynamoDB Local 1.25.1 (AWS's own emulator) and architect/dynalite
+  (test/updateTimeToLive.js) answer; the second is not confirmed from the live service. The
+  proxy answers TTL itself, so it must refuse these too. Not modelled: the ENABLING/DISABLING
+  states AWS shows just after a change (DescribeTimeToLive answers ENABLED/DISABLED at once
+  here), and the ValidationException for any further UpdateTimeToLive within the hour a change
+  takes (model, UpdateTimeToLive; its message is not documented).
 
 Every request the proxy receives is recorded, so a test can count the SDK's attempts
 (`seen("UpdateItem", "-counters")`); `faulted=True` counts those the proxy answered or cut.
-The proxy speaks to DynamoDB Local only: it re-sends requests with changed bodies under the
-caller's headers, which Local accepts because it does not verify signatures.
+Without a fault or a matching behaviour a request is relayed as it came, and DynamoDB Local's
+answer (status, headers, body bytes) goes back as it came. Each client connection has its own
+kept-alive connection to DynamoDB Local. The proxy speaks to DynamoDB Local only: it re-sends
+requests with changed bodies under the caller's headers, which Local accepts because it does
+not verify signatures.
 
     with FaultProxy("http://127.0.0.1:8000") as proxy:
         proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters")
@@ -123,19 +162,13 @@ _HOP_BY_HOP = {
 _SET_BY_US = {"server", "date"}  # send_response() writes its own
 _SIGNED = ("authorization", "x-amz-date", "x-amz-security-token", "user-agent")
 
-THROTTLE_BODY = {
-    "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-    "message": "The level of configured provisioned throughput for the table was exceeded "
-    "(injected by tests/faultproxy.py)",
-}
-ERROR_BODY = {
-    "__type": "com.amazon.coral.service#InternalServerError",
-    "message": "Internal server error (injected by tests/faultproxy.py)",
-}
-
 # AWS's words (model service-2.json, TransactionCanceledException's reason list; error
 # messages as the service sends them).
 CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+# The 500 as DynamoDB sends it (see the module docstring for the sources).
+INTERNAL_ERROR_MESSAGE = "Internal server error"
+TTL_ALREADY_ENABLED = "TimeToLive is already enabled"
+TTL_ALREADY_DISABLED = "TimeToLive is already disabled"
 ON_DEMAND_THROTTLE_MESSAGE = (
     "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically "
     "scaling your table or index so please try again shortly. If exceptions persist, check if "
@@ -153,6 +186,16 @@ SINGLE_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 TRANSACTIONS = ("TransactWriteItems", "TransactGetItems")
 BATCHES = ("BatchGetItem", "BatchWriteItem")
 WRITES = (*SINGLE_WRITES, "TransactWriteItems", "BatchWriteItem")
+# What claims an item while it is in flight, for conflicts(): a write transaction, or any other
+# write (single or batch).
+TRANSACTION_CLAIM = "TransactWriteItems"
+WRITE_CLAIM = "write"
+# Which claims make a request conflict (Developer Guide, "Transaction conflict handling").
+CONFLICTS_WITH = {
+    **dict.fromkeys(SINGLE_WRITES, (TRANSACTION_CLAIM,)),
+    "TransactWriteItems": (TRANSACTION_CLAIM,),
+    "TransactGetItems": (TRANSACTION_CLAIM, WRITE_CLAIM),
+}
 
 Json = dict[str, Any]
 R = TypeVar("R", bound="Rule")
@@ -166,6 +209,10 @@ def aws_error(name: str, message: str, *, message_key: str = "message", **member
     "message": ..., <modeled members>}. `message_key` follows the model's member name
     ("Message" for TransactionCanceledException, "message" elsewhere)."""
     return {"__type": ERROR_PREFIX + name, message_key: message, **members}
+
+
+THROTTLE_BODY = aws_error("ProvisionedThroughputExceededException", PROVISIONED_THROTTLE_MESSAGE)
+ERROR_BODY = aws_error("InternalServerError", INTERNAL_ERROR_MESSAGE)
 
 
 def transaction_canceled(reasons: list[Json]) -> Json:
@@ -487,9 +534,13 @@ class Rule:
 
 
 class ConflictRace(Rule):
-    """Tracks the items of the writes in flight and answers AWS's conflicts (see `conflicts()`)."""
+    """Tracks the items of the writes in flight and answers AWS's conflicts (see `conflicts()`).
 
-    operations = (*SINGLE_WRITES, *TRANSACTIONS)
+    Each forwarded TransactWriteItems claims its items as a transaction, each forwarded
+    PutItem/UpdateItem/DeleteItem/BatchWriteItem claims its items as a write, from admission
+    until DynamoDB Local has answered it; several writes may claim one item at once."""
+
+    operations = (*SINGLE_WRITES, *TRANSACTIONS, "BatchWriteItem")
 
     def __init__(
         self,
@@ -498,51 +549,100 @@ class ConflictRace(Rule):
         table_suffix: str | None,
         hold: float,
         hold_writes: float,
+        release_on_conflict: bool,
     ) -> None:
         super().__init__(proxy, operation, table_suffix)
         self.hold = hold
         self.hold_writes = hold_writes
+        self.release_on_conflict = release_on_conflict
         self.conflicts = 0  # requests answered with a conflict
-        self._owners: dict[tuple[str, str], int] = {}  # item -> request id holding it
-        self._holding = 0
-        self._releases: list[threading.Event] = []
+        # item -> {request id: TRANSACTION_CLAIM or WRITE_CLAIM}, and what each request claims
+        self._owners: dict[tuple[str, str], dict[int, str]] = {}
+        self._claims: dict[int, list[tuple[str, str]]] = {}
+        self._holds: dict[int, threading.Event] = {}  # request id -> the end of its hold
 
     def held_items(self) -> list[tuple[str, Json]]:
-        """(table, key) of every item a forwarded write holds now."""
+        """(table, key) of every item a forwarded write claims now, each once."""
         with self.proxy._lock:
             return [(table, json.loads(key)) for table, key in self._owners]
 
     def wait_holding(self, count: int = 1, timeout: float = 5.0) -> bool:
-        """Block until `count` requests are held open by this rule (their items locked);
+        """Block until `count` requests are held open by this rule (their items claimed);
         False after `timeout` seconds."""
         with self.proxy._changed:
-            return self.proxy._changed.wait_for(lambda: self._holding >= count, timeout)
+            return self.proxy._changed.wait_for(lambda: len(self._holds) >= count, timeout)
 
     def release(self) -> None:
         """End the hold of every request held now; they go on to DynamoDB Local."""
         with self.proxy._lock:
-            releases, self._releases = self._releases, []
-        for event in releases:
+            events = list(self._holds.values())
+        for event in events:
             event.set()
 
     def _stopped(self) -> None:
         super()._stopped()
         self.release()
 
-    def _hold(self, seconds: float) -> None:
-        event = threading.Event()
-        with self.proxy._changed:
-            self._releases.append(event)
-            self._holding += 1
+    # -- under the proxy's lock ----------------------------------------------------------
+
+    def _busy(self, operation: str, refs: list[ItemRef]) -> dict[int, list[int]]:
+        """TransactItems index -> the requests whose claims `operation` conflicts with."""
+        kinds = CONFLICTS_WITH.get(operation, ())
+        busy: dict[int, list[int]] = {}
+        for ref in refs:
+            if not self.on_table(ref.table):
+                continue
+            owners = self._owners.get(ref.item_id, {})
+            blocking = [request for request, kind in owners.items() if kind in kinds]
+            if blocking:
+                busy[ref.index] = blocking
+        return busy
+
+    def _claim(self, request: int, operation: str, refs: list[ItemRef]) -> float:
+        """Claim the items of an admitted write; the seconds to hold it (0: none)."""
+        kind = TRANSACTION_CLAIM if operation == "TransactWriteItems" else WRITE_CLAIM
+        items = list(dict.fromkeys(r.item_id for r in refs if self.on_table(r.table)))
+        for item in items:
+            self._owners.setdefault(item, {})[request] = kind
+        self._claims[request] = items
+        seconds = self.hold if kind == TRANSACTION_CLAIM else self.hold_writes
+        if seconds > 0:
+            self._holds[request] = threading.Event()
             self.proxy._changed.notify_all()
+        return seconds
+
+    def _unclaim(self, request: int) -> None:
+        for item in self._claims.pop(request, []):
+            owners = self._owners.get(item, {})
+            owners.pop(request, None)
+            if not owners:
+                self._owners.pop(item, None)
+        self.proxy._changed.notify_all()
+
+    def _transactions_on(self, items: Iterable[tuple[str, str]]) -> bool:
+        return any(
+            kind == TRANSACTION_CLAIM
+            for item in items
+            for kind in self._owners.get(item, {}).values()
+        )
+
+    # -- outside the lock ----------------------------------------------------------------
+
+    def _hold(self, request: int, seconds: float) -> None:
+        with self.proxy._lock:
+            event = self._holds.get(request)
         try:
-            if not self.cancelled.is_set():
+            if event is not None and not self.cancelled.is_set():
                 event.wait(seconds)
         finally:
-            with self.proxy._lock:
-                self._holding -= 1
-                with contextlib.suppress(ValueError):
-                    self._releases.remove(event)
+            with self.proxy._changed:
+                self._holds.pop(request, None)
+                self.proxy._changed.notify_all()
+
+    def _settle(self, items: list[tuple[str, str]], timeout: float = 30.0) -> None:
+        """Wait until no transaction claims `items` (they were answered by DynamoDB Local)."""
+        with self.proxy._changed:
+            self.proxy._changed.wait_for(lambda: not self._transactions_on(items), timeout)
 
 
 class ScriptedConflict(Rule):
@@ -754,8 +854,11 @@ class _Plan:
     answer: tuple[int, Json] | None = None
     body: Json | None = None  # forward this instead of the raw body
     unprocessed: tuple[str, Json] | None = None  # ("UnprocessedKeys", {...}) to merge
-    owned: list[tuple[ConflictRace, list[tuple[str, str]]]] = field(default_factory=list)
+    request: int = 0  # this request's number, under which conflicts() rules record claims
+    owned: list[ConflictRace] = field(default_factory=list)  # rules this request claims items in
     holds: list[tuple[ConflictRace, float]] = field(default_factory=list)
+    # conflicts(release_on_conflict=True): answer only once these items' transactions are done
+    settle: tuple[ConflictRace, list[tuple[str, str]]] | None = None
     delays: list[tuple[Latency, float]] = field(default_factory=list)
     injected: str | None = None
 
@@ -763,13 +866,21 @@ class _Plan:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # idle keep-alive connections must not hold up close()
+    # socketserver listens with a backlog of 5: a burst of new connections (environments
+    # starting, a thread pool) would overflow it, and a dropped SYN is resent only after 1 s,
+    # past the SDK's connect timeout (newsdesk.db.CONNECT_TIMEOUT, 0.5 s).
+    request_queue_size = 128
     proxy: FaultProxy
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's connection pool expects
     timeout = 30  # an idle connection's thread ends eventually
+    # TCP_NODELAY: an answer goes out as headers then body; with Nagle's algorithm the body
+    # waits for the client's delayed ACK of the headers, 40 ms per request on Linux.
+    disable_nagle_algorithm = True
     server: _Server
+    upstream: http.client.HTTPConnection | None = None  # this connection's own to DynamoDB Local
 
     def setup(self) -> None:
         super().setup()
@@ -781,6 +892,8 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         finally:
+            if self.upstream is not None:
+                self.upstream.close()
             self.server.proxy._closed(self.connection)
 
     def do_POST(self) -> None:
@@ -891,16 +1004,26 @@ class FaultProxy:
         *,
         hold: float = 0.0,
         hold_writes: float = 0.0,
+        release_on_conflict: bool = False,
     ) -> ConflictRace:
-        """Transaction conflicts as a real race, on PutItem/UpdateItem/DeleteItem,
-        TransactWriteItems and TransactGetItems (`operation` narrows it; "*" for all) on tables
-        ending with `table_suffix`. While a forwarded TransactWriteItems or single write holds
-        an item, a single write to it gets HTTP 400 TransactionConflictException and a
-        transaction touching it gets TransactionCanceledException with a TransactionConflict
-        reason at that item's index. Each admitted transaction is held `hold` seconds (single
-        writes `hold_writes`) before it is forwarded; `wait_holding()` and `release()` on the
-        handle synchronise a test with the hold."""
-        rule = ConflictRace(self, operation, table_suffix, hold, hold_writes)
+        """Transaction conflicts as a real race, by AWS's rule (module docstring), on
+        PutItem/UpdateItem/DeleteItem, BatchWriteItem, TransactWriteItems and TransactGetItems
+        (`operation` narrows it; "*" for all) on tables ending with `table_suffix`:
+        - a single write to an item a forwarded TransactWriteItems includes: HTTP 400
+          TransactionConflictException;
+        - a TransactWriteItems with an item another forwarded TransactWriteItems includes, and
+          a TransactGetItems with an item any forwarded write (single, batch or transaction)
+          includes: HTTP 400 TransactionCanceledException, TransactionConflict at that item's
+          index, "None" at the others;
+        - everything else goes through: single writes with single writes, a TransactWriteItems
+          with single or batch writes in flight, reads.
+        Each admitted TransactWriteItems is held `hold` seconds before it is forwarded, each
+        single or batch write `hold_writes` seconds; `wait_holding()` and `release()` on the
+        handle synchronise a test with the holds. With `release_on_conflict`, a conflict ends
+        the hold of the transactions it met and is answered only once they are answered, so
+        the rejected request, retried at once, finds them done (as it would on AWS, where a
+        transaction lasts milliseconds): a test of a retry does not depend on timing."""
+        rule = ConflictRace(self, operation, table_suffix, hold, hold_writes, release_on_conflict)
         return self._add(rule)
 
     def conflict_on(
@@ -917,10 +1040,13 @@ class FaultProxy:
     ) -> ScriptedConflict:
         """Scripted conflicts: the chosen matching calls of `operation` (the numbers in `calls`,
         1-based; the `first` N; `every` k-th; a `rate` drawn with random.Random(seed); all when
-        none is given)
-        are answered without reaching DynamoDB Local: HTTP 400 TransactionConflictException for
-        PutItem/UpdateItem/DeleteItem, TransactionCanceledException with TransactionConflict at
-        `item_index` (default: the first item on a matching table) for a transaction."""
+        none is given) are answered without reaching DynamoDB Local as if an ongoing
+        TransactWriteItems (one the test does not run) included their item, the case where AWS
+        rejects them: HTTP 400 TransactionConflictException for PutItem/UpdateItem/DeleteItem,
+        TransactionCanceledException with TransactionConflict at `item_index` (default: the
+        first item on a matching table) for a TransactWriteItems or TransactGetItems. It
+        scripts AWS's answer to that race; it does not make single writes conflict with each
+        other (use conflicts() for the race itself)."""
         selector = Selector(
             frozenset(calls) if calls is not None else None, first, every, rate, seed
         )
@@ -984,8 +1110,11 @@ class FaultProxy:
         """TTL that never deletes during the run, as on AWS within a test's time: on the first
         request naming a matching table, TTL is switched off upstream (remembering its
         attribute); UpdateTimeToLive and DescribeTimeToLive on matching tables are answered by
-        the proxy as AWS would, without reaching DynamoDB Local. Removing the handle switches
-        TTL back on upstream."""
+        the proxy as AWS would, without reaching DynamoDB Local: DescribeTimeToLive ENABLED with
+        the attribute, or DISABLED (never ENABLING/DISABLING); UpdateTimeToLive echoes its
+        TimeToLiveSpecification, or HTTP 400 ValidationException "TimeToLive is already enabled"
+        (or "... already disabled") when it changes nothing. Removing the handle switches TTL
+        back on upstream."""
         return self._add(LazyTTL(self, table_suffix))
 
     def table_info(self, table: str) -> TableInfo | None:
@@ -1058,19 +1187,48 @@ class FaultProxy:
     def _exchange(
         self, command: str, path: str, raw: bytes, headers: Mapping[str, str]
     ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        """One request on a connection of its own (the proxy's look-ups)."""
         upstream = http.client.HTTPConnection(*self._upstream, timeout=30)
         try:
-            upstream.request(command, path, body=raw, headers=dict(headers))
-            response = upstream.getresponse()
-            data = response.read()
-            answer_headers = [
-                (k, v)
-                for k, v in response.getheaders()
-                if k.lower() not in _HOP_BY_HOP | _SET_BY_US
-            ]
-            return response.status, response.reason, answer_headers, data
+            return self._send(upstream, command, path, raw, headers)
         finally:
             upstream.close()
+
+    def _forward(
+        self, handler: _Handler, raw: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        """A client's request on that client connection's kept-alive connection upstream. A
+        reused connection that DynamoDB Local closed while idle fails before any answer: it is
+        replaced and the request sent once more; any other failure is raised."""
+        for _ in range(2):
+            reused = handler.upstream is not None
+            if handler.upstream is None:
+                handler.upstream = http.client.HTTPConnection(*self._upstream, timeout=30)
+            upstream = handler.upstream
+            try:
+                return self._send(upstream, handler.command, handler.path, raw, headers)
+            except OSError as err:
+                upstream.close()
+                handler.upstream = None
+                if not (reused and isinstance(err, ConnectionError)):
+                    raise
+        raise ConnectionError("DynamoDB Local closed the connection twice")
+
+    @staticmethod
+    def _send(
+        upstream: http.client.HTTPConnection,
+        command: str,
+        path: str,
+        raw: bytes,
+        headers: Mapping[str, str],
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        upstream.request(command, path, body=raw, headers=dict(headers))
+        response = upstream.getresponse()
+        data = response.read()
+        answer_headers = [
+            (k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP | _SET_BY_US
+        ]
+        return response.status, response.reason, answer_headers, data
 
     def _info(self, table: str, headers: Mapping[str, str]) -> TableInfo | None:
         with self._lock:
@@ -1161,24 +1319,32 @@ class FaultProxy:
             self._seen.append(
                 Seen(operation, tables, plan.injected, sum(d for _, d in plan.delays))
             )
+
+        def answered() -> None:
+            """DynamoDB Local answered (or failed): the request's items are free again,
+            before the client hears of it."""
+            if plan.owned:
+                with self._lock:
+                    for race in plan.owned:
+                        race._unclaim(plan.request)
+
         try:
             if plan.answer is not None:
+                if plan.settle is not None:
+                    race, items = plan.settle
+                    race._settle(items)
                 self._answer(handler, *plan.answer)
                 return
             for race, seconds in plan.holds:
-                race._hold(seconds)
+                race._hold(plan.request, seconds)
             for latency, delay in plan.delays:
                 latency.wait(delay)
             if plan.body is None and plan.unprocessed is None:
-                self._relay(handler, raw)
+                self._relay(handler, raw, answered)
             else:
-                self._relay_batch(handler, operation, plan)
+                self._relay_batch(handler, operation, plan, answered)
         finally:
-            if plan.owned:
-                with self._lock:
-                    for race, items in plan.owned:
-                        for item in items:
-                            race._owners.pop(item, None)
+            answered()
 
     def _decide(
         self,
@@ -1191,15 +1357,18 @@ class FaultProxy:
     ) -> _Plan:
         """Every rule's verdict on one request, taken under the lock (so the order of arrival
         decides races, call counts and seeded draws)."""
-        plan = _Plan()
-        live = [r for r in rules if r in self._rules]
         request = self._request_ids = self._request_ids + 1
+        plan = _Plan(request=request)
+        live = [r for r in rules if r in self._rules]
         # 1. TTL answered as AWS would, for the tables lazy_ttl() took over
         if operation in ("UpdateTimeToLive", "DescribeTimeToLive"):
             for rule in live:
                 if isinstance(rule, LazyTTL):
                     rule.hits += 1
-                    plan.answer = self._ttl_answer(operation, body, rule)
+                    answer = self._ttl_answer(operation, body, rule)
+                    if answer[0] != 200:
+                        return self._answered(plan, answer)
+                    plan.answer = answer
                     plan.injected = operation
                     return plan
         # 2. conflicts, scripted then racing
@@ -1211,12 +1380,18 @@ class FaultProxy:
                     return self._answered(plan, self._conflict_answer(operation, refs, rule, None))
         for rule in live:
             if isinstance(rule, ConflictRace):
-                mine = [ref for ref in refs if rule.on_table(ref.table)]
-                busy = {r.index for r in mine if rule._owners.get(r.item_id, request) != request}
+                busy = rule._busy(operation, refs)
                 if busy:
                     rule.hits += 1
                     rule.conflicts += 1
-                    return self._answered(plan, self._conflict_answer(operation, refs, None, busy))
+                    if rule.release_on_conflict:  # the transactions met end their hold now
+                        for owner in {o for owners in busy.values() for o in owners}:
+                            if owner in rule._holds:
+                                rule._holds[owner].set()
+                        items = [r.item_id for r in refs if r.index in busy]
+                        plan.settle = (rule, items)
+                    answer = self._conflict_answer(operation, refs, None, set(busy))
+                    return self._answered(plan, answer)
         # 3. partial batches: the keys left unprocessed (at least one is processed)
         skip: set[int] = set()
         if operation in BATCHES:
@@ -1244,17 +1419,12 @@ class FaultProxy:
             name = "UnprocessedKeys" if operation == "BatchGetItem" else "UnprocessedItems"
             plan.unprocessed = (name, rest)
             plan.injected = name
-        # 5. admitted: lock the written items, holds, latency
+        # 5. admitted: claim the written items (not those left unprocessed), holds, latency
         for rule in live:
-            if isinstance(rule, ConflictRace) and operation in (
-                *SINGLE_WRITES,
-                "TransactWriteItems",
-            ):
-                items = [r.item_id for r in refs if rule.on_table(r.table)]
-                for item in items:
-                    rule._owners[item] = request
-                plan.owned.append((rule, items))
-                seconds = rule.hold if operation == "TransactWriteItems" else rule.hold_writes
+            if isinstance(rule, ConflictRace) and operation in WRITES:
+                written = [r for r in refs if r.index not in skip]
+                seconds = rule._claim(request, operation, written)
+                plan.owned.append(rule)
                 if seconds > 0:
                     plan.holds.append((rule, seconds))
             elif isinstance(rule, Latency):
@@ -1372,9 +1542,14 @@ class FaultProxy:
             )
             return 200, {"TimeToLiveDescription": description}
         spec = body.get("TimeToLiveSpecification") or {}
+        enabled = table in rule._specs
         if spec.get("Enabled"):
+            if enabled:  # not idempotent on AWS (module docstring)
+                return 400, aws_error("ValidationException", TTL_ALREADY_ENABLED)
             rule._specs[table] = str(spec.get("AttributeName"))
         else:
+            if not enabled:  # as DynamoDB Local and dynalite word it (module docstring)
+                return 400, aws_error("ValidationException", TTL_ALREADY_DISABLED)
             rule._specs.pop(table, None)
         return 200, {"TimeToLiveSpecification": spec}
 
@@ -1394,15 +1569,21 @@ class FaultProxy:
         handler.wfile.write(data)
         handler.wfile.flush()
 
-    def _relay(self, handler: _Handler, raw: bytes) -> None:
+    def _relay(
+        self, handler: _Handler, raw: bytes, answered: Callable[[], None] | None = None
+    ) -> None:
+        """Forward as it came and answer what DynamoDB Local answered, as it came;
+        `answered` runs between the two."""
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
         try:
-            status, reason, answer_headers, data = self._exchange(
-                handler.command, handler.path, raw, headers
-            )
+            status, reason, answer_headers, data = self._forward(handler, raw, headers)
         except OSError as err:
+            if answered is not None:
+                answered()
             self._answer(handler, 502, {"__type": "ProxyError", "message": str(err)})
             return
+        if answered is not None:
+            answered()
         handler.send_response(status, reason)
         for key, value in answer_headers:
             handler.send_header(key, value)
@@ -1411,17 +1592,21 @@ class FaultProxy:
         handler.wfile.write(data)
         handler.wfile.flush()
 
-    def _relay_batch(self, handler: _Handler, operation: str, plan: _Plan) -> None:
+    def _relay_batch(
+        self, handler: _Handler, operation: str, plan: _Plan, answered: Callable[[], None]
+    ) -> None:
         """Forward the processed part of a batch and merge in the unprocessed rest."""
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
         body = plan.body or {}
         try:
-            status, reason, answer_headers, data = self._exchange(
-                handler.command, handler.path, json.dumps(body).encode(), headers
+            status, reason, answer_headers, data = self._forward(
+                handler, json.dumps(body).encode(), headers
             )
         except OSError as err:
+            answered()
             self._answer(handler, 502, {"__type": "ProxyError", "message": str(err)})
             return
+        answered()
         if status != 200 or plan.unprocessed is None:
             handler.send_response(status, reason)
             for key, value in answer_headers:

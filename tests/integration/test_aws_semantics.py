@@ -2,35 +2,46 @@
 
 For each behaviour, one test shows DynamoDB Local alone does not produce it and one shows the
 proxy does, shaped as AWS sends it and parsed by botocore into the modeled exception class or
-response member. Raw boto3 clients with retries off, so the SDK hides nothing. No test sleeps
-across a window: races are synchronised with the proxy's hold, time-based limits use a manual
-clock; the one wait is for DynamoDB Local's own TTL sweeper (see the TTL test).
+response member. Latency is the exception: a timing claim about the emulator would be flaky,
+so its tests show that the proxy adds and changes nothing without a rule, and adds exactly the
+seeded delays with one. Raw boto3 clients with retries off, so the SDK hides nothing. No test
+sleeps across a window: races are synchronised with the proxy's hold, time-based limits use a
+manual clock; the one wait is for DynamoDB Local's own TTL sweeper (see the TTL test). One test
+drives the product (a reader's view meeting an editor's transaction) and is expected to fail
+until issue 12 is fixed.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
-from newsdesk import counters
+from newsdesk import admin, counters
 
 from tests.faultproxy import (
     CONFLICT_MESSAGE,
     KEY_RANGE_WRITE_REASON,
     ON_DEMAND_THROTTLE_MESSAGE,
     PROVISIONED_THROTTLE_MESSAGE,
+    TTL_ALREADY_DISABLED,
+    TTL_ALREADY_ENABLED,
     FaultProxy,
     ManualClock,
+    Seen,
     item_size,
     write_units,
 )
+from tests.support import SLUG, event, import_fixture, invoke, reader
 
 REGION = "us-east-1"
+LEGACY_VIEWS = 9574  # the fixture article's imported count
 
 
 def raw_client(endpoint: str) -> Any:
@@ -218,22 +229,112 @@ def counter_key_check(table: str, name: str) -> dict[str, Any]:
     }
 
 
-def test_transaction_meeting_a_single_write_in_flight_is_cancelled(
+def test_transaction_meeting_a_single_write_in_flight_goes_through(
     dynamodb_proxy: FaultProxy, ddb_local_tables: dict[str, str]
 ) -> None:
+    """AWS cancels a TransactWriteItems only for another ongoing TransactWriteItems on its
+    items: an UpdateItem in flight on the same item does not cancel it, and it does not reject
+    the UpdateItem either. Both writes apply."""
     table = ddb_local_tables["COUNTERS_TABLE"]
     client = raw_client(dynamodb_proxy.endpoint)
     race = dynamodb_proxy.conflicts(table_suffix="-counters", hold_writes=20.0)
     write = Background(lambda: client.update_item(**add_one(table, "shared")))
-    assert race.wait_holding(timeout=10)
-    with pytest.raises(client.exceptions.TransactionCanceledException) as caught:
-        client.transact_write_items(TransactItems=[{"Update": add_one(table, "shared")}])
+    assert race.wait_holding(timeout=10), "the single write never reached the proxy"
+    assert race.held_items() == [(table, counter_key("shared"))]
+
+    client.transact_write_items(
+        TransactItems=[{"Update": add_one(table, "shared")}, {"Update": add_one(table, "b")}]
+    )
     race.release()
     write.join()
-    assert caught.value.response["CancellationReasons"] == [
-        {"Code": "TransactionConflict", "Message": CONFLICT_MESSAGE}
+    assert race.conflicts == 0
+    assert (n_of(client, table, "shared"), n_of(client, table, "b")) == (2, 1)
+
+
+WRITERS_IN_FLIGHT = ["UpdateItem", "BatchWriteItem", "TransactWriteItems"]
+
+
+@pytest.mark.parametrize("writer", WRITERS_IN_FLIGHT)
+def test_transact_get_meeting_a_write_in_flight_is_cancelled_but_get_item_is_not(
+    dynamodb_proxy: FaultProxy, ddb_local_tables: dict[str, str], writer: str
+) -> None:
+    """A TransactGetItems whose item is part of an ongoing PutItem/UpdateItem/DeleteItem,
+    BatchWriteItem or TransactWriteItems is cancelled with TransactionConflict at that item; a
+    GetItem of the same item meanwhile succeeds."""
+    table = ddb_local_tables["COUNTERS_TABLE"]
+    client = raw_client(dynamodb_proxy.endpoint)
+    client.put_item(TableName=table, Item={**counter_key("shared"), "n": {"N": "5"}})
+    race = dynamodb_proxy.conflicts(table_suffix="-counters", hold=20.0, hold_writes=20.0)
+    writes: dict[str, Callable[[], Any]] = {
+        "UpdateItem": lambda: client.update_item(**add_one(table, "shared")),
+        "BatchWriteItem": lambda: client.batch_write_item(
+            RequestItems={
+                table: [{"PutRequest": {"Item": {**counter_key("shared"), "n": {"N": "6"}}}}]
+            }
+        ),
+        "TransactWriteItems": lambda: client.transact_write_items(
+            TransactItems=[{"Update": add_one(table, "shared")}]
+        ),
+    }
+    write = Background(writes[writer])
+    assert race.wait_holding(timeout=10), "the write never reached the proxy"
+
+    gets = [
+        {"Get": {"TableName": table, "Key": counter_key("free")}},
+        {"Get": {"TableName": table, "Key": counter_key("shared")}},
     ]
-    assert n_of(client, table, "shared") == 1
+    with pytest.raises(client.exceptions.TransactionCanceledException) as caught:
+        client.transact_get_items(TransactItems=gets)
+    got = client.get_item(TableName=table, Key=counter_key("shared"), ConsistentRead=True)
+    race.release()
+    write.join()
+
+    answer = caught.value.response
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert answer["CancellationReasons"] == [
+        {"Code": "None"},
+        {"Code": "TransactionConflict", "Message": CONFLICT_MESSAGE},
+    ]
+    assert got["Item"]["n"] == {"N": "5"}  # the GetItem was answered, before the write
+    assert race.conflicts == 1
+    after = client.transact_get_items(TransactItems=gets)["Responses"]  # nothing in flight
+    assert after[1]["Item"]["n"] == {"N": "6"}
+
+
+def test_concurrent_single_updates_of_one_item_never_conflict(
+    dynamodb_proxy: FaultProxy, ddb_local_tables: dict[str, str]
+) -> None:
+    """8 threads x 20 ADD UpdateItems on one key, no transaction: AWS serialises single writes
+    to one item, none is a transaction conflict. Each round the proxy holds all 8 writes at
+    once, so every write meets 7 others in flight on the item (deterministically, no timing)."""
+    table = ddb_local_tables["COUNTERS_TABLE"]
+    client = raw_client(dynamodb_proxy.endpoint)
+    race = dynamodb_proxy.conflicts(table_suffix="-counters", hold_writes=60.0)
+    threads, rounds = 8, 20
+    step = threading.Barrier(threads + 1, timeout=60)  # the writers and this thread
+    errors: list[str] = []
+
+    def writer() -> None:
+        for _ in range(rounds):
+            try:
+                client.update_item(**add_one(table, "hot"))
+            except client.exceptions.ClientError as err:
+                errors.append(code_of(err))
+            step.wait()  # every write of this round answered before the next round starts
+
+    pool = [threading.Thread(target=writer, daemon=True) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for round_number in range(rounds):
+        assert race.wait_holding(threads, timeout=30), (round_number, errors)
+        assert race.held_items() == [(table, counter_key("hot"))]  # 8 writes, one item
+        race.release()
+        step.wait()
+    for thread in pool:
+        thread.join(timeout=30)
+    assert errors == []
+    assert race.conflicts == 0
+    assert n_of(client, table, "hot") == threads * rounds == 160
 
 
 def test_scripted_conflicts_hit_exactly_the_chosen_calls(
@@ -262,6 +363,51 @@ def test_scripted_conflicts_hit_exactly_the_chosen_calls(
     ]
     client.transact_write_items(TransactItems=items)  # the second call is not chosen
     assert (n_of(client, table, "x"), n_of(client, table, "y")) == (1, 1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 12: a view meeting an editor's transaction is dropped",
+)
+def test_a_view_meeting_an_editors_transaction_on_its_counter_is_still_counted(
+    dynamodb_proxy: FaultProxy, ddb_local_tables: dict[str, str]
+) -> None:
+    """A reader opens the article while an editor saves a change to it. Saving is one
+    TransactWriteItems on the article and its counter item (admin.put_article ->
+    importer.write: SET legacy = if_not_exists(legacy, :legacy), kind); the view is one
+    UpdateItem ADD on that counter item (counters.count_view). On AWS the UpdateItem gets
+    TransactionConflictException, which the SDK's standard retry mode does not retry, so today
+    the view is logged as a counter failure and lost. The right behaviour: the view counts.
+    The proxy answers the conflict only once the editor's transaction is done, so a retry
+    would find the item free at once. Anything but the final count failing is a real failure
+    (pytest.fail), not this expected one."""
+    import_fixture()
+    entry = admin.export_articles()[0]
+    version = datetime.fromisoformat(entry["updated_at"]) + timedelta(hours=1)
+    edited = {
+        **{k: v for k, v in entry.items() if k != "slug"},
+        "body": [*entry["body"], "Cập nhật: thêm một đoạn."],
+        "updated_at": version.isoformat(),
+    }
+    race = dynamodb_proxy.conflicts(table_suffix="-counters", hold=20.0, release_on_conflict=True)
+    editor = Background(lambda: admin.put_article(SLUG, edited, "editor@example.com"))
+    if not race.wait_holding(timeout=10):
+        pytest.fail("the editor's transaction never reached the proxy")
+    counter = (ddb_local_tables["COUNTERS_TABLE"], {"id": {"S": f"views#{SLUG}"}})
+    if counter not in race.held_items():
+        pytest.fail(f"the editor's transaction does not hold the counter: {race.held_items()}")
+
+    page = invoke("pages", reader(1))  # a new reader: counted, were nothing in the way
+
+    saved = editor.join()
+    if saved["outcome"] != "updated" or page["statusCode"] != 200:
+        pytest.fail(f"the scenario did not run: {saved}, page {page['statusCode']}")
+    if race.conflicts < 1:
+        pytest.fail("the view's counter write never met the editor's transaction")
+    dynamodb_proxy.clear()
+    counted = invoke("api", event("article-views"))
+    assert json.loads(counted["body"])["views"] == LEGACY_VIEWS + 1  # the reader's view
 
 
 # -- b. unprocessed batch keys -----------------------------------------------------------
@@ -445,16 +591,39 @@ def test_partition_limit_on_a_provisioned_table_and_in_a_batch(
 # -- d. latency ----------------------------------------------------------------------------
 
 
-def test_without_a_latency_rule_requests_go_straight_through(
-    dynamodb_proxy: FaultProxy, ddb_local_tables: dict[str, str]
+def raw_answers(client: Any) -> list[bytes]:
+    """The body bytes of every answer `client` receives from now on, before botocore parses
+    them."""
+    bodies: list[bytes] = []
+
+    def keep(response_dict: dict[str, Any], **_: Any) -> None:
+        bodies.append(bytes(response_dict["body"]))
+
+    client.meta.events.register("before-parse.dynamodb", keep)
+    return bodies
+
+
+def test_without_a_rule_the_proxy_forwards_requests_and_answers_unchanged(
+    dynamodb_proxy: FaultProxy, ddb_local_tables: dict[str, str], dynamodb_local: str
 ) -> None:
-    """DynamoDB Local on loopback answers in well under a region's few milliseconds; the proxy
-    adds nothing unless asked (a timing assertion on the emulator itself would be flaky)."""
+    """No timing claim about the emulator (one would be flaky); what is checked is that the
+    proxy itself adds and changes nothing unless a rule says so: each request reaches DynamoDB
+    Local (logged as forwarded, no fault, delay 0) and its answer is byte for byte DynamoDB
+    Local's own (a proxy that re-encoded JSON would escape the Vietnamese text)."""
     table = ddb_local_tables["COUNTERS_TABLE"]
+    direct = raw_client(dynamodb_local)
     client = raw_client(dynamodb_proxy.endpoint)
+    item = {**counter_key("bài-viết"), "title": {"S": "Sơ kết chương trình"}, "n": {"N": "9574"}}
+    direct.put_item(TableName=table, Item=item)
+    from_local, from_proxy = raw_answers(direct), raw_answers(client)
     for _ in range(5):
-        client.get_item(TableName=table, Key=counter_key("x"))
-    assert [s.delay for s in dynamodb_proxy.requests()] == [0.0] * 5
+        for caller in (direct, client):
+            caller.get_item(TableName=table, Key=counter_key("bài-viết"), ConsistentRead=True)
+
+    assert len(from_local) == len(from_proxy) == 5
+    assert from_proxy == from_local
+    assert "Sơ kết".encode() in from_proxy[0]  # UTF-8 as DynamoDB Local sent it
+    assert dynamodb_proxy.requests() == [Seen("GetItem", (table,), None, 0.0)] * 5
     # The fixture routes the newsdesk package through the proxy too.
     assert counters.count_view("a-slug") == counters.views_of(["a-slug"])["a-slug"] == 1
     assert dynamodb_proxy.seen("UpdateItem", "-counters") == 1
@@ -570,3 +739,37 @@ def test_update_time_to_live_is_answered_by_the_proxy_as_aws_would(
     assert direct.describe_time_to_live(TableName=table)["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "DISABLED"
     }
+
+
+def test_update_time_to_live_that_changes_nothing_is_refused_as_on_aws(
+    dynamodb_proxy: FaultProxy, ddb_local_tables: dict[str, str], dynamodb_local: str
+) -> None:
+    """UpdateTimeToLive is not idempotent: enabling TTL where it is enabled (the template's
+    connections table, taken over by the proxy) or disabling it where it is disabled is an
+    HTTP 400 ValidationException, and changes nothing."""
+    connections = ddb_local_tables["CONNECTIONS_TABLE"]
+    articles = ddb_local_tables["ARTICLES_TABLE"]
+    client = raw_client(dynamodb_proxy.endpoint)
+    dynamodb_proxy.lazy_ttl()
+    enable = {"AttributeName": "expires_at", "Enabled": True}
+    disable = {"AttributeName": "expires_at", "Enabled": False}
+
+    with pytest.raises(client.exceptions.ClientError) as again:
+        client.update_time_to_live(TableName=connections, TimeToLiveSpecification=enable)
+    with pytest.raises(client.exceptions.ClientError) as off:
+        client.update_time_to_live(TableName=articles, TimeToLiveSpecification=disable)
+
+    for caught, message in ((again, TTL_ALREADY_ENABLED), (off, TTL_ALREADY_DISABLED)):
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert caught.value.response["Error"] == {"Code": "ValidationException", "Message": message}
+    assert client.describe_time_to_live(TableName=connections)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": "expires_at",
+    }
+    assert client.describe_time_to_live(TableName=articles)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "DISABLED"
+    }
+    # A real change is still accepted, once.
+    client.update_time_to_live(TableName=connections, TimeToLiveSpecification=disable)
+    with pytest.raises(client.exceptions.ClientError, match=TTL_ALREADY_DISABLED):
+        client.update_time_to_live(TableName=connections, TimeToLiveSpecification=disable)

@@ -1,7 +1,15 @@
 """Nothing is lost under concurrency, against DynamoDB Local: many writers on one counter,
 and a mixed load of page views, heartbeats, re-imports and edits through the local HTTP
 server (each concurrent request in its own execution environment, a process, as Lambda runs
-them), and the execution environments' separate module state seen from outside."""
+them), and the execution environments' separate module state seen from outside.
+
+Every DynamoDB request goes through tests/faultproxy.py (the dynamodb_proxy fixture, which
+local_server uses too) with a region's latency switched on: 4 +- 2 ms per request, seeded, so
+requests overlap as they do on AWS instead of each finishing in DynamoDB Local's fraction of a
+millisecond. Each test checks its requests really went through the proxy. No other AWS
+behaviour is switched on here (the tests of those are in test_aws_semantics.py). No test here
+reads a clock.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +29,22 @@ from newsdesk.config import settings
 from newsdesk.importer import import_paths
 
 from local.server import ENVIRONMENT_HEADER, running_server
+from tests.faultproxy import FaultProxy, Latency
 from tests.support import PHONE_UA, ROOT, SLUG, import_fixture
 
 
-def test_16_threads_x_100_views_add_exactly_1600(ddb_local_tables: dict[str, str]) -> None:
+@pytest.fixture
+def region(dynamodb_proxy: FaultProxy) -> Latency:
+    """A region's round trip on every DynamoDB request of the test: 4 +- 2 ms, seeded."""
+    return dynamodb_proxy.latency(0.004, 0.002, seed=12)
+
+
+def test_16_threads_x_100_views_add_exactly_1600(
+    dynamodb_proxy: FaultProxy, region: Latency
+) -> None:
     import_fixture()
     before = counters.views_of([SLUG])[SLUG]
+    writes = dynamodb_proxy.seen("UpdateItem", "-counters")
 
     def hundred(_: int) -> list[int]:
         return [counters.count_view(SLUG) for _ in range(100)]
@@ -35,6 +53,9 @@ def test_16_threads_x_100_views_add_exactly_1600(ddb_local_tables: dict[str, str
         totals = [n for batch in pool.map(hundred, range(16)) for n in batch]
     assert counters.views_of([SLUG])[SLUG] == before + 1600
     assert sorted(totals) == list(range(before + 1, before + 1601))  # no lost or doubled ADD
+    # The writes went through the proxy, each after its added latency.
+    assert dynamodb_proxy.seen("UpdateItem", "-counters") >= writes + 1600
+    assert all(seen.delay > 0 for seen in dynamodb_proxy.requests())
 
 
 def _article(n: int, version: int) -> dict[str, Any]:
@@ -61,7 +82,11 @@ def _post(url: str, ua: str) -> tuple[int, dict[str, Any]]:
 
 
 def test_mixed_load_keeps_every_article_whole_and_every_count_exact(
-    local_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local_server: str,
+    dynamodb_proxy: FaultProxy,
+    region: Latency,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # All requests come from 127.0.0.1: lift the per-address cap so readers are distinct.
     monkeypatch.setenv("MAX_VISITORS_PER_ADDRESS", "1000000")
@@ -125,6 +150,9 @@ def test_mixed_load_keeps_every_article_whole_and_every_count_exact(
         assert "Đoạn hai." in html
     _, stats = _post(f"{local_server}/api/visits", "Googlebot/2.1")
     assert stats["total"] == 4000 + 120  # legacy floor (largest imported count) + 120 visits
+    # The functions' environments reached DynamoDB through the proxy: a counter write per view.
+    assert dynamodb_proxy.seen("UpdateItem", "-counters") >= 240
+    assert all(seen.delay > 0 for seen in dynamodb_proxy.requests())
 
 
 def _read(url: str) -> tuple[str, str]:
@@ -135,7 +163,7 @@ def _read(url: str) -> tuple[str, str]:
 
 
 def test_two_environments_keep_separate_article_caches(
-    ddb_local_tables: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dynamodb_proxy: FaultProxy, region: Latency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Like two Lambda containers: after an edit, a warm environment keeps showing its cached
     copy (for up to ARTICLE_CACHE_SECONDS), while a new one shows the edit at once."""
@@ -160,6 +188,7 @@ def test_two_environments_keep_separate_article_caches(
         for _ in range(3):  # both live on, each with its own copy
             env, page = _read(url)
             assert ("phiên bản 1." in page, "phiên bản 2." in page) == (env == a, env != a)
+    assert dynamodb_proxy.seen("GetItem", "-articles") >= 2  # A's and B's reads, via the proxy
 
 
 def _load_script() -> ModuleType:
@@ -172,7 +201,7 @@ def _load_script() -> ModuleType:
 
 
 def test_short_load_of_pages_beacons_and_heartbeats_is_exact(
-    ddb_local_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    dynamodb_proxy: FaultProxy, region: Latency, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """scripts/load.py, short: 8 clients, 120 requests, every one a new reader (its own
     source address); no answer >= 500, and views and visits grow by exactly what was sent
@@ -189,10 +218,15 @@ def test_short_load_of_pages_beacons_and_heartbeats_is_exact(
     assert after == expected == before + report.by_kind["page"] + report.by_kind["beacon"]
     before, expected, after = report.visits
     assert after == expected == before + report.by_kind["beat"]
+    counted = report.by_kind["page"] + report.by_kind["beacon"]
+    assert dynamodb_proxy.seen("UpdateItem", "-counters") >= counted  # via the proxy
 
 
 def test_sharded_counter_sums_stay_exact_under_concurrency(
-    ddb_local_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ddb_local_tables: dict[str, str],
+    dynamodb_proxy: FaultProxy,
+    region: Latency,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A hot article's counter spread over 8 items: 8 threads x 50 views add exactly 400,
     every read (page, API, listing) sums the shards, and the legacy count is kept once."""
@@ -220,3 +254,4 @@ def test_sharded_counter_sums_stay_exact_under_concurrency(
         if item["id"]["S"].startswith(f"views#{SLUG}")
     ]
     assert len(shards) == 8  # the writes really were spread
+    assert dynamodb_proxy.seen("UpdateItem", "-counters") >= 400  # via the proxy

@@ -16,16 +16,21 @@ answer, or the SDK's own timeout, never a hang waited out). Latency is `make ben
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
 import uuid
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from markupsafe import escape
-from newsdesk import articles, counting, db, identity, presence
+from newsdesk import articles, db
 from newsdesk.observability import logger as service_logger
 
 from local.tables import load_template
@@ -76,32 +81,15 @@ def worst_failing_call() -> float:
 # -- fixtures -------------------------------------------------------------------------------
 
 
-def _forget_container_state() -> None:
-    articles.forget()
-    presence.reset_cache()
-    identity.forget_cached_salt()
-    counting._last_known.clear()
-
-
 @pytest.fixture
-def faulty_dynamodb(
-    ddb_local_tables: dict[str, str], dynamodb_local: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[FaultProxy]:
-    """The template's tables in DynamoDB Local, reached only through a fault-injecting proxy,
-    with the fixture article imported (no faults) and a fresh container's caches."""
-    with FaultProxy(dynamodb_local) as proxy:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
-        db.reset()  # the next client follows the proxy; table names stay in the env
-        _forget_container_state()
-        import_fixture()
-        assert proxy.seen("TransactWriteItems") >= 1, "the import did not go through the proxy"
-        proxy.reset_counts()
-        try:
-            yield proxy
-        finally:
-            proxy.clear()
-            _forget_container_state()
-            db.reset()
+def faulty_dynamodb(dynamodb_proxy: FaultProxy) -> FaultProxy:
+    """The template's tables in DynamoDB Local, reached only through the dynamodb_proxy
+    fixture's fault-injecting proxy (a fresh container's caches; faults cleared after the
+    test), with the fixture article imported (no faults) and the proxy's counts reset."""
+    import_fixture()
+    assert dynamodb_proxy.seen("TransactWriteItems") >= 1, "the import did not go through"
+    dynamodb_proxy.reset_counts()
+    return dynamodb_proxy
 
 
 class ServiceLog(logging.Handler):
@@ -227,6 +215,69 @@ def assert_storage_503_page(response: dict[str, Any]) -> None:
     assert body.lstrip().lower().startswith("<!doctype html"), body[:200]
     for leak in LEAKS:
         assert leak not in body, f"{leak!r} shown to the reader"
+
+
+# -- 0. the injected faults, as DynamoDB answers them -----------------------------------------
+
+# DynamoDB's own answers (sources in tests/faultproxy.py's docstring: the botocore model's
+# shapes, and the messages DynamoDB sends as quoted in public reports).
+DYNAMODB_ANSWERS = {
+    "throttle": (
+        400,
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+            "message": "The level of configured provisioned throughput for the table was "
+            "exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+        },
+    ),
+    "error": (
+        500,
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+            "message": "Internal server error",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", list(DYNAMODB_ANSWERS))
+def test_injected_faults_are_answered_as_dynamodb_answers(
+    faulty_dynamodb: FaultProxy, ddb_local_tables: dict[str, str], mode: str
+) -> None:
+    """Status, __type, message, content type and the x-amz-crc32 botocore checks, as DynamoDB
+    sends them; botocore reads the modeled error code and message from it."""
+    status, body = DYNAMODB_ANSWERS[mode]
+    faulty_dynamodb.fail("GetItem", mode=mode, table_suffix="-articles")
+    host, port = faulty_dynamodb.endpoint.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    request = json.dumps({"TableName": "x-articles", "Key": {"slug": {"S": SLUG}}})
+    connection.request(
+        "POST",
+        "/",
+        body=request,
+        headers={
+            "X-Amz-Target": "DynamoDB_20120810.GetItem",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+    answer = connection.getresponse()
+    data = answer.read()
+    connection.close()
+    assert answer.status == status
+    assert json.loads(data) == body
+    assert answer.getheader("Content-Type") == "application/x-amz-json-1.0"
+    assert answer.getheader("x-amz-crc32") == str(zlib.crc32(data))
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=faulty_dynamodb.endpoint,
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as caught:
+        client.get_item(TableName=ddb_local_tables["ARTICLES_TABLE"], Key={"slug": {"S": SLUG}})
+    code = body["__type"].split("#")[1]
+    assert caught.value.response["Error"] == {"Code": code, "Message": body["message"]}
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
 # -- 1. a throttled counter write ----------------------------------------------------------
