@@ -628,7 +628,9 @@ class Pool:
         self.function = function
         self.limit = limit
         self.waiting = 0  # requests waiting for a free environment now
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # an environment may be free: checkout() waiters
+        self._watch = threading.Condition(lock)  # any change of state: wait_until() observers
         self._idle: list[Environment] = []  # most recently used last
         self._busy: set[Environment] = set()
         self._starting = 0
@@ -652,6 +654,18 @@ class Pool:
         with self._cond:
             return len(self._busy) + self._starting
 
+    def wait_until(self, condition: Callable[[Pool], bool], timeout: float = 60.0) -> None:
+        """Block until `condition(pool)` holds, woken by each change of the pool's state (an
+        environment taken, freed, started, discarded; a request starting to wait). Raises
+        TimeoutError after `timeout` seconds, a guard against a hang, not a measurement."""
+        with self._watch:
+            if not self._watch.wait_for(lambda: condition(self), timeout):
+                raise TimeoutError(f"{self.function.logical_id}: the pool never reached the state")
+
+    def _changed(self) -> None:
+        """Wake wait_until() observers; the caller holds the lock."""
+        self._watch.notify_all()
+
     def checkout(self, deadline: float) -> Environment:
         """An environment for one invocation, busy until checkin() or discard(). Raises
         _NoEnvironment when none is free by `deadline` (time.monotonic()), InitError when a
@@ -670,20 +684,24 @@ class Pool:
                     if self._idle:
                         env = self._idle.pop()
                         self._busy.add(env)
+                        self._changed()
                         return env
                     if len(self._busy) + self._starting < self.limit:
                         self._starting += 1
                         self._created += 1
                         number = self._created
+                        self._changed()
                         break
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise _NoEnvironment
                     self.waiting += 1
+                    self._changed()
                     try:
                         self._cond.wait(remaining)
                     finally:
                         self.waiting -= 1
+                        self._changed()
         finally:
             for old in retired:
                 old.stop()
@@ -697,10 +715,12 @@ class Pool:
             with self._cond:
                 self._starting -= 1
                 self._cond.notify()
+                self._changed()
             raise
         log.info("%s: cold start, init %.0f ms", env.name, took * 1000)
         with self._cond:
             self._starting -= 1
+            self._changed()
             if not self._closed:
                 self._busy.add(env)
                 return env
@@ -717,6 +737,7 @@ class Pool:
             if keep:
                 self._idle.append(env)
             self._cond.notify()
+            self._changed()
         if not keep:
             env.stop()
 
@@ -726,6 +747,7 @@ class Pool:
         with self._cond:
             self._busy.discard(env)
             self._cond.notify()
+            self._changed()
         env.stop(graceful=False)
 
     @contextlib.contextmanager
@@ -746,6 +768,7 @@ class Pool:
             idle, busy = list(self._idle), list(self._busy)
             self._idle.clear()
             self._cond.notify_all()
+            self._changed()
         return idle, busy
 
 

@@ -6,14 +6,15 @@ import base64
 import http.client
 import json
 import multiprocessing
+import socket
 import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -86,7 +87,7 @@ DEFAULT_ROUTE = """\
 """
 
 ECHO = """\
-import base64, json, os, pathlib, signal, time
+import base64, json, os, signal, socket
 
 IN_FLIGHT = 0  # invocations running in this environment right now
 MEMORY = {}  # module state: lives as long as the environment
@@ -102,11 +103,10 @@ def handler(event, context):
 def answer(event, context, in_flight):
     query = event.get("queryStringParameters") or {}
     mode = query.get("mode")
-    if mode == "wait":  # announce the start, then hold until the test creates the gate file
-        gate = pathlib.Path(query["gate"])
-        (gate.parent / f"started-{query['n']}").write_text(str(os.getpid()))
-        while not gate.exists():
-            time.sleep(0.005)
+    if mode == "wait":  # announce the start to the test's gate, then hold until it opens
+        with socket.create_connection(("127.0.0.1", int(query["gate"]))) as gate:
+            gate.sendall(str(os.getpid()).encode())
+            gate.recv(1)
     if mode == "remember":
         MEMORY["value"] = query["value"]
     if mode in ("wait", "remember", "whoami"):
@@ -452,22 +452,42 @@ def test_handlers_import_from_their_own_file(tmp_path: Path) -> None:
 # ---- execution environments: one event at a time, own module state, failures --------------
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll until `condition` holds (a guard against hanging, not a timing assertion)."""
-    deadline = time.monotonic() + 60
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.01)
+class Gate:
+    """Where `mode=wait` invocations announce themselves (their process id) and then hold
+    until the test opens the gate: the test knows they run, with no polling. The 60 s socket
+    timeout only stops a run that would hang."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(60)
+        self.port: int = self._listener.getsockname()[1]
+        self._held: list[socket.socket] = []
+
+    def started(self, count: int) -> list[str]:
+        """Wait for `count` more invocations to reach the gate; their process ids."""
+        pids = []
+        for _ in range(count):
+            conn, _address = self._listener.accept()
+            conn.settimeout(60)
+            pids.append(conn.recv(64).decode())
+            self._held.append(conn)
+        return pids
+
+    def open(self) -> None:
+        for conn in self._held:
+            conn.sendall(b"g")
+            conn.close()
+        self._held.clear()
+        self._listener.close()
 
 
 def test_concurrent_requests_get_their_own_environments_one_event_each(tmp_path: Path) -> None:
     template = write_app(tmp_path / "app", with_default=False)
-    gate = tmp_path / "go"
+    gate = Gate()
     replies: dict[int, Reply] = {}
 
     def get(n: int, mode: str) -> None:
-        replies[n] = call(url, "GET", f"/items/{n}?mode={mode}&n={n}&gate={quote(str(gate))}")
+        replies[n] = call(url, "GET", f"/items/{n}?mode={mode}&gate={gate.port}")
 
     with running_server(template, concurrency=2) as server:
         url = server.url
@@ -475,17 +495,15 @@ def test_concurrent_requests_get_their_own_environments_one_event_each(tmp_path:
         held = [threading.Thread(target=get, args=(n, "wait")) for n in (0, 1)]
         for thread in held:
             thread.start()
-        started = [tmp_path / f"started-{n}" for n in (0, 1)]
-        wait_for(lambda: all(p.exists() for p in started), "two invocations to be running")
-        # Two invocations at the same time ran in two environments (two processes).
-        pids = {p.read_text() for p in started}
+        # Two invocations at the same time run in two environments (two processes).
+        pids = set(gate.started(2))
         assert len(pids) == 2
         # A third one, past the concurrency of 2, waits for a free environment.
         late = threading.Thread(target=get, args=(2, "whoami"))
         late.start()
-        wait_for(lambda: pool.waiting == 1, "the third request to wait")
+        pool.wait_until(lambda p: p.waiting == 1)  # the third request waits
         assert 2 not in replies and len(pool.environments) == 2
-        gate.touch()
+        gate.open()
         for thread in [*held, late]:
             thread.join(timeout=60)
         assert [replies[n].status for n in range(3)] == [200, 200, 200]
@@ -582,16 +600,16 @@ def test_past_the_integration_timeout_the_client_gets_503_and_the_function_runs_
     """HTTP API gives up after its integration timeout (30 s; 1 s here) with a 503; the
     function keeps running to its own Timeout, and its environment is then free again."""
     template = write_app(tmp_path / "app", with_default=False)
-    gate = tmp_path / "go"
+    gate = Gate()
     with running_server(template, preload=True, integration_timeout=1.0) as server:
         pool = server.app.pools["EchoFunction"]
-        reply = call(server.url, "GET", f"/items/1?mode=wait&n=0&gate={quote(str(gate))}")
+        reply = call(server.url, "GET", f"/items/1?mode=wait&gate={gate.port}")
         assert reply.status == 503
         assert reply.json() == {"message": "Service Unavailable"}
-        assert (tmp_path / "started-0").exists()  # the function did start
+        assert len(gate.started(1)) == 1  # the function did start
         assert pool.busy == 1  # and is still running
-        gate.touch()
-        wait_for(lambda: pool.busy == 0, "the function to finish")
+        gate.open()
+        pool.wait_until(lambda p: p.busy == 0)  # the function finishes
         again = call(server.url, "GET", "/items/1?mode=whoami")
         assert again.headers[ENVIRONMENT_HEADER] == reply.headers[ENVIRONMENT_HEADER]
 
