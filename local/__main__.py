@@ -24,7 +24,13 @@ from types import FrameType
 from typing import Any
 
 from local import dynamodb, tables
-from local.server import InitError, ServerError, concurrency_setting, create_server
+from local.server import (
+    InitError,
+    LocalServer,
+    ServerError,
+    concurrency_setting,
+    create_server,
+)
 
 SAMPLE = "fixtures/000_0522782f77f4491e.txt"
 DDB_PORT = 8000
@@ -201,12 +207,17 @@ def check_config() -> None:
         raise Failure("\nerror: ".join(problems))  # one line per problem
 
 
-def run() -> None:
-    """Everything `make run` needs, until Ctrl-C / SIGTERM."""
-    raw_port = os.environ.get("PORT", "3000").strip()
+def _port_setting(env: Any = os.environ) -> int:
+    """PORT: the local server's TCP port, 1..65535 (default 3000). Raises Failure."""
+    raw_port = env.get("PORT", "3000").strip()
     if not re.fullmatch(r"[0-9]+", raw_port) or not 0 < int(raw_port) < 65536:
         raise Failure(f"PORT={raw_port} is not a TCP port number: allowed 1..65535")
-    port = int(raw_port)
+    return int(raw_port)
+
+
+def run() -> None:
+    """Everything `make run` needs, until Ctrl-C / SIGTERM."""
+    port = _port_setting()
     check_config()
     concurrency = concurrency_setting()
     if dynamodb.port_in_use(port):
@@ -216,24 +227,37 @@ def run() -> None:
         print("Tables: " + ", ".join(f"{k}={v}" for k, v in names.items()))
         import_sample_if_empty(endpoint)
         generated = admin_token()
-        try:  # one execution environment per function starts now (its init runs)
-            server = create_server("127.0.0.1", port, concurrency=concurrency)
-        except InitError as err:  # a function's init failed (its traceback is logged above)
-            raise Failure(str(err)) from None
-        except ServerError as err:
-            raise Failure(f"{err}; choose another port: PORT={port + 1} make run") from None
-        except Exception:
-            traceback.print_exc()
-            raise Failure("could not load the functions (see the traceback above)") from None
+        server = _start_server(port, concurrency)
         print(f"\n  newsdesk is running on http://127.0.0.1:{port}/   (Ctrl-C to stop)\n")
         print(admin_hint(port, generated), flush=True)
-        stop_schedule = schedule_most_read()
-        try:
-            server.serve_forever()  # werkzeug returns from here on Ctrl-C / SIGTERM
-        finally:
-            stop_schedule.set()
-            server.server_close()
-            print("\nStopping...", file=sys.stderr)
+        _serve_until_stopped(server)
+
+
+def _start_server(port: int, concurrency: int) -> LocalServer:
+    """The local server on 127.0.0.1:port, one execution environment per function started
+    (its init run). Raises Failure: a function's init failed (its traceback is logged), the
+    port is taken, or the functions could not be loaded (traceback printed)."""
+    try:
+        return create_server("127.0.0.1", port, concurrency=concurrency)
+    except InitError as err:  # a function's init failed (its traceback is logged above)
+        raise Failure(str(err)) from None
+    except ServerError as err:
+        raise Failure(f"{err}; choose another port: PORT={port + 1} make run") from None
+    except Exception:
+        traceback.print_exc()
+        raise Failure("could not load the functions (see the traceback above)") from None
+
+
+def _serve_until_stopped(server: LocalServer) -> None:
+    """Serve, with the scheduled "most read" refresh, until Ctrl-C / SIGTERM; then stop the
+    schedule and the server's environments."""
+    stop_schedule = schedule_most_read()
+    try:
+        server.serve_forever()  # werkzeug returns from here on Ctrl-C / SIGTERM
+    finally:
+        stop_schedule.set()
+        server.server_close()
+        print("\nStopping...", file=sys.stderr)
 
 
 def make_tables_only() -> None:
@@ -249,14 +273,19 @@ def import_into_local(paths: list[str]) -> int:
         return newsdesk_import(paths)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="the whole local stack (the default)")
     commands.add_parser("tables", help="create the tables from template.yaml and exit")
     importing = commands.add_parser("import", help="import articles into the local tables")
     importing.add_argument("paths", nargs="+", metavar="PATH")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _log_to_stderr() -> None:
+    """The "local" loggers (the server's request lines, init errors) write
+    "HH:MM:SS message" lines to stderr, unless a handler is already set."""
     logger = logging.getLogger("local")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -264,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _log_to_stderr()
     _stop_on_signals()
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # keep prints in order with the log lines

@@ -218,6 +218,21 @@ def _start(
             )
         return _start_moto(port)
     jar = ensure_jar()
+    proc, log_path = _launch(_jvm_args(java, jar, port, db_path, in_memory), jar.parent)
+    endpoint = f"http://127.0.0.1:{port}"
+    stop = _jvm_stopper(proc, log_path)
+    failure = _startup_failure(endpoint, port, proc, log_path, timeout)
+    if failure is not None:
+        stop()
+        raise failure
+    return DynamoDBHandle(endpoint, "dynamodb-local", stop)
+
+
+def _jvm_args(
+    java: str, jar: Path, port: int, db_path: str | Path | None, in_memory: bool
+) -> list[str]:
+    """The command line of DynamoDB Local on port; unless in_memory, its data folder (db_path,
+    default DATA_DIR) is created."""
     args = [java, "-Djava.library.path=DynamoDBLocal_lib", "-jar", jar.name, "-port", str(port)]
     # -sharedDb: one database whatever the credentials/region of the client.
     args += ["-sharedDb", "-disableTelemetry"]
@@ -227,19 +242,28 @@ def _start(
         data = Path(db_path or DATA_DIR).resolve()
         data.mkdir(parents=True, exist_ok=True)
         args += ["-dbPath", str(data)]
+    return args
+
+
+def _launch(args: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the JVM in cwd, its output going to a new temp log file: the process and the
+    log's path."""
     fd, log_name = tempfile.mkstemp(prefix="dynamodb-local-", suffix=".log")
-    log_path = Path(log_name)
     with os.fdopen(fd, "wb") as log_file:
         proc = subprocess.Popen(
             args,
-            cwd=jar.parent,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
             preexec_fn=_die_with_parent() if sys.platform == "linux" else None,
         )
-    endpoint = f"http://127.0.0.1:{port}"
+    return proc, Path(log_name)
+
+
+def _jvm_stopper(proc: subprocess.Popen[bytes], log_path: Path) -> Callable[[], None]:
+    """stop() for the JVM: SIGTERM, SIGKILL after 10 s; then its log file is removed."""
 
     def stop() -> None:
         if proc.poll() is None:
@@ -251,22 +275,30 @@ def _start(
                 proc.wait(timeout=10)
         log_path.unlink(missing_ok=True)
 
+    return stop
+
+
+def _startup_failure(
+    endpoint: str, port: int, proc: subprocess.Popen[bytes], log_path: Path, timeout: float
+) -> DynamoDBLocalError | None:
+    """Wait until DynamoDB Local answers at endpoint (None), or the error to raise after
+    stopping it: PortInUseError when the JVM could not bind port, DynamoDBLocalError when it
+    exited or did not answer within timeout seconds (with the end of its log)."""
     deadline = time.monotonic() + timeout
     while not answers(endpoint):
         tail = _tail(log_path)
         # The JVM logs a failed bind and stays up without listening: do not wait it out.
         if "Address already in use" in tail or "BindException" in tail:
-            stop()
-            raise PortInUseError(f"port {port} is already in use; pick another port")
+            return PortInUseError(f"port {port} is already in use; pick another port")
         if proc.poll() is not None:
-            stop()
-            raise DynamoDBLocalError(f"DynamoDB Local exited (code {proc.returncode}): {tail}")
+            return DynamoDBLocalError(f"DynamoDB Local exited (code {proc.returncode}): {tail}")
         if time.monotonic() > deadline:
             tail = _tail(log_path)
-            stop()
-            raise DynamoDBLocalError(f"DynamoDB Local did not answer within {timeout:.0f}s: {tail}")
+            return DynamoDBLocalError(
+                f"DynamoDB Local did not answer within {timeout:.0f}s: {tail}"
+            )
         time.sleep(0.2)
-    return DynamoDBHandle(endpoint, "dynamodb-local", stop)
+    return None
 
 
 def _tail(path: Path, lines: int = 8) -> str:

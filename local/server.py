@@ -222,7 +222,8 @@ def read_template(template_path: str | Path) -> tuple[dict[str, Function], list[
 
     The layers' python/ folders are also put on this process's sys.path (the `newsdesk`
     package for `python -m local`'s scheduled jobs); the functions get theirs in their own
-    environments."""
+    environments. Raises ServerError for a function without CodeUri/Handler or handler file,
+    and for a route defined twice."""
     template_path = Path(template_path).resolve()
     base = template_path.parent
     template = load_template(template_path)
@@ -238,38 +239,61 @@ def read_template(template_path: str | Path) -> tuple[dict[str, Function], list[
         events = [e for e in (props.get("Events") or {}).values() if e.get("Type") == "HttpApi"]
         if not events:
             continue
-        handler = str(props.get("Handler", ""))
-        module, _, attr = handler.rpartition(".")
-        if not module or not isinstance(props.get("CodeUri"), str):
-            raise ServerError(f"{logical_id}: need a CodeUri folder and Handler 'module.function'")
-        code_dir = (base / props["CodeUri"]).resolve()
-        file = code_dir / (module.replace(".", "/") + ".py")
-        if not file.is_file():
-            raise ServerError(f"{logical_id}: handler file {file} does not exist")
-        layer_dirs = _layer_dirs(props.get("Layers") or [], resources, base)
-        for python in reversed(layer_dirs):
-            if str(python) not in sys.path:
-                sys.path.insert(0, str(python))
-        functions[logical_id] = Function(
-            logical_id,
-            file,
-            attr,
-            timeout=_resolve(props.get("Timeout"), params, 3),
-            memory=_resolve(props.get("MemorySize"), params, 128),
-            module=module,
-            code_dir=code_dir,
-            layer_dirs=layer_dirs,
-        )
-        for event in events:
-            ev = event.get("Properties") or {}
-            path = ev.get("Path")
-            method = str(ev.get("Method", "ANY")).upper() if path else "ANY"
-            routes.append(Route(method, path or None, logical_id))
+        function = _function(logical_id, props, params, resources, base)
+        _put_on_sys_path(function.layer_dirs)
+        functions[logical_id] = function
+        routes += [_route(event, logical_id) for event in events]
     keys = [r.key for r in routes]
     if dupes := sorted({k for k in keys if keys.count(k) > 1}):
         raise ServerError(f"route(s) defined twice in the template: {', '.join(dupes)}")
     routes.sort(key=lambda r: r.rank, reverse=True)
     return functions, routes
+
+
+def _function(
+    logical_id: str,
+    props: dict[str, Any],
+    params: dict[str, Any],
+    resources: dict[str, Any],
+    base: Path,
+) -> Function:
+    """The Function of one AWS::Serverless::Function resource (props: its Properties over
+    Globals.Function; params: the template's Parameters; base: the template's folder).
+    Raises ServerError without a CodeUri folder and Handler, or when the handler file is
+    missing."""
+    handler = str(props.get("Handler", ""))
+    module, _, attr = handler.rpartition(".")
+    if not module or not isinstance(props.get("CodeUri"), str):
+        raise ServerError(f"{logical_id}: need a CodeUri folder and Handler 'module.function'")
+    code_dir = (base / props["CodeUri"]).resolve()
+    file = code_dir / (module.replace(".", "/") + ".py")
+    if not file.is_file():
+        raise ServerError(f"{logical_id}: handler file {file} does not exist")
+    return Function(
+        logical_id,
+        file,
+        attr,
+        timeout=_resolve(props.get("Timeout"), params, 3),
+        memory=_resolve(props.get("MemorySize"), params, 128),
+        module=module,
+        code_dir=code_dir,
+        layer_dirs=_layer_dirs(props.get("Layers") or [], resources, base),
+    )
+
+
+def _put_on_sys_path(layer_dirs: tuple[Path, ...]) -> None:
+    """Put the layers' python/ folders first on this process's sys.path, in template order."""
+    for python in reversed(layer_dirs):
+        if str(python) not in sys.path:
+            sys.path.insert(0, str(python))
+
+
+def _route(event: dict[str, Any], function: str) -> Route:
+    """The Route of one HttpApi event: without a Path it is the $default route (method ANY)."""
+    ev = event.get("Properties") or {}
+    path = ev.get("Path")
+    method = str(ev.get("Method", "ANY")).upper() if path else "ANY"
+    return Route(method, path or None, function)
 
 
 def _layer_dirs(layers: Iterable[Any], resources: dict[str, Any], base: Path) -> tuple[Path, ...]:
@@ -314,32 +338,13 @@ def build_event(
     path = _wsgi_str(environ.get("PATH_INFO") or "/")  # HTTP API hands rawPath over decoded
     query = environ.get("QUERY_STRING", "")
     source_ip = environ.get("REMOTE_ADDR", "127.0.0.1")
-
-    headers: dict[str, str] = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            name = key
-        else:
-            continue
-        headers[name.lower().replace("_", "-")] = _wsgi_str(value)
+    headers = _request_headers(environ)
     cookie_header = headers.pop("cookie", "")
     cookies = [c.strip() for c in cookie_header.split(";") if c.strip()]
     host = headers.get("host") or environ.get("SERVER_NAME", "localhost")
     domain = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    forwarded = headers.get("x-forwarded-for")
-    headers["x-forwarded-for"] = f"{forwarded}, {source_ip}" if forwarded else source_ip
-    headers["x-forwarded-port"] = str(environ.get("SERVER_PORT", ""))
-    headers["x-forwarded-proto"] = "http"
-    headers.setdefault(
-        "x-amzn-trace-id", f"Root=1-{int(now.timestamp()):08x}-{uuid.uuid4().hex[:24]}"
-    )
-
-    query_params: dict[str, str] = {}
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        query_params[key] = f"{query_params[key]},{value}" if key in query_params else value
-
+    _add_gateway_headers(headers, environ, source_ip, now)
+    query_params = _query_parameters(query)
     route_key = route.key if route else "$default"
     event: dict[str, Any] = {
         "version": "2.0",
@@ -373,14 +378,55 @@ def build_event(
         event["queryStringParameters"] = query_params
     if params:
         event["pathParameters"] = params
-    body = _read_body(environ)
+    _add_body(event, _read_body(environ))
+    return event
+
+
+def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers from WSGI's HTTP_* (and CONTENT_TYPE, CONTENT_LENGTH when set),
+    names lower-cased with dashes, values as UTF-8 text, in the order WSGI gives them."""
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            name = key
+        else:
+            continue
+        headers[name.lower().replace("_", "-")] = _wsgi_str(value)
+    return headers
+
+
+def _add_gateway_headers(
+    headers: dict[str, str], environ: dict[str, Any], source_ip: str, now: datetime
+) -> None:
+    """What API Gateway adds to the headers: x-forwarded-for (the client appended),
+    x-forwarded-port, x-forwarded-proto, and an x-amzn-trace-id unless the client sent one."""
+    forwarded = headers.get("x-forwarded-for")
+    headers["x-forwarded-for"] = f"{forwarded}, {source_ip}" if forwarded else source_ip
+    headers["x-forwarded-port"] = str(environ.get("SERVER_PORT", ""))
+    headers["x-forwarded-proto"] = "http"
+    headers.setdefault(
+        "x-amzn-trace-id", f"Root=1-{int(now.timestamp()):08x}-{uuid.uuid4().hex[:24]}"
+    )
+
+
+def _query_parameters(query: str) -> dict[str, str]:
+    """queryStringParameters: a name given more than once gets its values joined by commas."""
+    query_params: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        query_params[key] = f"{query_params[key]},{value}" if key in query_params else value
+    return query_params
+
+
+def _add_body(event: dict[str, Any], body: bytes) -> None:
+    """The body as text when it is UTF-8, else base64 with isBase64Encoded; none when empty."""
     if body:
         try:
             event["body"] = body.decode("utf-8")
         except UnicodeDecodeError:
             event["body"] = base64.b64encode(body).decode("ascii")
             event["isBase64Encoded"] = True
-    return event
 
 
 @dataclass
@@ -677,35 +723,57 @@ class Pool:
                 while True:
                     if self._closed:
                         raise ServerError("the server is shutting down")
-                    # Retire environments of an older configuration, and any that died idle.
-                    fit = [e for e in self._idle if e.configuration == configuration and e.alive]
-                    retired += [e for e in self._idle if e not in fit]
-                    self._idle = fit
+                    retired += self._retire_idle(configuration)
                     if self._idle:
-                        env = self._idle.pop()
-                        self._busy.add(env)
-                        self._changed()
-                        return env
+                        return self._take_idle()
                     if len(self._busy) + self._starting < self.limit:
-                        self._starting += 1
-                        self._created += 1
-                        number = self._created
-                        self._changed()
+                        number = self._reserve()
                         break
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise _NoEnvironment
-                    self.waiting += 1
-                    self._changed()
-                    try:
-                        self._cond.wait(remaining)
-                    finally:
-                        self.waiting -= 1
-                        self._changed()
+                    self._wait(deadline)
         finally:
             for old in retired:
                 old.stop()
         return self._cold_start(number, configuration)
+
+    def _retire_idle(self, configuration: tuple[tuple[str, str], ...]) -> list[Environment]:
+        """Take the idle environments of an older configuration, and any that died idle, out
+        of the pool; the caller holds the lock, and stops them once it has let go of it."""
+        fit = [e for e in self._idle if e.configuration == configuration and e.alive]
+        retired = [e for e in self._idle if e not in fit]
+        self._idle = fit
+        return retired
+
+    def _take_idle(self) -> Environment:
+        """The most recently used idle environment, now busy (a warm start); the caller holds
+        the lock and has checked that one is idle."""
+        env = self._idle.pop()
+        self._busy.add(env)
+        self._changed()
+        return env
+
+    def _reserve(self) -> int:
+        """Count a new environment as starting (a cold start): its number, from 1 per
+        function; the caller holds the lock and has checked the limit."""
+        self._starting += 1
+        self._created += 1
+        number = self._created
+        self._changed()
+        return number
+
+    def _wait(self, deadline: float) -> None:
+        """Wait, as one of `waiting`, until an environment may be free (the lock is let go of
+        meanwhile); raises _NoEnvironment when `deadline` (time.monotonic()) has passed. The
+        caller holds the lock."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _NoEnvironment
+        self.waiting += 1
+        self._changed()
+        try:
+            self._cond.wait(remaining)
+        finally:
+            self.waiting -= 1
+            self._changed()
 
     def _cold_start(self, number: int, configuration: tuple[tuple[str, str], ...]) -> Environment:
         env = Environment(self.function, number, configuration)
@@ -924,67 +992,95 @@ class LocalApi:
         function = self.functions[route.function]
         pool = self.pools[route.function]
         gateway_deadline = time.monotonic() + self.integration_timeout
-        try:
-            env = pool.checkout(gateway_deadline)
-        except _NoEnvironment:
-            log.error(
-                "%s: all %d environments stayed busy for API Gateway's %gs integration "
-                "timeout (%s): 503; raise LAMBDA_CONCURRENCY to run more at once",
-                function.logical_id,
-                pool.limit,
-                self.integration_timeout,
-                route.key,
-            )
-            return _json_error(503, _UNAVAILABLE), ""
-        except InitError as err:
-            log.error("%s (%s)\n%s", err, route.key, err.details)
-            return _json_error(500, _INTERNAL_ERROR), ""
-        except ServerError:
-            return _json_error(503, _UNAVAILABLE), ""
+        env = self._take_environment(route, gateway_deadline)
+        if not isinstance(env, Environment):
+            return env, ""
         try:
             env.send(event)
             function_deadline = time.monotonic() + function.timeout
             answer = env.receive(min(function_deadline, gateway_deadline))
         except (EOFError, OSError):
-            reason = env.exit_reason()
-            pool.discard(env)
-            if not pool.closed:
-                log.error(
-                    "%s: the environment exited during the invocation (%s) on %s; the next "
-                    "request gets a new one",
-                    env.name,
-                    reason,
-                    route.key,
-                )
-            return _json_error(500, _INTERNAL_ERROR), env.name
+            return self._exited(pool, env, route), env.name
         if answer is None:
-            if function_deadline <= gateway_deadline:
-                pool.discard(env)
-                log.error(
-                    "%s: Task timed out after %d seconds (the function's Timeout) on %s; "
-                    "the environment was stopped",
-                    env.name,
-                    function.timeout,
-                    route.key,
-                )
-                return _json_error(500, _INTERNAL_ERROR), env.name
-            log.error(
-                "%s: no answer within API Gateway's %gs integration timeout on %s: 503; the "
-                "function runs on until it returns or reaches its %ds Timeout",
-                env.name,
-                self.integration_timeout,
-                route.key,
-                function.timeout,
-            )
-            threading.Thread(
-                target=self._finish_late,
-                args=(pool, env, route, function_deadline),
-                name=f"late {env.name}",
-                daemon=True,
-            ).start()
-            return _json_error(503, _UNAVAILABLE), env.name
+            return self._unanswered(pool, env, route, function_deadline, gateway_deadline), env.name
         pool.checkin(env)
         return self._response(function, route, answer), env.name
+
+    def _take_environment(self, route: Route, deadline: float) -> Environment | Response:
+        """An environment of the route's function, else what API Gateway answers (logged):
+        503 when all stayed busy until `deadline` (time.monotonic()) or the server is
+        closing, 500 when a new environment failed its init."""
+        pool = self.pools[route.function]
+        try:
+            return pool.checkout(deadline)
+        except _NoEnvironment:
+            log.error(
+                "%s: all %d environments stayed busy for API Gateway's %gs integration "
+                "timeout (%s): 503; raise LAMBDA_CONCURRENCY to run more at once",
+                pool.function.logical_id,
+                pool.limit,
+                self.integration_timeout,
+                route.key,
+            )
+            return _json_error(503, _UNAVAILABLE)
+        except InitError as err:
+            log.error("%s (%s)\n%s", err, route.key, err.details)
+            return _json_error(500, _INTERNAL_ERROR)
+        except ServerError:
+            return _json_error(503, _UNAVAILABLE)
+
+    def _exited(self, pool: Pool, env: Environment, route: Route) -> Response:
+        """The environment died during the invocation: discard it (logged unless the server
+        is closing) and answer 500, as for any function error."""
+        reason = env.exit_reason()
+        pool.discard(env)
+        if not pool.closed:
+            log.error(
+                "%s: the environment exited during the invocation (%s) on %s; the next "
+                "request gets a new one",
+                env.name,
+                reason,
+                route.key,
+            )
+        return _json_error(500, _INTERNAL_ERROR)
+
+    def _unanswered(
+        self,
+        pool: Pool,
+        env: Environment,
+        route: Route,
+        function_deadline: float,
+        gateway_deadline: float,
+    ) -> Response:
+        """No answer by the earlier deadline (time.monotonic()). The function's Timeout came
+        first: the environment is stopped, 500. API Gateway's came first: 503, and the
+        function runs on in the background until it answers or reaches its Timeout."""
+        function = env.function
+        if function_deadline <= gateway_deadline:
+            pool.discard(env)
+            log.error(
+                "%s: Task timed out after %d seconds (the function's Timeout) on %s; "
+                "the environment was stopped",
+                env.name,
+                function.timeout,
+                route.key,
+            )
+            return _json_error(500, _INTERNAL_ERROR)
+        log.error(
+            "%s: no answer within API Gateway's %gs integration timeout on %s: 503; the "
+            "function runs on until it returns or reaches its %ds Timeout",
+            env.name,
+            self.integration_timeout,
+            route.key,
+            function.timeout,
+        )
+        threading.Thread(
+            target=self._finish_late,
+            args=(pool, env, route, function_deadline),
+            name=f"late {env.name}",
+            daemon=True,
+        ).start()
+        return _json_error(503, _UNAVAILABLE)
 
     def _response(self, function: Function, route: Route, answer: tuple[Any, ...]) -> Response:
         if answer[0] == "ok":

@@ -125,7 +125,7 @@ def _loopback(url: str) -> tuple[str, int]:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port)}
     except OSError as err:
         raise LoadError(f"cannot resolve {parts.hostname}: {err}") from None
-    if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+    if not all(ipaddress.ip_address(str(a).split("%")[0]).is_loopback for a in addresses):
         raise LoadError(f"{parts.hostname} is not a loopback address: this tool stays local")
     return parts.hostname, parts.port
 
@@ -188,80 +188,123 @@ def run_load(
     Stops after `seconds` or `requests` requests in all, whichever comes first. `settle`:
     seconds to wait for the visit total to show every visit (it is cached per environment
     for STATS_CACHE_SECONDS; 0 there makes it exact at once)."""
+    _check_bounds(clients, seconds, requests)
+    host, port = _loopback(base_url)
+    report = Report(clients)
+    before = _figures(host, port, slug)
+    readers = _Clients(host, port, slug, report, requests, seconds)
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="reader") as pool:
+        list(pool.map(readers.client, range(clients)))
+    report.seconds = time.monotonic() - began
+    _check_counts(host, port, slug, report, before, settle)
+    return report
+
+
+def _check_bounds(clients: int, seconds: float, requests: int) -> None:
     if not 1 <= clients <= MAX_CLIENTS:
         raise LoadError(f"clients must be 1..{MAX_CLIENTS}")
     if not 0 < seconds <= MAX_SECONDS or not 1 <= requests <= MAX_REQUESTS:
         raise LoadError(f"seconds must be in (0, {MAX_SECONDS:g}], requests 1..{MAX_REQUESTS}")
-    host, port = _loopback(base_url)
-    report = Report(clients)
-    views_before, visits_before = _figures(host, port, slug)
-    readers = _Readers()
-    lock = threading.Lock()
-    budget = iter(range(requests))
-    article = f"/articles/{quote(slug)}"
-    beacon = f"/api/articles/{quote(slug)}/views"
-    stop_at = time.monotonic() + seconds
 
-    def one(kind: str, reader: tuple[str, str]) -> None:
-        method, path = {
+
+class _Clients:
+    """The clients of one run: each sends PATTERN in turn as fresh readers, until the run's
+    time is up or its budget of `requests` is spent, and records the answers in `report`."""
+
+    def __init__(
+        self, host: str, port: int, slug: str, report: Report, requests: int, seconds: float
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.report = report
+        self.readers = _Readers()
+        self.lock = threading.Lock()
+        self.budget = iter(range(requests))
+        article = f"/articles/{quote(slug)}"
+        beacon = f"/api/articles/{quote(slug)}/views"
+        self.routes = {
             "page": ("GET", article),
             "beacon": ("POST", beacon),
             "repeat": ("POST", beacon),
             "beat": ("POST", "/api/visits"),
-        }[kind]
-        started = time.perf_counter()
-        try:
-            status, body = _request(host, port, method, path, reader)
-        except OSError as err:
-            with lock:
-                report.errors[type(err).__name__] += 1
-            return
-        took = (time.perf_counter() - started) * 1000
-        problem = None
-        if status == 200 and kind in ("beacon", "repeat"):
-            counted = json.loads(body).get("counted")
-            if counted is not (kind == "beacon"):
-                problem = f"a {kind} beacon answered counted={counted}"
-        with lock:
-            report.statuses[status] += 1
-            report.latencies_ms.append(took)
-            if status == 200:
-                report.by_kind[kind] += 1
-            if problem and len(report.problems) < 20:
-                report.problems.append(problem)
+        }
+        self.stop_at = time.monotonic() + seconds
 
-    def client(number: int) -> None:
+    def client(self, number: int) -> None:
+        """One client: its requests, starting at place `number` in PATTERN. A repeat beacon
+        comes from the reader who last viewed the page (a page the first time)."""
         last_viewer: tuple[str, str] | None = None
         turn = number
-        while time.monotonic() < stop_at and next(budget, None) is not None:
+        while time.monotonic() < self.stop_at and next(self.budget, None) is not None:
             kind = PATTERN[turn % len(PATTERN)]
             turn += 1
             if kind == "repeat" and last_viewer is None:
                 kind = "page"
-            reader = last_viewer if kind == "repeat" and last_viewer else readers.new()
-            one(kind, reader)
+            reader = last_viewer if kind == "repeat" and last_viewer else self.readers.new()
+            self.one(kind, reader)
             if kind in ("page", "beacon"):
                 last_viewer = reader
 
-    began = time.monotonic()
-    with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="reader") as pool:
-        list(pool.map(client, range(clients)))
-    report.seconds = time.monotonic() - began
+    def one(self, kind: str, reader: tuple[str, str]) -> None:
+        """One request of `kind` as `reader`, recorded: its status and latency, or the
+        exception when there was no answer."""
+        method, path = self.routes[kind]
+        started = time.perf_counter()
+        try:
+            status, body = _request(self.host, self.port, method, path, reader)
+        except OSError as err:
+            with self.lock:
+                self.report.errors[type(err).__name__] += 1
+            return
+        took = (time.perf_counter() - started) * 1000
+        problem = _beacon_problem(kind, status, body)
+        with self.lock:
+            self.report.statuses[status] += 1
+            self.report.latencies_ms.append(took)
+            if status == 200:
+                self.report.by_kind[kind] += 1
+            if problem and len(self.report.problems) < 20:
+                self.report.problems.append(problem)
 
+
+def _beacon_problem(kind: str, status: int, body: bytes) -> str | None:
+    """A fresh beacon must answer counted=true, a repeat one counted=false."""
+    if status == 200 and kind in ("beacon", "repeat"):
+        counted = json.loads(body).get("counted")
+        if counted is not (kind == "beacon"):
+            return f"a {kind} beacon answered counted={counted}"
+    return None
+
+
+def _check_counts(
+    host: str, port: int, slug: str, report: Report, before: tuple[int, int], settle: float
+) -> None:
+    """The views grew by the pages and fresh beacons answered 200, the visits by the
+    heartbeats answered 200; a mismatch is a problem in `report`."""
+    views_before, visits_before = before
     expected_views = views_before + report.by_kind["page"] + report.by_kind["beacon"]
     expected_visits = visits_before + report.by_kind["beat"]
-    views_after, visits_after = _figures(host, port, slug)
-    settle_until = time.monotonic() + settle
-    while visits_after < expected_visits and time.monotonic() < settle_until:
-        time.sleep(0.5)  # cached figures: wait for the cache to expire
-        views_after, visits_after = _figures(host, port, slug)
+    views_after, visits_after = _settled_figures(host, port, slug, expected_visits, settle)
     report.views = (views_before, expected_views, views_after)
     report.visits = (visits_before, expected_visits, visits_after)
     if views_after != expected_views:
         report.problems.append(f"views: expected {expected_views}, the API shows {views_after}")
     if visits_after != expected_visits:
         report.problems.append(f"visits: expected {expected_visits}, the API shows {visits_after}")
-    return report
+
+
+def _settled_figures(
+    host: str, port: int, slug: str, expected_visits: int, settle: float
+) -> tuple[int, int]:
+    """_figures, read again for up to `settle` seconds while the visits are below
+    `expected_visits`."""
+    views_after, visits_after = _figures(host, port, slug)
+    settle_until = time.monotonic() + settle
+    while visits_after < expected_visits and time.monotonic() < settle_until:
+        time.sleep(0.5)  # cached figures: wait for the cache to expire
+        views_after, visits_after = _figures(host, port, slug)
+    return views_after, visits_after
 
 
 # ------------------------------------------------------------------ the stack, when not given

@@ -250,39 +250,60 @@ def _inline_hashes(page: str, tag: str) -> list[str]:
 
 def security_headers(answer: Answer, https: bool) -> str:
     """What newsdesk/web.py puts on every answer; raises Failure naming what is missing."""
-    problems = []
-    if answer.header("X-Content-Type-Options").strip().lower() != "nosniff":
-        problems.append(f"X-Content-Type-Options {answer.header('X-Content-Type-Options')!r}")
-    referrer = answer.header("Referrer-Policy").strip().lower()
-    if referrer != "strict-origin-when-cross-origin":
-        problems.append(f"Referrer-Policy {referrer!r}")
     csp = answer.header("Content-Security-Policy")
     directives = _csp_sources(csp)
-    if directives.get("default-src") != ["'none'"]:
-        problems.append(f"CSP without default-src 'none' ({csp[:60]!r})")
+    problems = _common_header_problems(answer, csp, directives)
     html = "text/html" in answer.content_type
     if html:
-        if directives.get("frame-ancestors") != ["'none'"]:
-            problems.append("CSP without frame-ancestors 'none'")
-        if "'unsafe-inline'" in csp or "'unsafe-eval'" in csp:
-            problems.append("CSP allows unsafe-inline/unsafe-eval")
-        page = answer.text()
-        for tag, directive in (("script", "script-src"), ("style", "style-src")):
-            allowed = directives.get(directive, [])
-            blocked = [h for h in _inline_hashes(page, tag) if h not in allowed]
-            if blocked:
-                problems.append(f"inline {tag} {blocked[0]} not in {directive}")
+        problems += _html_csp_problems(answer.text(), csp, directives)
     if https:
-        hsts = answer.header("Strict-Transport-Security")
-        age = re.search(r"max-age=(\d+)", hsts)
-        if not age or int(age.group(1)) < HSTS_MIN_AGE:
-            problems.append(f"Strict-Transport-Security {hsts!r} (need max-age>={HSTS_MIN_AGE})")
+        problems += _hsts_problems(answer)
     if problems:
         raise Failure(f"{answer.url}: " + "; ".join(problems))
     what = "nosniff, Referrer-Policy, CSP default-src 'none'"
     if html:
         what += ", inline script/style allowed by hash only"
     return what + (", HSTS" if https else "")
+
+
+def _common_header_problems(
+    answer: Answer, csp: str, directives: dict[str, list[str]]
+) -> list[str]:
+    """X-Content-Type-Options, Referrer-Policy and CSP default-src, on every answer."""
+    problems = []
+    if answer.header("X-Content-Type-Options").strip().lower() != "nosniff":
+        problems.append(f"X-Content-Type-Options {answer.header('X-Content-Type-Options')!r}")
+    referrer = answer.header("Referrer-Policy").strip().lower()
+    if referrer != "strict-origin-when-cross-origin":
+        problems.append(f"Referrer-Policy {referrer!r}")
+    if directives.get("default-src") != ["'none'"]:
+        problems.append(f"CSP without default-src 'none' ({csp[:60]!r})")
+    return problems
+
+
+def _html_csp_problems(page: str, csp: str, directives: dict[str, list[str]]) -> list[str]:
+    """An HTML page's CSP: frame-ancestors 'none', no unsafe-inline/unsafe-eval, and the hash
+    of each inline script and style of `page` allowed."""
+    problems = []
+    if directives.get("frame-ancestors") != ["'none'"]:
+        problems.append("CSP without frame-ancestors 'none'")
+    if "'unsafe-inline'" in csp or "'unsafe-eval'" in csp:
+        problems.append("CSP allows unsafe-inline/unsafe-eval")
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        allowed = directives.get(directive, [])
+        blocked = [h for h in _inline_hashes(page, tag) if h not in allowed]
+        if blocked:
+            problems.append(f"inline {tag} {blocked[0]} not in {directive}")
+    return problems
+
+
+def _hsts_problems(answer: Answer) -> list[str]:
+    """Strict-Transport-Security with max-age of at least HSTS_MIN_AGE (an https URL)."""
+    hsts = answer.header("Strict-Transport-Security")
+    age = re.search(r"max-age=(\d+)", hsts)
+    if not age or int(age.group(1)) < HSTS_MIN_AGE:
+        return [f"Strict-Transport-Security {hsts!r} (need max-age>={HSTS_MIN_AGE})"]
+    return []
 
 
 def parse_xml(answer: Answer) -> ET.Element:
@@ -756,6 +777,35 @@ def wait_for(base: str, seconds: float) -> bool:
 
 
 def main(argv: list[str] | None = None, out: Any = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    out = out or sys.stdout
+    parts = urllib.parse.urlsplit(args.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        parser.error(f"URL must be http(s)://host[:port][/stage], got {args.url!r}")
+    base = args.url.rstrip("/")
+    if args.slug and not re.fullmatch(r"[^/?#\s]{1,200}", args.slug):
+        parser.error(f"--slug {args.slug!r} is not a slug")
+    sign, admin, why_not = _admin_credentials(parser, args.admin, base)
+    if args.wait > 0 and not wait_for(base, args.wait):
+        print(f"FAIL  {'reachable':<22} {base} did not answer within {args.wait:g} s", file=out)
+        return 1
+    started = time.monotonic()
+    print(f"newsdesk smoke test of {base} (budget {args.budget:g} s)", file=out, flush=True)
+    client = Client(base, deadline=started + args.budget, sign=sign)
+    report = Report(out=out)
+    Smoke(client, report, https=parts.scheme == "https").run(args.slug, admin, why_not)
+    failed = report.failed
+    elapsed = time.monotonic() - started
+    print(
+        f"{len(report.results)} checks, {len(failed)} failed, {elapsed:.1f} s"
+        + (f": {', '.join(failed)}" if failed else ""),
+        file=out,
+    )
+    return 1 if failed else 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smoke", description="Black-box smoke test of a running newsdesk stack."
     )
@@ -779,47 +829,33 @@ def main(argv: list[str] | None = None, out: Any = None) -> int:
     )
     parser.add_argument("--budget", type=float, default=25.0, help="seconds for all checks")
     parser.add_argument("--wait", type=float, default=0.0, help="first wait for the URL to answer")
-    args = parser.parse_args(argv)
-    out = out or sys.stdout
-    parts = urllib.parse.urlsplit(args.url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        parser.error(f"URL must be http(s)://host[:port][/stage], got {args.url!r}")
-    base = args.url.rstrip("/")
-    if args.slug and not re.fullmatch(r"[^/?#\s]{1,200}", args.slug):
-        parser.error(f"--slug {args.slug!r} is not a slug")
+    return parser
+
+
+Signer = Callable[[str, str, bytes, dict[str, str]], dict[str, str]]
+
+
+def _admin_credentials(
+    parser: argparse.ArgumentParser, choice: str, base: str
+) -> tuple[Signer | None, str | None, str]:
+    """(the signer of admin requests, what it is, why there is none) for `--admin choice`;
+    a usage error (parser.error) when the credentials asked for are not there."""
     token = os.environ.get("ADMIN_TOKEN", "")
-    sign = None
-    admin = None
     why_not = (
         "not used, ADMIN=none"
-        if args.admin == "none"
+        if choice == "none"
         else "no credentials, ADMIN_TOKEN is not set and ADMIN=iam not given"
     )
-    if args.admin == "iam":
+    if choice == "iam":
         try:
-            sign, admin = sigv4(base), "IAM SigV4"
+            return sigv4(base), "IAM SigV4", why_not
         except ValueError as err:
             parser.error(str(err))
-    elif args.admin == "token" or (args.admin == "auto" and token):
+    elif choice == "token" or (choice == "auto" and token):
         if not token:
             parser.error("--admin token needs ADMIN_TOKEN")
-        sign, admin = bearer(token), "bearer ADMIN_TOKEN"
-    if args.wait > 0 and not wait_for(base, args.wait):
-        print(f"FAIL  {'reachable':<22} {base} did not answer within {args.wait:g} s", file=out)
-        return 1
-    started = time.monotonic()
-    print(f"newsdesk smoke test of {base} (budget {args.budget:g} s)", file=out, flush=True)
-    client = Client(base, deadline=started + args.budget, sign=sign)
-    report = Report(out=out)
-    Smoke(client, report, https=parts.scheme == "https").run(args.slug, admin, why_not)
-    failed = report.failed
-    elapsed = time.monotonic() - started
-    print(
-        f"{len(report.results)} checks, {len(failed)} failed, {elapsed:.1f} s"
-        + (f": {', '.join(failed)}" if failed else ""),
-        file=out,
-    )
-    return 1 if failed else 0
+        return bearer(token), "bearer ADMIN_TOKEN", why_not
+    return None, None, why_not
 
 
 if __name__ == "__main__":
