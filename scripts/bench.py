@@ -26,6 +26,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -196,30 +197,126 @@ def dynamodb_local() -> Iterator[str]:
 
 
 def routes(n: int) -> dict[str, dict[str, float]]:
+    """Per route, `measure`'s row (requests, units, latency, floor): render mode, then beacon
+    mode, then render mode with VIEW_DEDUPE_SECONDS=0. Leaves COUNT_MODE=render set."""
+    client, meter = _tables_and_meter()
+    from newsdesk.config import settings
+
+    calls = _Calls(n)
+    floors = _Floors(client)
+    returning_visitor = calls.returning_visitor()
+    # DynamoDB Local is a JVM: warm its JIT first, or the first route measured pays for it.
+    warm = calls.handler("pages", "article", new_reader=True)
+    for _ in range(n):
+        warm()
+        floors.put_marker()
+        floors.add_view()
+    rows = _render_mode_rows(meter, calls, floors, returning_visitor, n)
+    _switch(settings, COUNT_MODE="beacon")
+    rows["GET /articles/{slug} beacon mode"] = measure(
+        meter, calls.handler("pages", "article", new_reader=True), floors.read_counter, n
+    )
+    rows["POST /api/articles/{slug}/views beacon"] = measure(
+        meter,
+        calls.handler("api", "article-view-beacon", new_reader=True),
+        _both(floors.put_marker, floors.add_view),
+        n,
+    )
+    _switch(settings, VIEW_DEDUPE_SECONDS="0", COUNT_MODE="render")
+    rows["GET /articles/{slug} counted, VIEW_DEDUPE_SECONDS=0"] = measure(
+        meter, calls.handler("pages", "article", new_reader=True), floors.add_view, n
+    )
+    _switch(settings, VIEW_DEDUPE_SECONDS=None)
+    return rows
+
+
+def _tables_and_meter() -> tuple[Any, DynamoDBMeter]:
+    """The template's tables on DynamoDB Local (their names in os.environ), the sample
+    articles imported; the newsdesk client and a meter on it."""
     import boto3
 
     from local import tables
 
     os.environ.update(tables.create_tables(boto3.client("dynamodb"), "bench"))
-    from datetime import UTC, datetime, timedelta
+    from newsdesk.dal import db
 
-    from newsdesk import api, articles, counters, db, presence
-    from newsdesk.config import settings
-
-    from tests.support import SLUG, event, import_fixture, invoke, reader
+    from tests.support import import_fixture
 
     db.reset()
     import_fixture()
     client = db.client()
-    meter = DynamoDBMeter(client)
-    conf = settings()
-    readers = count(1000)
-    raw_ids = count()
+    return client, DynamoDBMeter(client)
 
-    def handler(fn: str, name: str, new_reader: bool = False) -> Callable[[], Any]:
-        # Events are made before the clock starts: only the handler is timed.
+
+def _switch(settings: Any, **env: str | None) -> None:
+    """Set (None: remove) environment variables and drop the cached settings."""
+    for name, value in env.items():
+        if value is None:
+            os.environ.pop(name)
+        else:
+            os.environ[name] = value
+    settings.cache_clear()
+
+
+def _both(*calls: Callable[[], Any]) -> Callable[[], None]:
+    def run() -> None:
+        for call in calls:
+            call()
+
+    return run
+
+
+def _render_mode_rows(
+    meter: DynamoDBMeter,
+    calls: _Calls,
+    floors: _Floors,
+    returning_visitor: Callable[[], Any],
+    n: int,
+) -> dict[str, dict[str, float]]:
+    return {
+        "GET /articles/{slug} counted view": measure(
+            meter,
+            calls.handler("pages", "article", new_reader=True),
+            _both(floors.put_marker, floors.add_view),
+            n,
+        ),
+        "GET /articles/{slug} repeat view": measure(
+            meter, calls.handler("pages", "article"), floors.refused_marker, n
+        ),
+        "GET /articles/{slug} bot": measure(
+            meter, calls.handler("pages", "article-bot"), floors.read_counter, n
+        ),
+        "GET /": measure(meter, calls.handler("pages", "index"), floors.listing, n),
+        "GET /api/articles/{slug}/views": measure(
+            meter, calls.handler("api", "article-views"), floors.article_and_counter, n
+        ),
+        "POST /api/visits new visit": measure(
+            meter, calls.handler("api", "visits", new_reader=True), floors.presence_and_visit, n
+        ),
+        "POST /api/visits same visitor <30 s": measure(
+            meter, calls.handler("api", "visits"), None, n
+        ),
+        "heartbeat every 31 s (incl. stats refresh)": measure(meter, returning_visitor, None, n),
+        "GET /api/stats": measure(meter, calls.handler("api", "stats"), None, n),
+    }
+
+
+class _Calls:
+    """Handler invocations for `measure`, on events made before the clock starts: only the
+    handler is timed. Each call uses an event of its own (2 * n + 2 made per handler)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._readers = count(1000)
+
+    def handler(self, fn: str, name: str, new_reader: bool = False) -> Callable[[], Any]:
+        """Invoke function `fn` ("pages", "api") with the support event `name`; a new
+        reader's (fresh visitor) each time with `new_reader`."""
+        from tests.support import event, invoke, reader
+
         ready = [
-            reader(next(readers), name) if new_reader else event(name) for _ in range(2 * n + 2)
+            reader(next(self._readers), name) if new_reader else event(name)
+            for _ in range(2 * self.n + 2)
         ]
         sink = io.StringIO()
 
@@ -233,31 +330,63 @@ def routes(n: int) -> dict[str, dict[str, float]]:
 
         return call
 
-    # The floor of each route: the data-layer calls it must make (the same requests, with
-    # the same expressions), timed without the handler around them.
-    def put_marker() -> None:
-        counters.first_view_in_window(f"raw{next(raw_ids)}", SLUG, 1800)
+    @staticmethod
+    def returning_visitor() -> Callable[[], Any]:
+        """presence.heartbeat for one visitor, 31 s (simulated) after its last: one write
+        each."""
+        from newsdesk import presence
 
-    def add_view() -> None:
-        counters.count_view(SLUG)
+        returning = "b" * 32
+        clock = count(1)
+        start = datetime.now(UTC)
 
-    def refused_marker() -> None:
-        counters.first_view_in_window("raw-repeat", SLUG, 1800)
+        def call() -> Any:
+            return presence.heartbeat(returning, start + timedelta(seconds=31 * next(clock)))
 
-    def read_counter() -> None:
-        counters.views_of([SLUG])
+        return call
 
-    def article_and_counter() -> None:
-        api.views_of_published(SLUG)
 
-    def listing() -> None:
-        counters.views_of(a.slug for a in articles.list_published(conf.page_size).articles)
+class _Floors:
+    """The floor of each route: the data-layer calls it must make (the same requests, with
+    the same expressions), timed without the handler around them."""
 
-    def presence_and_visit() -> None:  # the two writes presence.heartbeat makes for a visit
+    def __init__(self, client: Any) -> None:
+        from newsdesk import api, articles
+        from newsdesk.config import settings
+        from newsdesk.dal import counters
+
+        from tests.support import SLUG
+
+        self.client = client
+        self.conf = settings()
+        self.slug = SLUG
+        self.api, self.articles, self.counters = api, articles, counters
+        self._raw_ids = count()
+
+    def put_marker(self) -> None:
+        self.counters.mark_first_view(f"raw{next(self._raw_ids)}", self.slug, 1800)
+
+    def add_view(self) -> None:
+        self.counters.add_view(self.slug)
+
+    def refused_marker(self) -> None:
+        self.counters.mark_first_view("raw-repeat", self.slug, 1800)
+
+    def read_counter(self) -> None:
+        self.counters.views_of([self.slug])
+
+    def article_and_counter(self) -> None:
+        self.api.views_of_published(self.slug)
+
+    def listing(self) -> None:
+        page = self.articles.list_published(self.conf.page_size)
+        self.counters.views_of(a.slug for a in page.articles)
+
+    def presence_and_visit(self) -> None:  # the two writes presence.heartbeat makes for a visit
         now = int(time.time())
-        client.update_item(
-            TableName=conf.connections_table,
-            Key={"visitor": {"S": f"raw{next(raw_ids):08x}"}},
+        self.client.update_item(
+            TableName=self.conf.connections_table,
+            Key={"visitor": {"S": f"raw{next(self._raw_ids):08x}"}},
             UpdateExpression="SET last_seen = :now, #shard = :shard, expires_at = :exp",
             ConditionExpression="attribute_not_exists(visitor) OR last_seen <= :recent",
             ExpressionAttributeNames={"#shard": "shard"},
@@ -269,72 +398,13 @@ def routes(n: int) -> dict[str, dict[str, float]]:
             },
             ReturnValues="UPDATED_OLD",
         )
-        client.update_item(
-            TableName=conf.counters_table,
+        self.client.update_item(
+            TableName=self.conf.counters_table,
             Key={"id": {"S": "site"}},
             UpdateExpression="ADD visits :one",
             ExpressionAttributeValues={":one": {"N": "1"}},
             ReturnValues="ALL_NEW",
         )
-
-    returning = "b" * 32
-    clock = count(1)
-    start = datetime.now(UTC)
-
-    def returning_visitor() -> Any:  # one write per 31 s (simulated) for the same visitor
-        return presence.heartbeat(returning, start + timedelta(seconds=31 * next(clock)))
-
-    def both(*calls: Callable[[], Any]) -> Callable[[], None]:
-        def run() -> None:
-            for call in calls:
-                call()
-
-        return run
-
-    # DynamoDB Local is a JVM: warm its JIT first, or the first route measured pays for it.
-    warm = handler("pages", "article", new_reader=True)
-    for _ in range(n):
-        warm()
-        put_marker()
-        add_view()
-    rows = {
-        "GET /articles/{slug} counted view": measure(
-            meter, handler("pages", "article", new_reader=True), both(put_marker, add_view), n
-        ),
-        "GET /articles/{slug} repeat view": measure(
-            meter, handler("pages", "article"), refused_marker, n
-        ),
-        "GET /articles/{slug} bot": measure(
-            meter, handler("pages", "article-bot"), read_counter, n
-        ),
-        "GET /": measure(meter, handler("pages", "index"), listing, n),
-        "GET /api/articles/{slug}/views": measure(
-            meter, handler("api", "article-views"), article_and_counter, n
-        ),
-        "POST /api/visits new visit": measure(
-            meter, handler("api", "visits", new_reader=True), presence_and_visit, n
-        ),
-        "POST /api/visits same visitor <30 s": measure(meter, handler("api", "visits"), None, n),
-        "heartbeat every 31 s (incl. stats refresh)": measure(meter, returning_visitor, None, n),
-        "GET /api/stats": measure(meter, handler("api", "stats"), None, n),
-    }
-    os.environ["COUNT_MODE"] = "beacon"
-    settings.cache_clear()
-    rows["GET /articles/{slug} beacon mode"] = measure(
-        meter, handler("pages", "article", new_reader=True), read_counter, n
-    )
-    rows["POST /api/articles/{slug}/views beacon"] = measure(
-        meter, handler("api", "article-view-beacon", new_reader=True), both(put_marker, add_view), n
-    )
-    os.environ["VIEW_DEDUPE_SECONDS"] = "0"
-    os.environ["COUNT_MODE"] = "render"
-    settings.cache_clear()
-    rows["GET /articles/{slug} counted, VIEW_DEDUPE_SECONDS=0"] = measure(
-        meter, handler("pages", "article", new_reader=True), add_view, n
-    )
-    os.environ.pop("VIEW_DEDUPE_SECONDS")
-    settings.cache_clear()
-    return rows
 
 
 # ---- local server throughput ---------------------------------------------------------------
@@ -493,14 +563,7 @@ def targets(imports: dict[str, float], rows: dict[str, dict[str, float]]) -> lis
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=10, help="fresh processes per import figure")
-    parser.add_argument("--requests", type=int, default=300, help="warm requests per route")
-    parser.add_argument("--seconds", type=float, default=5, help="duration of each load test")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent load-test clients")
-    parser.add_argument("--out", default=str(ROOT / "artifacts" / "bench.json"))
-    args = parser.parse_args()
-
+    args = _arguments()
     print(f"==> cold-start imports (median of {args.runs} fresh processes)", flush=True)
     imports = cold_starts(args.runs)
     for name, ms in imports.items():
@@ -510,20 +573,7 @@ def main() -> int:
     with dynamodb_local():
         print(f"==> warm requests against DynamoDB Local ({args.requests} each)", flush=True)
         rows = routes(args.requests)
-        print(
-            f"  {'route':<52} {'req':>5} {'RCU':>5} {'WCU':>5} {'p50':>7} {'p99':>7}"
-            f" {'floor50':>7} {'x':>5}"
-        )
-        for route, r in rows.items():
-            floor = (
-                f"{r['floor_p50_ms']:>7.2f} {r['vs_floor']:>5.2f}"
-                if "floor_p50_ms" in r
-                else f"{'-':>7} {'-':>5}"
-            )
-            print(
-                f"  {route:<52} {r['dynamodb_requests']:>5.2f} {r['read_units']:>5.2f} "
-                f"{r['write_units']:>5.2f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {floor}"
-            )
+        _print_routes(rows)
         print(
             f"==> local server throughput ({args.clients} clients, {args.seconds:g} s each)",
             flush=True,
@@ -545,6 +595,47 @@ def main() -> int:
         print(f"  [{'ok' if ok else 'MISSED'}] {label}")
 
     out = Path(args.out)
+    _write_json(out, imports, rows, load, bill, checks)
+    print(f"==> wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    return 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=10, help="fresh processes per import figure")
+    parser.add_argument("--requests", type=int, default=300, help="warm requests per route")
+    parser.add_argument("--seconds", type=float, default=5, help="duration of each load test")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent load-test clients")
+    parser.add_argument("--out", default=str(ROOT / "artifacts" / "bench.json"))
+    return parser.parse_args()
+
+
+def _print_routes(rows: dict[str, dict[str, float]]) -> None:
+    print(
+        f"  {'route':<52} {'req':>5} {'RCU':>5} {'WCU':>5} {'p50':>7} {'p99':>7}"
+        f" {'floor50':>7} {'x':>5}"
+    )
+    for route, r in rows.items():
+        floor = (
+            f"{r['floor_p50_ms']:>7.2f} {r['vs_floor']:>5.2f}"
+            if "floor_p50_ms" in r
+            else f"{'-':>7} {'-':>5}"
+        )
+        print(
+            f"  {route:<52} {r['dynamodb_requests']:>5.2f} {r['read_units']:>5.2f} "
+            f"{r['write_units']:>5.2f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {floor}"
+        )
+
+
+def _write_json(
+    out: Path,
+    imports: dict[str, float],
+    rows: dict[str, dict[str, float]],
+    load: dict[str, dict[str, float]],
+    bill: dict[str, float],
+    checks: list[tuple[str, bool]],
+) -> None:
+    """artifacts/bench.json (or --out): every figure of the run, the prices used."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
@@ -560,8 +651,6 @@ def main() -> int:
             indent=2,
         )
     )
-    print(f"==> wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@
   }
   function beat() {
     last = Date.now();
-    post("/api/visits").then(function (j) { if (j) { show("online", j.online); show("total", j.total); } });
+    post(s.heartbeat).then(function (j) { if (j) { show("online", j.online); show("total", j.total); } });
   }
   function visible() { return d.visibilityState === "visible"; }
   function watch() {
@@ -22,7 +22,7 @@
     timer = setInterval(beat, 60000);
   }
   function start() {
-    if (s.slug) post("/api/articles/" + s.slug + "/views").then(function (j) { if (j) show("views", j.views); });
+    if (s.beacon) post(s.beacon).then(function (j) { if (j) show("views", j.views); });
     d.addEventListener("visibilitychange", watch);
     watch();
   }

@@ -46,14 +46,11 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch, endpoint: str | None) -> None:
 
 def _reset_newsdesk() -> None:
     """A fresh "container": no cached client, settings, articles, figures, lists or salt."""
-    from newsdesk import articles, counting, db, identity, mostread, presence
+    from newsdesk import caches
+    from newsdesk.dal import db
 
     db.reset()
-    articles.forget()
-    mostread.forget()
-    presence.reset_cache()
-    identity.forget_cached_salt()
-    counting._last_known.clear()
+    caches.clear_all()
 
 
 def _unique_prefix() -> str:

@@ -25,6 +25,9 @@ answers them:
 - "delay":    hangs `delay` seconds (longer than the client's read timeout), then answers the
               500 above; the request never reaches DynamoDB, so a timed-out write has no effect
 - "drop":     closes the connection with a reset, without answering
+- "late":     forwards the request (DynamoDB applies it), then holds the answer `delay`
+              seconds, past the client's read timeout: a write that happened although the
+              client saw it fail, as a slow network or an overloaded front end can make it
 
 AWS behaviours:
 - `conflicts()` -- transaction conflicts as a real race, by AWS's rule and nothing else.
@@ -125,6 +128,7 @@ not verify signatures.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import json
 import math
@@ -142,7 +146,7 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-MODES = ("throttle", "error", "delay", "drop")
+MODES = ("throttle", "error", "delay", "drop", "late")
 ANY = "*"
 TARGET_PREFIX = "DynamoDB_20120810."
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -235,6 +239,31 @@ def conflict_reasons(count: int, conflicting: Iterable[int]) -> list[Json]:
         else {"Code": "None"}
         for i in range(count)
     ]
+
+
+def key_range_throttle(on_demand: bool, resource: str) -> tuple[int, Json]:
+    """HTTP 400 for a write past its partition's limit (module docstring, partition_limit()):
+    ThrottlingException for an on-demand table, ProvisionedThroughputExceededException for a
+    provisioned one, both with the reason TableWriteKeyRangeThroughputExceeded on `resource`
+    (the table ARN)."""
+    reasons = [{"reason": KEY_RANGE_WRITE_REASON, "resource": resource}]
+    if on_demand:  # model: ThrottlingException's member is throttlingReasons
+        return 400, aws_error(
+            "ThrottlingException", ON_DEMAND_THROTTLE_MESSAGE, throttlingReasons=reasons
+        )
+    return 400, aws_error(
+        "ProvisionedThroughputExceededException",
+        PROVISIONED_THROTTLE_MESSAGE,
+        ThrottlingReasons=reasons,
+    )
+
+
+def throttle_reason(on_demand: bool) -> Json:
+    """The CancellationReason of a throttled TransactItem: ThrottlingError (on-demand) or
+    ProvisionedThroughputExceeded (provisioned)."""
+    if on_demand:
+        return {"Code": "ThrottlingError", "Message": ON_DEMAND_THROTTLE_MESSAGE}
+    return {"Code": "ProvisionedThroughputExceeded", "Message": PROVISIONED_THROTTLE_MESSAGE}
 
 
 # -- request shapes ----------------------------------------------------------------------------
@@ -336,57 +365,93 @@ def _update_size(action: Mapping[str, Any]) -> int:
     return size
 
 
-def item_refs(operation: str, body: Json, info: Callable[[str], TableInfo | None]) -> list[ItemRef]:
+TableLookup = Callable[[str], TableInfo | None]
+
+
+def item_refs(operation: str, body: Json, info: TableLookup) -> list[ItemRef]:
     """The items a request touches, with their keys and write units (0 for reads)."""
+    refs_of = _REFS_OF.get(operation)
+    return refs_of(body, info) if refs_of is not None else []
+
+
+def _put_ref(index: int, table: str, item: Json, factor: int, info: TableLookup) -> ItemRef:
+    """A Put of `item`, keyed with the table's KeySchema when known (else the whole item);
+    `factor` 2 in a transaction."""
+    table_info = info(table)
+    key = table_info.key_of(item) if table_info else item
+    return ItemRef(index, table, key, "Put", factor * write_units(item_size(item)))
+
+
+def _put_item_refs(body: Json, info: TableLookup) -> list[ItemRef]:
+    return [_put_ref(0, body.get("TableName", ""), body.get("Item") or {}, 1, info)]
+
+
+def _update_item_refs(body: Json, info: TableLookup) -> list[ItemRef]:
+    units = write_units(_update_size(body))
+    return [ItemRef(0, body.get("TableName", ""), body.get("Key") or {}, "Update", units)]
+
+
+def _delete_item_refs(body: Json, info: TableLookup) -> list[ItemRef]:
+    key = body.get("Key") or {}
+    return [ItemRef(0, body.get("TableName", ""), key, "Delete", write_units(item_size(key)))]
+
+
+def _transaction_refs(body: Json, info: TableLookup) -> list[ItemRef]:
     refs: list[ItemRef] = []
-
-    def put(index: int, table: str, item: Json, factor: int) -> None:
-        table_info = info(table)
-        key = table_info.key_of(item) if table_info else item
-        refs.append(ItemRef(index, table, key, "Put", factor * write_units(item_size(item))))
-
-    if operation == "PutItem":
-        put(0, body.get("TableName", ""), body.get("Item") or {}, 1)
-    elif operation == "UpdateItem":
-        units = write_units(_update_size(body))
-        refs.append(ItemRef(0, body.get("TableName", ""), body.get("Key") or {}, "Update", units))
-    elif operation == "DeleteItem":
-        key = body.get("Key") or {}
-        refs.append(
-            ItemRef(0, body.get("TableName", ""), key, "Delete", write_units(item_size(key)))
-        )
-    elif operation in TRANSACTIONS:
-        for index, entry in enumerate(body.get("TransactItems") or []):
-            action_name, action = next(iter(entry.items()))
-            table = action.get("TableName", "")
-            if action_name == "Put":
-                put(index, table, action.get("Item") or {}, 2)  # prepare + commit
-                continue
-            key = action.get("Key") or {}
-            if action_name == "Update":
-                units = 2 * write_units(_update_size(action))
-            elif action_name == "Delete":
-                units = 2 * write_units(item_size(key))
-            else:  # ConditionCheck and Get read the item
-                units = 0
-            refs.append(ItemRef(index, table, key, action_name, units))
-    elif operation == "BatchWriteItem":
-        index = 0
-        for table, requests in (body.get("RequestItems") or {}).items():
-            for request in requests:
-                if "PutRequest" in request:
-                    put(index, table, request["PutRequest"].get("Item") or {}, 1)
-                else:
-                    key = (request.get("DeleteRequest") or {}).get("Key") or {}
-                    refs.append(ItemRef(index, table, key, "Delete", write_units(item_size(key))))
-                index += 1
-    elif operation == "BatchGetItem":
-        index = 0
-        for table, wanted in (body.get("RequestItems") or {}).items():
-            for key in wanted.get("Keys") or []:
-                refs.append(ItemRef(index, table, key, "Get", 0))
-                index += 1
+    for index, entry in enumerate(body.get("TransactItems") or []):
+        action_name, action = next(iter(entry.items()))
+        refs.append(_transact_item_ref(index, action_name, action, info))
     return refs
+
+
+def _transact_item_ref(index: int, action_name: str, action: Json, info: TableLookup) -> ItemRef:
+    """One TransactItem; its writes count twice (prepare + commit)."""
+    table = action.get("TableName", "")
+    if action_name == "Put":
+        return _put_ref(index, table, action.get("Item") or {}, 2, info)  # prepare + commit
+    key = action.get("Key") or {}
+    if action_name == "Update":
+        units = 2 * write_units(_update_size(action))
+    elif action_name == "Delete":
+        units = 2 * write_units(item_size(key))
+    else:  # ConditionCheck and Get read the item
+        units = 0
+    return ItemRef(index, table, key, action_name, units)
+
+
+def _batch_write_refs(body: Json, info: TableLookup) -> list[ItemRef]:
+    """One ref per PutRequest/DeleteRequest, indexed in the flattened order of RequestItems."""
+    refs: list[ItemRef] = []
+    for table, requests in (body.get("RequestItems") or {}).items():
+        for request in requests:
+            index = len(refs)
+            if "PutRequest" in request:
+                refs.append(
+                    _put_ref(index, table, request["PutRequest"].get("Item") or {}, 1, info)
+                )
+            else:
+                key = (request.get("DeleteRequest") or {}).get("Key") or {}
+                refs.append(ItemRef(index, table, key, "Delete", write_units(item_size(key))))
+    return refs
+
+
+def _batch_get_refs(body: Json, info: TableLookup) -> list[ItemRef]:
+    """One ref per key, indexed in the flattened order of RequestItems."""
+    refs: list[ItemRef] = []
+    for table, wanted in (body.get("RequestItems") or {}).items():
+        for key in wanted.get("Keys") or []:
+            refs.append(ItemRef(len(refs), table, key, "Get", 0))
+    return refs
+
+
+_REFS_OF: dict[str, Callable[[Json, TableLookup], list[ItemRef]]] = {
+    "PutItem": _put_item_refs,
+    "UpdateItem": _update_item_refs,
+    "DeleteItem": _delete_item_refs,
+    **dict.fromkeys(TRANSACTIONS, _transaction_refs),
+    "BatchWriteItem": _batch_write_refs,
+    "BatchGetItem": _batch_get_refs,
+}
 
 
 def split_batch(operation: str, request_items: Json, skip: set[int]) -> tuple[Json, Json]:
@@ -619,6 +684,16 @@ class ConflictRace(Rule):
                 self._owners.pop(item, None)
         self.proxy._changed.notify_all()
 
+    def _release_met(
+        self, busy: dict[int, list[int]], refs: list[ItemRef]
+    ) -> list[tuple[str, str]]:
+        """release_on_conflict: end the hold of the requests a conflict met (`busy`, from
+        _busy); the conflicting items, to wait for before answering."""
+        for owner in {o for owners in busy.values() for o in owners}:
+            if owner in self._holds:
+                self._holds[owner].set()
+        return [r.item_id for r in refs if r.index in busy]
+
     def _transactions_on(self, items: Iterable[tuple[str, str]]) -> bool:
         return any(
             kind == TRANSACTION_CLAIM
@@ -690,6 +765,18 @@ class Unprocessed(Rule):
         self._rng = random.Random(seed)
         self.left = 0  # keys left unprocessed so far
 
+    def _leave(self, refs: list[ItemRef], skip: set[int]) -> set[int]:
+        """Under the proxy's lock: the positions of `refs` this rule leaves unprocessed, besides
+        those in `skip` already; never every item of the batch."""
+        candidates = [r.index for r in refs if self.on_table(r.table)]
+        chosen = self.choose([c for c in candidates if c not in skip])
+        if chosen and len(skip | chosen) >= len(refs):
+            chosen.discard(max(chosen))
+        if chosen:
+            self.hits += 1
+            self.left += len(chosen)
+        return chosen
+
     def choose(self, candidates: list[int]) -> set[int]:
         """The candidate positions to leave unprocessed."""
         if self.every is not None:
@@ -741,6 +828,86 @@ class PartitionLimit(Rule):
             for partition, units in demands.items():
                 self._buckets[partition] = (self._tokens(partition, now) - units, now)
         return over
+
+    # -- the verdict on one request, under the proxy's lock ------------------------------
+
+    def _verdict(
+        self, operation: str, refs: list[ItemRef], infos: Mapping[str, TableInfo | None]
+    ) -> tuple[int, Json] | set[int] | None:
+        """None: all fits (units taken). A full answer, or (BatchWriteItem) the refused items."""
+        now = self.clock()
+        writes = [r for r in refs if r.units > 0 and self.on_table(r.table)]
+        if operation == "BatchWriteItem":  # item by item: the ones that fit are written
+            return self._item_by_item(refs, writes, infos, now)
+        return self._all_or_nothing(operation, refs, writes, infos, now)
+
+    def _item_by_item(
+        self,
+        refs: list[ItemRef],
+        writes: list[ItemRef],
+        infos: Mapping[str, TableInfo | None],
+        now: float,
+    ) -> tuple[int, Json] | set[int] | None:
+        """BatchWriteItem: the refused items (they go back in UnprocessedItems), or the
+        throttling error when none was written; None when all fit."""
+        refused: set[int] = set()
+        for ref in writes:
+            if self._take({_partition(ref, infos): ref.units}, now):
+                refused.add(ref.index)
+        if not refused:
+            return None
+        self.hits += 1
+        self.throttled += len(refused)
+        if len(refused) == len(refs):  # none written: the whole call is throttled
+            return self._error(writes[0].table, infos)
+        return refused
+
+    def _all_or_nothing(
+        self,
+        operation: str,
+        refs: list[ItemRef],
+        writes: list[ItemRef],
+        infos: Mapping[str, TableInfo | None],
+        now: float,
+    ) -> tuple[int, Json] | None:
+        """A single write or a transaction: the throttling error (a transaction: cancelled at
+        the throttled items) unless every partition it writes has the units; None when all fit."""
+        demands: dict[tuple[str, str], int] = {}
+        for ref in writes:
+            demands[_partition(ref, infos)] = demands.get(_partition(ref, infos), 0) + ref.units
+        over = self._take(demands, now)
+        if not over:
+            return None
+        self.hits += 1
+        bad = [r for r in writes if _partition(r, infos) in over]
+        self.throttled += len(bad)
+        if operation != "TransactWriteItems":
+            return self._error(bad[0].table, infos)
+        bad_indexes = {r.index for r in bad}
+        reasons = [
+            throttle_reason(self._on_demand(infos.get(ref.table)))
+            if ref.index in bad_indexes
+            else {"Code": "None"}
+            for ref in refs
+        ]
+        return 400, transaction_canceled(reasons)
+
+    def _on_demand(self, info: TableInfo | None) -> bool:
+        """Whether the table is answered as on-demand (`error` forces one answer)."""
+        if self.error != "auto":
+            return self.error == "ThrottlingException"
+        return info.on_demand if info else True
+
+    def _error(self, table: str, infos: Mapping[str, TableInfo | None]) -> tuple[int, Json]:
+        info = infos.get(table)
+        return key_range_throttle(self._on_demand(info), info.arn if info else table)
+
+
+def _partition(ref: ItemRef, infos: Mapping[str, TableInfo | None]) -> tuple[str, str]:
+    """(table, partition key value): what one partition_limit() bucket is kept for."""
+    info = infos.get(ref.table)
+    value = ref.key.get(info.hash_key) if info else ref.key
+    return (ref.table, canonical(value or {}))
 
 
 class Latency(Rule):
@@ -1272,7 +1439,7 @@ class FaultProxy:
                 self._seen.append(Seen(operation, tables, fault.mode if fault else None))
         try:
             if fault is not None:
-                self._fault(handler, fault)
+                self._fault(handler, fault, raw)
             elif not rules:
                 self._relay(handler, raw)
             else:
@@ -1280,8 +1447,10 @@ class FaultProxy:
         except OSError:  # the client gave up first (read timeout): nobody to answer
             handler.close_connection = True
 
-    def _fault(self, handler: _Handler, fault: Fault) -> None:
-        if fault.mode == "throttle":
+    def _fault(self, handler: _Handler, fault: Fault, raw: bytes) -> None:
+        if fault.mode == "late":
+            self._relay(handler, raw, answered=lambda: fault.cancelled.wait(fault.delay))
+        elif fault.mode == "throttle":
             self._answer(handler, 400, THROTTLE_BODY)
         elif fault.mode == "error":
             self._answer(handler, 500, ERROR_BODY)
@@ -1304,47 +1473,60 @@ class FaultProxy:
         tables: tuple[str, ...],
         rules: list[Rule],
     ) -> None:
-        headers = dict(handler.headers.items())
-        for rule in rules:  # network look-ups first, outside the lock
-            if isinstance(rule, LazyTTL):
-                for table in tables:
-                    if rule.on_table(table):
-                        rule._adopt(table, headers)
-        infos: dict[str, TableInfo | None] = {}
-        if any(isinstance(r, ConflictRace | PartitionLimit) for r in rules):
-            infos = {table: self._info(table, headers) for table in tables}
+        infos = self._look_up(tables, rules, dict(handler.headers.items()))
         refs = item_refs(operation, body, infos.get)
         with self._lock:
             plan = self._decide(operation, body, tables, rules, refs, infos)
             self._seen.append(
                 Seen(operation, tables, plan.injected, sum(d for _, d in plan.delays))
             )
-
-        def answered() -> None:
-            """DynamoDB Local answered (or failed): the request's items are free again,
-            before the client hears of it."""
-            if plan.owned:
-                with self._lock:
-                    for race in plan.owned:
-                        race._unclaim(plan.request)
-
         try:
-            if plan.answer is not None:
-                if plan.settle is not None:
-                    race, items = plan.settle
-                    race._settle(items)
-                self._answer(handler, *plan.answer)
-                return
-            for race, seconds in plan.holds:
-                race._hold(plan.request, seconds)
-            for latency, delay in plan.delays:
-                latency.wait(delay)
-            if plan.body is None and plan.unprocessed is None:
-                self._relay(handler, raw, answered)
-            else:
-                self._relay_batch(handler, operation, plan, answered)
+            self._carry_out(handler, operation, raw, plan)
         finally:
-            answered()
+            self._free_items(plan)
+
+    def _look_up(
+        self, tables: tuple[str, ...], rules: list[Rule], headers: Mapping[str, str]
+    ) -> dict[str, TableInfo | None]:
+        """The network look-ups a request's rules need, first and outside the lock: lazy_ttl()
+        takes over the TTL of tables it has not seen yet; conflicts() and partition_limit()
+        need the tables' key schema (the result, by table; empty when no rule needs it)."""
+        for rule in rules:
+            if isinstance(rule, LazyTTL):
+                for table in tables:
+                    if rule.on_table(table):
+                        rule._adopt(table, headers)
+        if not any(isinstance(r, ConflictRace | PartitionLimit) for r in rules):
+            return {}
+        return {table: self._info(table, headers) for table in tables}
+
+    def _carry_out(self, handler: _Handler, operation: str, raw: bytes, plan: _Plan) -> None:
+        """Answer as `plan` says, or hold, delay and forward the request."""
+        if plan.answer is not None:
+            if plan.settle is not None:
+                race, items = plan.settle
+                race._settle(items)
+            self._answer(handler, *plan.answer)
+            return
+        for race, seconds in plan.holds:
+            race._hold(plan.request, seconds)
+        for latency, delay in plan.delays:
+            latency.wait(delay)
+        answered = functools.partial(self._free_items, plan)
+        if plan.body is None and plan.unprocessed is None:
+            self._relay(handler, raw, answered)
+        else:
+            self._relay_batch(handler, operation, plan, answered)
+
+    def _free_items(self, plan: _Plan) -> None:
+        """DynamoDB Local answered (or failed): the request's items are free again, before the
+        client hears of it."""
+        if plan.owned:
+            with self._lock:
+                for race in plan.owned:
+                    race._unclaim(plan.request)
+
+    # -- internals: the plan, under the lock -------------------------------------------------
 
     def _decide(
         self,
@@ -1362,22 +1544,54 @@ class FaultProxy:
         live = [r for r in rules if r in self._rules]
         # 1. TTL answered as AWS would, for the tables lazy_ttl() took over
         if operation in ("UpdateTimeToLive", "DescribeTimeToLive"):
-            for rule in live:
-                if isinstance(rule, LazyTTL):
-                    rule.hits += 1
-                    answer = self._ttl_answer(operation, body, rule)
-                    if answer[0] != 200:
-                        return self._answered(plan, answer)
-                    plan.answer = answer
-                    plan.injected = operation
-                    return plan
+            ttl = next((r for r in live if isinstance(r, LazyTTL)), None)
+            if ttl is not None:
+                return self._ttl_plan(plan, operation, body, ttl)
         # 2. conflicts, scripted then racing
+        conflict = self._scripted_conflict(operation, refs, live)
+        if conflict is None:
+            conflict = self._race_conflict(plan, operation, refs, live)
+        if conflict is not None:
+            return self._answered(plan, conflict)
+        # 3. partial batches: the keys left unprocessed (at least one is processed)
+        skip = self._unprocessed(operation, refs, live)
+        # 4. partition limits, on what is still to be written
+        throttled = self._partition_limits(operation, refs, live, infos, skip)
+        if throttled is not None:
+            return self._answered(plan, throttled)
+        if skip:
+            self._split(plan, operation, body, skip)
+        # 5. admitted: claim the written items (not those left unprocessed), holds, latency
+        self._admit(plan, operation, refs, live, skip)
+        return plan
+
+    def _ttl_plan(self, plan: _Plan, operation: str, body: Json, rule: LazyTTL) -> _Plan:
+        """UpdateTimeToLive / DescribeTimeToLive answered by lazy_ttl()'s `rule`."""
+        rule.hits += 1
+        answer = self._ttl_answer(operation, body, rule)
+        if answer[0] != 200:
+            return self._answered(plan, answer)
+        plan.answer = answer
+        plan.injected = operation
+        return plan
+
+    def _scripted_conflict(
+        self, operation: str, refs: list[ItemRef], live: list[Rule]
+    ) -> tuple[int, Json] | None:
+        """conflict_on(): the answer when a rule picks this call (each rule counts it first)."""
         for rule in live:
             if isinstance(rule, ScriptedConflict):
                 rule.calls += 1
                 if rule.selector.pick(rule.calls):
                     rule.hits += 1
-                    return self._answered(plan, self._conflict_answer(operation, refs, rule, None))
+                    return self._conflict_answer(operation, refs, rule, None)
+        return None
+
+    def _race_conflict(
+        self, plan: _Plan, operation: str, refs: list[ItemRef], live: list[Rule]
+    ) -> tuple[int, Json] | None:
+        """conflicts(): the answer when an item is claimed by a write in flight it conflicts
+        with; with release_on_conflict, `plan.settle` says what to wait for first."""
         for rule in live:
             if isinstance(rule, ConflictRace):
                 busy = rule._busy(operation, refs)
@@ -1385,52 +1599,64 @@ class FaultProxy:
                     rule.hits += 1
                     rule.conflicts += 1
                     if rule.release_on_conflict:  # the transactions met end their hold now
-                        for owner in {o for owners in busy.values() for o in owners}:
-                            if owner in rule._holds:
-                                rule._holds[owner].set()
-                        items = [r.item_id for r in refs if r.index in busy]
-                        plan.settle = (rule, items)
-                    answer = self._conflict_answer(operation, refs, None, set(busy))
-                    return self._answered(plan, answer)
-        # 3. partial batches: the keys left unprocessed (at least one is processed)
+                        plan.settle = (rule, rule._release_met(busy, refs))
+                    return self._conflict_answer(operation, refs, None, set(busy))
+        return None
+
+    @staticmethod
+    def _unprocessed(operation: str, refs: list[ItemRef], live: list[Rule]) -> set[int]:
+        """unprocessed(): the positions of a batch's items its rules leave unprocessed."""
         skip: set[int] = set()
         if operation in BATCHES:
             for rule in live:
                 if isinstance(rule, Unprocessed):
-                    candidates = [r.index for r in refs if rule.on_table(r.table)]
-                    chosen = rule.choose([c for c in candidates if c not in skip])
-                    if chosen and len(skip | chosen) >= len(refs):
-                        chosen.discard(max(chosen))
-                    if chosen:
-                        rule.hits += 1
-                        rule.left += len(chosen)
-                    skip |= chosen
-        # 4. partition limits, on what is still to be written
+                    skip |= rule._leave(refs, skip)
+        return skip
+
+    def _partition_limits(
+        self,
+        operation: str,
+        refs: list[ItemRef],
+        live: list[Rule],
+        infos: Mapping[str, TableInfo | None],
+        skip: set[int],
+    ) -> tuple[int, Json] | None:
+        """partition_limit() on the items not in `skip`: the throttling answer, or None with
+        the BatchWriteItem items refused added to `skip`."""
         for rule in live:
             if isinstance(rule, PartitionLimit):
                 remaining = [r for r in refs if r.index not in skip]
-                refused = self._throttle(rule, operation, remaining, infos)
+                refused = rule._verdict(operation, remaining, infos)
                 if isinstance(refused, tuple):
-                    return self._answered(plan, refused)
+                    return refused
                 skip |= refused or set()
-        if skip:
-            done, rest = split_batch(operation, body.get("RequestItems") or {}, skip)
-            plan.body = {**body, "RequestItems": done}
-            name = "UnprocessedKeys" if operation == "BatchGetItem" else "UnprocessedItems"
-            plan.unprocessed = (name, rest)
-            plan.injected = name
-        # 5. admitted: claim the written items (not those left unprocessed), holds, latency
+        return None
+
+    @staticmethod
+    def _split(plan: _Plan, operation: str, body: Json, skip: set[int]) -> None:
+        """Forward the batch without the items in `skip`; they come back as unprocessed."""
+        done, rest = split_batch(operation, body.get("RequestItems") or {}, skip)
+        plan.body = {**body, "RequestItems": done}
+        name = "UnprocessedKeys" if operation == "BatchGetItem" else "UnprocessedItems"
+        plan.unprocessed = (name, rest)
+        plan.injected = name
+
+    @staticmethod
+    def _admit(
+        plan: _Plan, operation: str, refs: list[ItemRef], live: list[Rule], skip: set[int]
+    ) -> None:
+        """A write claims its items (not those left unprocessed) in each conflicts() rule, with
+        the hold the rule gives it; each latency() rule draws a delay."""
         for rule in live:
             if isinstance(rule, ConflictRace) and operation in WRITES:
                 written = [r for r in refs if r.index not in skip]
-                seconds = rule._claim(request, operation, written)
+                seconds = rule._claim(plan.request, operation, written)
                 plan.owned.append(rule)
                 if seconds > 0:
                     plan.holds.append((rule, seconds))
             elif isinstance(rule, Latency):
                 rule.hits += 1
                 plan.delays.append((rule, rule.draw()))
-        return plan
 
     @staticmethod
     def _answered(plan: _Plan, answer: tuple[int, Json]) -> _Plan:
@@ -1455,81 +1681,6 @@ class FaultProxy:
                 index = next((r.index for r in refs if scripted.on_table(r.table)), 0)
             busy = {index}
         return 400, transaction_canceled(conflict_reasons(count, busy))
-
-    def _throttle(
-        self,
-        rule: PartitionLimit,
-        operation: str,
-        refs: list[ItemRef],
-        infos: Mapping[str, TableInfo | None],
-    ) -> tuple[int, Json] | set[int] | None:
-        """None: all fits (units taken). A full answer, or (BatchWriteItem) the refused items."""
-        now = rule.clock()
-        writes = [r for r in refs if r.units > 0 and rule.on_table(r.table)]
-
-        def partition(ref: ItemRef) -> tuple[str, str]:
-            info = infos.get(ref.table)
-            value = ref.key.get(info.hash_key) if info else ref.key
-            return (ref.table, canonical(value or {}))
-
-        def on_demand(table: str) -> bool:
-            if rule.error != "auto":
-                return rule.error == "ThrottlingException"
-            info = infos.get(table)
-            return info.on_demand if info else True
-
-        def error(table: str) -> tuple[int, Json]:
-            info = infos.get(table)
-            arn = info.arn if info else table
-            reasons = [{"reason": KEY_RANGE_WRITE_REASON, "resource": arn}]
-            if on_demand(table):  # model: ThrottlingException's member is throttlingReasons
-                return 400, aws_error(
-                    "ThrottlingException", ON_DEMAND_THROTTLE_MESSAGE, throttlingReasons=reasons
-                )
-            return 400, aws_error(
-                "ProvisionedThroughputExceededException",
-                PROVISIONED_THROTTLE_MESSAGE,
-                ThrottlingReasons=reasons,
-            )
-
-        if operation == "BatchWriteItem":  # item by item: the ones that fit are written
-            refused: set[int] = set()
-            for ref in writes:
-                if rule._take({partition(ref): ref.units}, now):
-                    refused.add(ref.index)
-            if not refused:
-                return None
-            rule.hits += 1
-            rule.throttled += len(refused)
-            if len(refused) == len(refs):  # none written: the whole call is throttled
-                return error(writes[0].table)
-            return refused
-        demands: dict[tuple[str, str], int] = {}
-        for ref in writes:
-            demands[partition(ref)] = demands.get(partition(ref), 0) + ref.units
-        over = rule._take(demands, now)
-        if not over:
-            return None
-        rule.hits += 1
-        bad = [r for r in writes if partition(r) in over]
-        rule.throttled += len(bad)
-        if operation != "TransactWriteItems":
-            return error(bad[0].table)
-        reasons: list[Json] = []
-        bad_indexes = {r.index for r in bad}
-        for ref in refs:
-            if ref.index not in bad_indexes:
-                reasons.append({"Code": "None"})
-            elif on_demand(ref.table):
-                reasons.append({"Code": "ThrottlingError", "Message": ON_DEMAND_THROTTLE_MESSAGE})
-            else:
-                reasons.append(
-                    {
-                        "Code": "ProvisionedThroughputExceeded",
-                        "Message": PROVISIONED_THROTTLE_MESSAGE,
-                    }
-                )
-        return 400, transaction_canceled(reasons)
 
     def _ttl_answer(self, operation: str, body: Json, rule: LazyTTL) -> tuple[int, Json]:
         table = body.get("TableName", "")

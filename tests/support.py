@@ -153,7 +153,7 @@ class Calls:
     """Every DynamoDB operation the newsdesk client makes from now on, by name and table."""
 
     def __init__(self) -> None:
-        from newsdesk import db
+        from newsdesk.dal import db
 
         self.made: list[tuple[str, str]] = []
         db.client().meta.events.register("provide-client-params.dynamodb", self._record)

@@ -2,7 +2,7 @@
 
 IAM-authorised when deployed (AWS_IAM on every route), token-authorised locally; every
 request, 405s included, is authorised first, and a refused one reads and writes nothing
-(newsdesk/admin.py).
+(newsdesk/auth.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from newsdesk.config import settings
 # POWERTOOLS_LOG_LEVEL.
 settings()
 
-from newsdesk import admin, web  # noqa: E402
+from newsdesk import auth, editing, web  # noqa: E402
 from newsdesk.observability import logger, metrics, tracer  # noqa: E402
 
 app = APIGatewayHttpResolver()
@@ -28,9 +28,9 @@ web.install_error_handlers(app)
 
 
 def authorised(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-    """Before any route: who is calling (admin.Unauthorized / Forbidden otherwise)."""
+    """Before any route: who is calling (auth.Unauthorized / Forbidden otherwise)."""
     event = app.current_event
-    who = admin.caller(event.raw_event.get("requestContext") or {}, event.headers or {})
+    who = auth.caller(event.raw_event.get("requestContext") or {}, event.headers or {})
     app.append_context(who=who)
     return next_middleware(app)
 
@@ -38,8 +38,8 @@ def authorised(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> 
 app.use(middlewares=[authorised])
 
 
-@app.exception_handler(admin.AdminError)
-def refused(exc: admin.AdminError) -> Response:
+@app.exception_handler(auth.AdminError)
+def refused(exc: auth.AdminError) -> Response:
     if exc.status in (401, 403):
         logger.warning("admin call refused", extra={"status": exc.status, "reason": str(exc)})
     headers = {"WWW-Authenticate": 'Bearer realm="newsdesk-admin"'} if exc.status == 401 else None
@@ -53,22 +53,22 @@ def _done(result: dict[str, Any], status: int = 200) -> Response:
 
 @app.put("/api/admin/articles/<slug>")
 def put_article(slug: str) -> Response:
-    body = web.json_body(app, limit=admin.MAX_BODY_BYTES)
-    result = admin.put_article(slug, body, app.context["who"])
-    return _done(result, admin.HTTP_STATUS[result["outcome"]])
+    body = web.json_body(app, limit=editing.MAX_ARTICLE_JSON_BYTES)
+    result = editing.put_article(slug, body, app.context["who"])
+    return _done(result, editing.HTTP_STATUS[result["outcome"]])
 
 
 @app.delete("/api/admin/articles/<slug>")
 def unpublish_article(slug: str) -> Response:
-    return _done(admin.unpublish(slug, app.context["who"]))
+    return _done(editing.unpublish(slug, app.context["who"]))
 
 
 @app.put("/api/admin/articles/<slug>/views")
 def set_article_views(slug: str) -> Response:
     body = web.json_body(app)
     if set(body) != {"views"}:
-        raise admin.Invalid('the body must be {"views": N}')
-    return _done(admin.set_views(slug, body["views"], app.context["who"]))
+        raise editing.Invalid('the body must be {"views": N}')
+    return _done(editing.set_views(slug, body["views"], app.context["who"]))
 
 
 web.only(app, "/api/admin/articles/<slug>", "PUT", "DELETE")

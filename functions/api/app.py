@@ -55,7 +55,7 @@ def visit() -> Response:
 
 @app.get("/api/stats")
 def stats() -> Response:
-    return web.json_response(api.stats())
+    return web.json_response(api.visitor_figures())
 
 
 web.only(app, "/api/articles/<slug>/views", "GET", "POST")

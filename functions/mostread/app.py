@@ -12,7 +12,7 @@ from newsdesk.config import settings
 # POWERTOOLS_LOG_LEVEL.
 settings()
 
-from newsdesk import db, mostread  # noqa: E402
+from newsdesk import dal, mostread  # noqa: E402
 from newsdesk.observability import MetricUnit, logger, metrics, tracer  # noqa: E402
 
 
@@ -20,7 +20,7 @@ from newsdesk.observability import MetricUnit, logger, metrics, tracer  # noqa: 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    db.start_request()
+    dal.start_request()
     lists = mostread.refresh()
     metrics.add_metric(name="MostReadRefreshes", unit=MetricUnit.Count, value=1)
     logger.info("most read lists refreshed", extra={p: len(v) for p, v in lists.items()})

@@ -4,7 +4,6 @@ the RSS feed and sitemap."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -20,6 +19,7 @@ from newsdesk import pages, web  # noqa: E402
 from newsdesk.articles import ArticleNotFound, CategoryNotFound  # noqa: E402
 from newsdesk.observability import logger, metrics, tracer  # noqa: E402
 from newsdesk.slugs import canonical_slug  # noqa: E402
+from newsdesk.urls import url_for  # noqa: E402
 
 app = APIGatewayHttpResolver()
 web.install_error_handlers(app)
@@ -31,14 +31,14 @@ def index() -> Response:
     return web.page(app, pages.index_page(cursor, web.base_url(app)))
 
 
-def _article_slug(raw: str, suffix: str = "") -> tuple[str, Response | None]:
-    """The canonical slug, and a redirect to it when the URL spelled it another way (NFD,
-    upper case, diacritics): one URL per article page."""
+def _article_slug(raw: str, route: str = "article") -> tuple[str, Response | None]:
+    """The canonical slug, and a redirect to `route` with it when the URL spelled it another
+    way (NFD, upper case, diacritics): one URL per article page."""
     clean = canonical_slug(raw)
     if clean is None:
         raise ArticleNotFound(raw)
     if clean != raw:
-        return clean, web.redirect(f"{web.base_url(app)}/articles/{clean}{suffix}")
+        return clean, web.redirect(url_for(route, base_url=web.base_url(app), slug=clean))
     return clean, None
 
 
@@ -54,7 +54,7 @@ def article(slug: str) -> Response:
 
 @app.get("/articles/<slug>/stats")
 def article_stats(slug: str) -> Response:
-    clean, elsewhere = _article_slug(slug, "/stats")
+    clean, elsewhere = _article_slug(slug, "article_stats")
     if elsewhere:
         return elsewhere
     return web.page(app, pages.stats_page(clean, web.base_url(app)))
@@ -67,8 +67,8 @@ def category(category: str) -> Response:
         raise CategoryNotFound(category)
     cursor = app.current_event.get_query_string_value("cursor") or None
     if clean != category:  # the display name ("Thời sự", NFC or NFD), upper case: one URL
-        query = f"?cursor={quote(cursor, safe='')}" if cursor else ""
-        return web.redirect(f"{web.base_url(app)}/categories/{clean}{query}")
+        location = url_for("category", base_url=web.base_url(app), category=clean, cursor=cursor)
+        return web.redirect(location)
     return web.page(app, pages.category_page(clean, cursor, web.base_url(app)))
 
 

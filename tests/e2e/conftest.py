@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from newsdesk import caches
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response
 
 from tests.support import FIXTURE, ROOT, SLUG, import_fixture
@@ -104,12 +105,10 @@ class Site:
 
 
 def _fresh_figures() -> None:
-    from newsdesk import identity, presence
     from newsdesk.config import settings
 
     settings.cache_clear()
-    presence.reset_cache()
-    identity.forget_cached_salt()
+    caches.clear_all()
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from newsdesk import admin, cli, counters, db
+from newsdesk import cli, editing
+from newsdesk.dal import counters, db
 
 from local import tables
 from tests.support import SLUG, Calls, event, import_fixture, invoke, reader
@@ -266,7 +267,7 @@ def test_an_older_version_is_refused_with_409(site: dict[str, str]) -> None:
         (NEW, "not json", 400, "JSON"),
         (NEW, json.dumps([ARTICLE]), 400, "object"),
         (NEW, "[" * 5000, 400, "JSON"),
-        (NEW, {**ARTICLE, "body": ["x" * (admin.MAX_BODY_BYTES + 1)]}, 413, "body over"),
+        (NEW, {**ARTICLE, "body": ["x" * (editing.MAX_ARTICLE_JSON_BYTES + 1)]}, 413, "body over"),
         ("Bai-Viet", ARTICLE, 400, "slug"),
         ("bai--viet", ARTICLE, 400, "slug"),
         ("bai.viet", ARTICLE, 400, "slug"),
@@ -371,11 +372,11 @@ def test_set_views_across_counter_shards(
     monkeypatch.setenv("COUNTER_SHARDS", "4")
     db.reset()
     for _ in range(40):
-        counters.count_view(SLUG)
+        counters.add_view(SLUG)
     assert total() == 9574 + 40
     assert call("admin-put-views", body={"views": 500})[1]["previous"] == 9614
     assert total() == 500
-    counters.count_view(SLUG)
+    counters.add_view(SLUG)
     assert total() == 501
 
 
@@ -398,7 +399,7 @@ def test_set_views_while_views_are_counted_loses_none(live: dict[str, str]) -> N
                 set_started.wait()
             if n == 59:
                 set_done.wait()
-            value = counters.count_view(SLUG)
+            value = counters.add_view(SLUG)
             with lock:
                 returned.append(value)
                 if len(returned) == 100:
@@ -411,7 +412,7 @@ def test_set_views_while_views_are_counted_loses_none(live: dict[str, str]) -> N
     try:
         hundred.wait()  # mid-stream (8 readers x 30 views come first)
         set_started.set()
-        result = admin.set_views(SLUG, target, "test")
+        result = editing.set_views(SLUG, target, "test")
     finally:  # a failing set must not leave the readers waiting
         set_started.set()
         set_done.set()
@@ -438,8 +439,8 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 def _site_with_variety() -> None:
     """The fixture plus a draft, an article with rich HTML and a category, and counts."""
-    admin.put_article(NEW, {**ARTICLE, "views": 42}, "test")
-    admin.put_article(
+    editing.put_article(NEW, {**ARTICLE, "views": 42}, "test")
+    editing.put_article(
         "ban-nhap",
         {
             "title": "Bản nháp",
@@ -454,8 +455,8 @@ def _site_with_variety() -> None:
         "test",
     )
     for _ in range(3):
-        counters.count_view(SLUG)
-    admin.set_views(NEW, 77, "test")
+        counters.add_view(SLUG)
+    editing.set_views(NEW, 77, "test")
 
 
 def test_export_then_import_changes_nothing(

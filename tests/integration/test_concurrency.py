@@ -24,8 +24,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from newsdesk import counters, identity, presence
+from newsdesk import caches
 from newsdesk.config import settings
+from newsdesk.dal import counters
 from newsdesk.importer import import_paths
 
 from local.server import ENVIRONMENT_HEADER, running_server
@@ -47,7 +48,7 @@ def test_16_threads_x_100_views_add_exactly_1600(
     writes = dynamodb_proxy.seen("UpdateItem", "-counters")
 
     def hundred(_: int) -> list[int]:
-        return [counters.count_view(SLUG) for _ in range(100)]
+        return [counters.add_view(SLUG) for _ in range(100)]
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         totals = [n for batch in pool.map(hundred, range(16)) for n in batch]
@@ -96,8 +97,7 @@ def test_mixed_load_keeps_every_article_whole_and_every_count_exact(
     monkeypatch.setenv("ARTICLE_CACHE_SECONDS", "0")
     monkeypatch.setenv("STATS_CACHE_SECONDS", "0")
     settings.cache_clear()
-    presence.reset_cache()
-    identity.forget_cached_salt()
+    caches.clear_all()
     articles = range(1, 5)
     for n in articles:
         path = tmp_path / f"bai-{n}-v1.json"
@@ -235,7 +235,7 @@ def test_sharded_counter_sums_stay_exact_under_concurrency(
     import_fixture()
 
     def fifty(_: int) -> list[int]:
-        return [counters.count_view(SLUG) for _ in range(50)]
+        return [counters.add_view(SLUG) for _ in range(50)]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(fifty, range(8)))

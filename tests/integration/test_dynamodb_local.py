@@ -10,7 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from newsdesk import counters
+from newsdesk.dal import counters
 from newsdesk.importer import import_paths
 
 from tests.support import FIXTURE, SLUG, event, import_fixture, invoke, reader
@@ -34,7 +34,7 @@ def test_8_threads_x_50_views_add_exactly_400() -> None:
     before = api_views()
 
     def read_fifty(_: int) -> list[int]:
-        return [counters.count_view(SLUG) for _ in range(50)]
+        return [counters.add_view(SLUG) for _ in range(50)]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = [n for batch in pool.map(read_fifty, range(8)) for n in batch]
@@ -57,7 +57,7 @@ def test_import_is_idempotent_and_reports_what_it_did(tmp_path: Path) -> None:
     lines: list[str] = []
     first = import_paths([FIXTURE], report=lines.append)
     assert (first.imported, first.updated, first.unchanged) == (1, 0, 0)
-    counters.count_view(SLUG)
+    counters.add_view(SLUG)
     again = import_paths([FIXTURE], report=lines.append)
     assert (again.imported, again.updated, again.unchanged) == (0, 0, 1)
     assert api_views() == 9575  # never reset, never re-added

@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 from xml.etree import ElementTree
 
 import pytest
-from newsdesk import counters, db
+from newsdesk.dal import counters, db
 
 from tests.support import SLUG, event, import_fixture, invoke
 
@@ -304,6 +304,7 @@ def test_category_listing_goes_on_past_runs_of_drafts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from newsdesk import articles
+    from newsdesk.dal import articles as stored
 
     settings_changed(monkeypatch, PAGE_SIZE="2")
     drafts = [
@@ -315,7 +316,7 @@ def test_category_listing_goes_on_past_runs_of_drafts(
     assert titles(response["body"]) == ["Bài số 2", "Bài số 1"]
     assert next_query(response["body"]) == ""
     # One query per page: short pages, but every article is reached through the cursors.
-    monkeypatch.setattr(articles, "_CATEGORY_QUERIES", 1)
+    monkeypatch.setattr(stored, "CATEGORY_QUERIES", 1)
     seen: list[str] = []
     query = ""
     for _ in range(10):

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from newsdesk import db
+from newsdesk import caches
+from newsdesk.dal import db
 
 from tests.support import SLUG, event, import_fixture, invoke, reader
 
@@ -170,9 +171,8 @@ def test_failing_counter_write_still_renders_the_page(site: dict[str, str], code
 def test_failing_counter_write_on_a_fresh_container_leaves_the_count_out(
     site: dict[str, str],
 ) -> None:
-    from newsdesk import counting
 
-    counting._last_known.clear()
+    caches.clear_all()
     _fail_updates("ProvisionedThroughputExceededException")
     response = invoke("pages", event("article"))
     assert response["statusCode"] == 200
@@ -211,17 +211,16 @@ def _visitor_seen(monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]) -> s
 def test_viewer_address_is_trusted_only_with_the_cdn_secret(
     site: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from newsdesk import presence
     from newsdesk.config import settings
 
     monkeypatch.setenv("CDN_ORIGIN_SECRET", "s3cret")
     settings.cache_clear()
     via_cdn = {"cloudfront-viewer-address": "198.51.100.9:51234", "x-origin-verify": "s3cret"}
     assert _visitor_seen(monkeypatch, via_cdn) == "198.51.100.9"
-    presence.reset_cache()
+    caches.clear_all()
     ipv6 = {"cloudfront-viewer-address": "[2001:db8::7]:443", "x-origin-verify": "s3cret"}
     assert _visitor_seen(monkeypatch, ipv6) == "2001:db8::7"
-    presence.reset_cache()
+    caches.clear_all()
     forged = {"cloudfront-viewer-address": "198.51.100.9:51234", "x-origin-verify": "guess"}
     assert _visitor_seen(monkeypatch, forged) == "203.0.113.7"  # API Gateway's sourceIp
 

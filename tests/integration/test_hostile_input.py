@@ -34,7 +34,8 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from newsdesk import db, visitors
+from newsdesk import bots
+from newsdesk.dal import db
 
 from local.server import read_template
 from tests.html_markup import SAFE_SCHEMES, URL_ATTRIBUTES, Markup, url_scheme
@@ -500,7 +501,7 @@ class DetectorSpy:
     """crawlerdetect, with every User-Agent it is asked about recorded."""
 
     def __init__(self) -> None:
-        self.real = visitors._detector()
+        self.real = bots._detector()
         self.asked: list[str] = []
 
     def isCrawler(self, user_agent: str) -> bool:
@@ -516,10 +517,10 @@ def test_long_user_agent_is_a_bot_without_asking_crawlerdetect(
     site: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """crawlerdetect's patterns take time quadratic in the length (10 KB: seconds), so a
-    User-Agent longer than visitors.MAX_USER_AGENT is classified by its length alone: the
+    User-Agent longer than bots.MAX_USER_AGENT is classified by its length alone: the
     page is served, the view is not counted, crawlerdetect never sees it."""
     spy = DetectorSpy()
-    monkeypatch.setattr(visitors, "_detector", lambda: spy)
+    monkeypatch.setattr(bots, "_detector", lambda: spy)
     before = article_views()
     long_ua = "Mozilla/5.0 (X11; Linux x86_64) " + "a" * 8000
     assert call(event("article", headers={"user-agent": long_ua}))["statusCode"] == 200

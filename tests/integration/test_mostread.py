@@ -8,8 +8,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from newsdesk import counters, mostread
+from newsdesk import mostread
 from newsdesk.config import settings
+from newsdesk.dal import counters
 from newsdesk.importer import import_paths
 from time_machine import TimeMachineFixture
 
@@ -68,7 +69,7 @@ def test_today_week_and_all_time(tmp_path: Path, now: datetime) -> None:
         ],
     )
     for _ in range(3):
-        counters.count_view("hom-nay")  # today, through the real counting path
+        counters.add_view("hom-nay")  # today, through the real counting path
     _set_day("tuan-nay", 3, 40)  # earlier this week
     _set_day("co-dien", 20, 5)  # outside the week
     calls = Calls()
@@ -88,7 +89,7 @@ def test_a_view_lands_in_todays_bucket_and_the_job_drops_old_ones(tmp_path: Path
     _import(tmp_path, [_article("bai", 0)])
     _set_day("bai", counters.KEEP_DAYS + 2, 7)
     _set_day("bai", 3, 2)
-    counters.count_view("bai")
+    counters.add_view("bai")
 
     def stored() -> dict:
         return boto3.client("dynamodb").get_item(

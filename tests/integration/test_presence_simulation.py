@@ -3,7 +3,7 @@
 A simulated half hour against DynamoDB Local: readers arrive at random (Poisson), stay a
 random time sending a heartbeat every 60 s as the page's script does, and leave; a burst
 of arrivals and a mass departure are thrown in. Every 5 simulated seconds the figure the
-site would show (presence.current_stats: cached count + arrivals seen since) is compared
+site would show (presence.current_figures: cached count + arrivals seen since) is compared
 with the exact number of distinct visitors seen within the presence window.
 Target (steady state): within 5% or 1 visitor, whichever is larger.
 """
@@ -15,7 +15,7 @@ import statistics
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from newsdesk import presence
+from newsdesk import caches, presence
 from newsdesk.config import settings
 
 # In the future: presence items carry a TTL from their simulated time, and DynamoDB Local
@@ -29,7 +29,7 @@ EXODUS_AT = 1300  # half of everyone present closes the tab
 
 @pytest.mark.usefixtures("ddb_local_tables")
 def test_online_estimate_error_in_steady_state() -> None:
-    presence.reset_cache()
+    caches.clear_all()
     window = settings().presence_window_seconds
     rng = random.Random(20181127)
     # Arrival times and stays; each visitor heartbeats at arrival and every 60 s after.
@@ -61,7 +61,7 @@ def test_online_estimate_error_in_steady_state() -> None:
             last_beat[n] = at
             i += 1
         exact = sum(1 for at in last_beat.values() if at > now_s - window)
-        shown = presence.current_stats(START + timedelta(seconds=now_s)).online
+        shown = presence.current_figures(START + timedelta(seconds=now_s)).online
         samples.append((now_s, exact, shown))
 
     steady = [(exact, shown) for now_s, exact, shown in samples if now_s >= window]

@@ -64,9 +64,9 @@ ALLOWED_GRANTS: dict[str, dict[str, set[str]]] = {
     },
     "AdminFunction": {
         # importer.write (GetItem of the stored hash, UpdateItem in its transaction),
-        # admin.set_status (GetItem, conditional UpdateItem of the status)
+        # editing.set_status (GetItem, conditional UpdateItem of the status)
         "ArticlesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-        # admin.set_views: consistent read of the shards (BatchGetItem), the legacy count
+        # editing.set_views: consistent read of the shards (BatchGetItem), the legacy count
         # (UpdateItem) and the audit record (PutItem) in one transaction; importer.write's
         # legacy count and the site's legacy total (UpdateItem)
         "CountersTable": {

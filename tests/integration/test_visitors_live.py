@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import boto3
 import pytest
-from newsdesk import identity, presence
+from newsdesk import caches, identity, presence
 from newsdesk.articles import iso
 from newsdesk.config import settings
 from time_machine import TimeMachineFixture
@@ -36,11 +36,9 @@ def t0(ddb_local_tables: dict[str, str], time_machine: TimeMachineFixture) -> da
 
 @pytest.fixture(autouse=True)
 def fresh(ddb_local_tables: dict[str, str], t0: datetime) -> Iterator[dict[str, str]]:
-    presence.reset_cache()
-    identity.forget_cached_salt()
+    caches.clear_all()
     yield ddb_local_tables
-    presence.reset_cache()
-    identity.forget_cached_salt()
+    caches.clear_all()
 
 
 def scan_all(tables: dict[str, str]) -> list[dict]:
@@ -75,7 +73,7 @@ def test_concurrent_containers_agree_on_one_salt(fresh: dict[str, str], t0: date
 
     def new_container() -> None:
         barrier.wait()
-        identity.forget_cached_salt()
+        caches.clear_all()
         ids.append(identity.visitor_id("203.0.113.7", PHONE_UA, t0))
 
     threads = [threading.Thread(target=new_container) for _ in range(12)]
@@ -90,7 +88,7 @@ def test_concurrent_containers_agree_on_one_salt(fresh: dict[str, str], t0: date
 
 def test_old_salts_are_forgotten_within_48_hours(fresh: dict[str, str], t0: datetime) -> None:
     for day in range(4):
-        identity.forget_cached_salt()
+        caches.clear_all()
         identity.visitor_id("203.0.113.7", PHONE_UA, t0 + timedelta(days=day))
     salts = sorted(i["id"]["S"] for i in scan_all(fresh) if i["id"]["S"].startswith("salt#"))
     # Only today's and yesterday's remain after day 3's salt is created.
@@ -140,14 +138,14 @@ def test_a_heartbeat_flood_writes_once_per_30_seconds() -> None:
     for second in range(0, 30):
         presence.heartbeat(visitor, SOON + timedelta(seconds=second))
     assert calls.count("UpdateItem", "-connections") == 1
-    presence.reset_cache()  # another container: the conditional write still holds it back
+    caches.clear_all()  # another container: the conditional write still holds it back
     presence.heartbeat(visitor, SOON + timedelta(seconds=20))
     assert calls.count("UpdateItem", "-connections") == 2  # attempted, condition refused it
     presence.heartbeat(visitor, SOON + timedelta(seconds=31))  # 11 s after that attempt
     assert calls.count("UpdateItem", "-connections") == 2
     presence.heartbeat(visitor, SOON + timedelta(seconds=51))
     assert calls.count("UpdateItem", "-connections") == 3
-    assert presence.current_stats(SOON + timedelta(seconds=51)).total == 1  # one visit
+    assert presence.current_figures(SOON + timedelta(seconds=51)).total == 1  # one visit
 
 
 def test_a_visit_is_the_first_heartbeat_after_30_minutes_away() -> None:
@@ -180,11 +178,11 @@ def test_online_counts_only_visitors_inside_the_window(fresh: dict[str, str]) ->
 def test_peak_is_kept_with_its_date() -> None:
     for n in range(3):
         presence.heartbeat(f"{n:032x}", SOON)
-    presence.reset_cache()
-    first = presence.current_stats(SOON + timedelta(seconds=1))
+    caches.clear_all()
+    first = presence.current_figures(SOON + timedelta(seconds=1))
     assert (first.online, first.peak, first.peak_at) == (3, 3, iso(SOON + timedelta(seconds=1)))
-    presence.reset_cache()
-    later = presence.current_stats(SOON + timedelta(hours=2))
+    caches.clear_all()
+    later = presence.current_figures(SOON + timedelta(hours=2))
     assert (later.online, later.peak, later.peak_at) == (0, 3, iso(SOON + timedelta(seconds=1)))
 
 
@@ -204,7 +202,7 @@ def test_visits_api_and_stats(fresh: dict[str, str]) -> None:
 def test_bots_and_prefetches_are_not_present() -> None:
     api("visits", headers={"user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"})
     api("visits", headers={"sec-purpose": "prefetch"})
-    presence.reset_cache()
+    caches.clear_all()
     assert api("stats")["online"] == 0
     assert api("stats")["total"] == 0
 

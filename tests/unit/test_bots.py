@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from newsdesk import visitors
-from newsdesk.visitors import MAX_USER_AGENT, is_bot, is_countable, is_prefetch
+from newsdesk import bots
+from newsdesk.bots import MAX_USER_AGENT, is_bot, is_countable, is_prefetch
 
 READERS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
@@ -77,7 +77,7 @@ def test_only_user_agents_up_to_the_limit_are_matched_against_crawlerdetect(
             asked.append(len(user_agent))
             return False
 
-    monkeypatch.setattr(visitors, "_detector", Spy)
+    monkeypatch.setattr(bots, "_detector", Spy)
     browser = READERS[0]
     at_limit = browser + "a" * (MAX_USER_AGENT - len(browser))
     assert not is_bot(at_limit)

@@ -1,4 +1,5 @@
-"""JSON API logic."""
+"""The public JSON API's logic: an article's views, the beacon that counts one, the
+heartbeat, and the visitor figures."""
 
 from __future__ import annotations
 
@@ -8,37 +9,21 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import articles, counters, db, identity, presence
-from newsdesk.articles import ArticleNotFound, from_item
-from newsdesk.config import settings
-from newsdesk.counters import counter_keys, total_of
-from newsdesk.counting import record_view
+from newsdesk import articles, identity, presence
+from newsdesk.bots import is_countable
+from newsdesk.dal import counters
 from newsdesk.observability import MetricUnit, logger, metrics
-from newsdesk.visitors import is_countable
+from newsdesk.page_views import record_view
 
 
 def views_of_published(slug: str) -> int:
-    """The article's total, only if it is visible: article and counter in one BatchGetItem."""
-    conf = settings()
-    response = db.client().batch_get_item(
-        RequestItems={
-            conf.articles_table: {
-                "Keys": [{"slug": {"S": slug}}],
-                "ProjectionExpression": "slug, title, #s, published_at",
-                "ExpressionAttributeNames": {"#s": "status"},
-            },
-            conf.counters_table: {"Keys": counter_keys(slug)},
-        }
-    )
-    found = response.get("Responses", {})
-    article_items = found.get(conf.articles_table, [])
-    if response.get("UnprocessedKeys"):
-        # Rare (throttling); fall back to the two plain reads rather than answer wrongly.
-        articles.get_article(slug)
-        return counters.views_of([slug])[slug]
-    if not article_items or not from_item(article_items[0]).is_visible():
-        raise ArticleNotFound(slug)
-    return sum(total_of(item) for item in found.get(conf.counters_table, []))
+    """The article's total, only if it is visible now (else ArticleNotFound): article and
+    counter in one BatchGetItem, not from the article cache, so an unpublished article's
+    count is gone at once."""
+    headline, total = counters.views_with_headline(slug)
+    if headline is None or not articles.from_item(headline).is_visible():
+        raise articles.ArticleNotFound(slug)
+    return total
 
 
 def beacon_view(slug: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
@@ -51,14 +36,14 @@ def beacon_view(slug: str, headers: Mapping[str, str], source_ip: str) -> dict[s
 def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
     """Presence for readers; bots and prefetches get the figures without being registered."""
     if not is_countable(headers):
-        return presence.current_stats().public()
+        return presence.current_figures().public()
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
     try:
         visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
         return presence.heartbeat(visitor).public()
     except (ClientError, BotoCoreError) as exc:
         # Fail soft: the page keeps its figures; the next heartbeat registers the reader.
-        cached = presence.cached_stats()
+        cached = presence.cached_figures()
         if cached is None:
             raise
         logger.warning("heartbeat not recorded", extra={"error": str(exc)})
@@ -66,5 +51,6 @@ def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
         return {**cached.public(), "stale": True}
 
 
-def stats() -> dict[str, Any]:
-    return presence.current_stats().public()
+def visitor_figures() -> dict[str, Any]:
+    """Visitors online now, total visits and the peak, as the widget shows them."""
+    return presence.current_figures().public()

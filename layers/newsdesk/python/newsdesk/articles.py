@@ -1,4 +1,5 @@
-"""Articles: the model and its DynamoDB access (articles table and its by-published index)."""
+"""Articles: the model, the per-container article cache, and the listings (pages of visible
+articles with opaque cursors). Stored by newsdesk.dal.articles."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import base64
 import binascii
 import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from newsdesk import db
+from newsdesk.caches import Cache
 from newsdesk.config import settings
+from newsdesk.dal import articles as stored
 from newsdesk.slugs import MAX_SLUG_LENGTH, make_slug
 
 PUBLISHED = "published"
@@ -86,21 +87,32 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def to_item(article: Article) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "slug": {"S": article.slug},
-        "title": {"S": article.title},
-        "published_at": {"S": iso(article.published_at)},
-        "status": {"S": article.status},
-        "body": {"L": [{"S": p} for p in article.body]},
+def fields_of(article: Article) -> dict[str, Any]:
+    """The article's stored fields as plain values (the import format's names), empty
+    optional ones left out."""
+    fields: dict[str, Any] = {
+        "slug": article.slug,
+        "title": article.title,
+        "published_at": iso(article.published_at),
+        "status": article.status,
+        "body": list(article.body),
     }
-    for name in ("byline", "summary", "category", "body_html"):
-        value = getattr(article, name)
-        if value:
-            item[name] = {"S": value}
+    for name in ("body_html", "byline", "summary", "category"):
+        if getattr(article, name):
+            fields[name] = getattr(article, name)
+    return fields
+
+
+def to_item(article: Article) -> dict[str, Any]:
+    """The article as a DynamoDB item (boto3's TypeSerializer), with `category_slug` for
+    the sparse by-category index."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    fields = fields_of(article)
     if article.category_slug:  # the sparse by-category index holds only these articles
-        item["category_slug"] = {"S": article.category_slug}
-    return item
+        fields["category_slug"] = article.category_slug
+    serialize = TypeSerializer().serialize
+    return {name: serialize(value) for name, value in fields.items()}
 
 
 def from_item(item: dict[str, Any]) -> Article:
@@ -120,32 +132,23 @@ def from_item(item: dict[str, Any]) -> Article:
     )
 
 
-# Per-container article cache: slug -> (monotonic expiry, article or None for "no such
-# article"). An edit made elsewhere shows once the entry expires (ARTICLE_CACHE_SECONDS,
-# 30 by default): warm page views then read no article at all. Bounded, so a flood of
-# unknown slugs cannot grow it without limit.
-_cache: dict[str, tuple[float, Article | None]] = {}
-_CACHE_LIMIT = 2048
+# Per-container article cache: slug -> article, or None for "no such article". An edit made
+# elsewhere shows once the entry expires (ARTICLE_CACHE_SECONDS, 30 by default): warm page
+# views then read no article at all. A miss is kept at most MISS_SECONDS, so an article
+# published elsewhere shows within seconds. Bounded: the least recently used go first.
+_cache: Cache[Article | None] = Cache("articles", maxsize=2048)
+MISS_SECONDS = 5
 
 
 def get_article(slug: str) -> Article:
     """The visible article with this slug: from the cache, else one eventually consistent
     GetItem. Visibility (status, scheduled time) is checked on every call."""
-    now = time.monotonic()
-    hit = _cache.get(slug)
-    if hit is not None and hit[0] > now:
-        article = hit[1]
-    else:
-        response = db.client().get_item(
-            TableName=settings().articles_table, Key={"slug": {"S": slug}}
-        )
-        item = response.get("Item")
+    found, article = _cache.get(slug)
+    if not found:
+        item = stored.get(slug)
         article = from_item(item) if item else None
         ttl = settings().article_cache_seconds
-        if ttl:
-            if len(_cache) >= _CACHE_LIMIT:
-                _cache.clear()
-            _cache[slug] = (now + ttl, article)
+        _cache.put(slug, article, ttl if article else min(ttl, MISS_SECONDS))
     if article is None or not article.is_visible():
         raise ArticleNotFound(slug)
     return article
@@ -156,7 +159,7 @@ def forget(slug: str | None = None) -> None:
     if slug is None:
         _cache.clear()
     else:
-        _cache.pop(slug, None)
+        _cache.pop(slug)
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:
@@ -191,72 +194,22 @@ def _decode_cursor(cursor: str, partition: dict[str, str]) -> dict[str, Any]:
 
 def list_published(limit: int, cursor: str | None = None) -> Listing:
     """One page of visible articles, newest first (one Query on the by-published index)."""
-    params: dict[str, Any] = {
-        "TableName": settings().articles_table,
-        "IndexName": "by-published",
-        "KeyConditionExpression": "#s = :published AND published_at <= :now",
-        "ExpressionAttributeNames": {"#s": "status"},
-        "ExpressionAttributeValues": {
-            ":published": {"S": PUBLISHED},
-            ":now": {"S": iso(datetime.now(UTC))},
-        },
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if cursor:
-        params["ExclusiveStartKey"] = _decode_cursor(cursor, {"status": PUBLISHED})
-    response = db.client().query(**params)
-    last = response.get("LastEvaluatedKey")
+    start = _decode_cursor(cursor, {"status": PUBLISHED}) if cursor else None
+    items, last = stored.published_page(PUBLISHED, iso(datetime.now(UTC)), limit, start)
     return Listing(
-        articles=[from_item(item) for item in response.get("Items", [])],
+        articles=[from_item(item) for item in items],
         next_cursor=_encode_cursor(last) if last else None,
     )
 
 
-_CATEGORY_QUERIES = 5  # per page: more only when drafts and scheduled articles fill pages
-
-
 def list_category(category_slug: str, limit: int, cursor: str | None = None) -> Listing:
-    """One page of a category's visible articles, newest first, from the sparse by-category
-    index (only articles with a category are in it).
-
-    Scheduled articles fall outside the key condition (published_at <= now); drafts share
-    the index, so status is a filter. Each Query asks for one article more than the page
-    still needs, so an older page is linked only when it exists; after _CATEGORY_QUERIES
-    queries of filtered drafts the page may come out short, with a cursor to go on.
-    """
-    now = iso(datetime.now(UTC))
-    params: dict[str, Any] = {
-        "TableName": settings().articles_table,
-        "IndexName": "by-category",
-        "KeyConditionExpression": "category_slug = :category AND published_at <= :now",
-        "FilterExpression": "#s = :published",
-        "ExpressionAttributeNames": {"#s": "status"},
-        "ExpressionAttributeValues": {
-            ":category": {"S": category_slug},
-            ":now": {"S": now},
-            ":published": {"S": PUBLISHED},
-        },
-        "ScanIndexForward": False,
-    }
+    """One page of a category's visible articles, newest first (see
+    newsdesk.dal.articles.category_page; scheduled articles fall outside its key condition,
+    drafts are filtered)."""
     start = _decode_cursor(cursor, {"category_slug": category_slug}) if cursor else None
-    found: list[dict[str, Any]] = []
-    for _ in range(_CATEGORY_QUERIES):
-        if start:
-            params["ExclusiveStartKey"] = start
-        params["Limit"] = limit + 1 - len(found)
-        response = db.client().query(**params)
-        found += response.get("Items", [])
-        start = response.get("LastEvaluatedKey")
-        if len(found) > limit or not start:
-            break
-    page = found[:limit]
-    next_key = None
-    if len(found) > limit:  # resume after the page's last article
-        next_key = {name: page[-1][name] for name in ("slug", "category_slug", "published_at")}
-    elif start:  # gave up on a run of drafts: resume where the last query stopped
-        next_key = start
+    now = iso(datetime.now(UTC))
+    items, next_key = stored.category_page(category_slug, PUBLISHED, now, limit, start)
     return Listing(
-        articles=[from_item(item) for item in page],
+        articles=[from_item(item) for item in items],
         next_cursor=_encode_cursor(next_key) if next_key else None,
     )

@@ -33,7 +33,7 @@ def _who() -> str:
 def _export(args: argparse.Namespace) -> int:
     import json
 
-    from newsdesk.admin import export_articles
+    from newsdesk.catalog import export_articles
 
     entries = export_articles(args.status)
     text = json.dumps(entries, ensure_ascii=False, indent=1) + "\n"
@@ -50,8 +50,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from newsdesk.admin import list_articles
     from newsdesk.articles import parse_iso
+    from newsdesk.catalog import list_articles
     from newsdesk.config import settings
 
     tz = settings().tz
@@ -73,9 +73,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from newsdesk import admin
+    from newsdesk import editing
 
-    change = admin.set_status(args.slug, args.status, _who())
+    change = editing.set_status(args.slug, args.status, _who())
     if change["outcome"] == "unchanged":
         print(f"{change['slug']} is already {change['status']}")
     else:
@@ -84,17 +84,18 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _set_views(args: argparse.Namespace) -> int:
-    from newsdesk import admin
+    from newsdesk import editing
+    from newsdesk.dal.counters import audit_id
 
-    change = admin.set_views(args.slug, args.views, _who())
+    change = editing.set_views(args.slug, args.views, _who())
     print(
         f"{change['slug']}: views {change['previous']} -> {change['views']} "
-        f"(audit record {admin.audit_id(change['slug'], change['when'])}, by {change['by']})"
+        f"(audit record {audit_id(change['slug'], change['when'])}, by {change['by']})"
     )
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m newsdesk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     importing = commands.add_parser(
@@ -126,16 +127,22 @@ def main(argv: list[str] | None = None) -> int:
     setting.add_argument("slug", metavar="SLUG")
     setting.add_argument("views", type=int, metavar="N")
     setting.set_defaults(run=_set_views)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; exit status 0 done, 1 refused (the message says why), 2 failed."""
+    args = _parser().parse_args(argv)
 
     from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-    from newsdesk.admin import AdminError
+    from newsdesk.auth import AdminError
+    from newsdesk.catalog import InvalidLimit
     from newsdesk.config import ConfigError
 
     try:
         return int(args.run(args))
-    except AdminError as exc:
+    except (AdminError, InvalidLimit) as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 1
     except ConfigError as exc:

@@ -139,7 +139,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIME_ZONE", "time_zone", "TimeZone", "zone", "Asia/Ho_Chi_Minh"),
     Setting("LOCALE", "locale", "Locale", "choice", "vi", choices=LOCALES),
     _int("PAGE_SIZE", "page_size", "PageSize", 20, 1, 100),
-    # Visitor widget and counting rules (PRODUCT.md sections 4 and 5).
+    # Visitor widget and counting rules (README.md: "How counting works", "The visitor widget").
     _int(
         "PRESENCE_WINDOW_SECONDS", "presence_window_seconds", "PresenceWindowSeconds", 300, 30, 3600
     ),

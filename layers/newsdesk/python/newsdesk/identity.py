@@ -13,66 +13,31 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import threading
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from botocore.exceptions import ClientError
-
-from newsdesk import db
+from newsdesk.caches import Cache
 from newsdesk.config import settings
+from newsdesk.dal import counters
 
-_lock = threading.Lock()
-_salt: tuple[date, bytes] | None = None  # only today's salt is ever kept in memory
-
-
-def _salt_key(day: date) -> dict[str, dict[str, str]]:
-    return {"id": {"S": f"salt#{day.isoformat()}"}}
-
-
-def _read_salt(day: date) -> bytes | None:
-    item = (
-        db.client()
-        .get_item(TableName=settings().counters_table, Key=_salt_key(day), ConsistentRead=True)
-        .get("Item")
-    )
-    return bytes(item["salt"]["B"]) if item else None
-
-
-def _create_salt(day: date) -> bytes:
-    conf = settings()
-    salt = os.urandom(32)
-    end_of_next_day = datetime.combine(day + timedelta(days=2), time(), tzinfo=conf.tz)
-    try:
-        db.client().put_item(
-            TableName=conf.counters_table,
-            Item={
-                **_salt_key(day),
-                "salt": {"B": salt},
-                "expires_at": {"N": str(int(end_of_next_day.timestamp()))},
-            },
-            ConditionExpression="attribute_not_exists(id)",
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        winner = _read_salt(day)  # another container created it first: use theirs
-        if winner is None:
-            raise
-        return winner
-    db.client().delete_item(TableName=conf.counters_table, Key=_salt_key(day - timedelta(days=2)))
-    return salt
+# Only today's salt is ever kept in memory (a new day's salt replaces it).
+_salt: Cache[bytes] = Cache("daily salt", maxsize=1)
 
 
 def daily_salt(now: datetime) -> bytes:
-    """Today's salt: from memory, else DynamoDB (one read per container per day)."""
-    global _salt
+    """Today's salt: from memory, else DynamoDB (one read per container per day); the first
+    container of the day creates it, kept until the end of the next day (TTL), and deletes
+    the salt of two days before."""
     today = now.astimezone(settings().tz).date()
-    with _lock:
-        if _salt is not None and _salt[0] == today:
-            return _salt[1]
-        salt = _read_salt(today) or _create_salt(today)
-        _salt = (today, salt)
+    found, salt = _salt.get(today.isoformat())
+    if found and salt is not None:
         return salt
+    salt = counters.read_salt(today)
+    if salt is None:
+        end_of_next_day = datetime.combine(today + timedelta(days=2), time(), tzinfo=settings().tz)
+        salt = counters.create_salt(today, os.urandom(32), int(end_of_next_day.timestamp()))
+    _salt.clear()
+    _salt.put(today.isoformat(), salt)
+    return salt
 
 
 def visitor_id(source_ip: str, user_agent: str, now: datetime) -> str:
@@ -90,10 +55,3 @@ def visitor_id(source_ip: str, user_agent: str, now: datetime) -> str:
     )
     bucket = int.from_bytes(browser.digest()[:4], "big") % settings().max_visitors_per_address
     return f"{address.hexdigest()[:24]}{bucket:08x}"
-
-
-def forget_cached_salt() -> None:
-    """Tests: drop the in-memory salt (as a new container would start without it)."""
-    global _salt
-    with _lock:
-        _salt = None

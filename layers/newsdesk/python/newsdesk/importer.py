@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from newsdesk import db
 from newsdesk.articles import PUBLISHED, STATUSES, Article, forget, iso, parse_iso, to_item
 from newsdesk.config import settings
-from newsdesk.counters import VIEWS_KIND, counter_key
-from newsdesk.presence import raise_legacy_total
+from newsdesk.dal import articles as stored
+from newsdesk.dal import counters
 from newsdesk.sanitize import clean_html, text_of
 from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug, make_slug
 
@@ -35,11 +34,6 @@ _DATE_LINE = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 MAX_BYLINE = 60
-# Write only a changed article, and never over a newer version of it.
-_CHANGED = (
-    "(attribute_not_exists(content_hash) OR content_hash <> :hash) "
-    "AND (attribute_not_exists(version) OR version <= :version)"
-)
 
 
 class InvalidArticle(ValueError):
@@ -79,15 +73,9 @@ def _summary_of(body: tuple[str, ...]) -> str:
     return lead if len(lead) <= 200 else lead[:197].rsplit(" ", 1)[0] + "…"
 
 
-def parse_legacy(text: str, tz: ZoneInfo) -> Parsed:
-    """Parse one legacy page: title, date/view-count line, paragraphs, byline, widget."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = text.split("\n")
-    while lines and not _clean(lines[0]):
-        lines.pop(0)
-    if not lines:
-        raise InvalidArticle("the file is empty")
-    title = _clean(lines[0])
+def _publish_line(lines: list[str], tz: ZoneInfo) -> tuple[datetime, int]:
+    """The publish time and view count from line 2 ('cms-publish-date DD/MM/YYYY | HH:MM |
+    cms-view-count: N')."""
     if len(lines) < 2:
         raise InvalidArticle("no 'cms-publish-date DD/MM/YYYY | HH:MM | cms-view-count: N' line")
     match = _DATE_LINE.search(lines[1])
@@ -97,28 +85,38 @@ def parse_legacy(text: str, tz: ZoneInfo) -> Parsed:
             f"{_clean(lines[1])[:80]!r}"
         )
     try:
-        local = datetime(
-            int(match["y"]),
-            int(match["m"]),
-            int(match["d"]),
-            int(match["H"]),
-            int(match["M"]),
-            tzinfo=tz,
-        )
+        year, month, day, hour, minute = (int(match[n]) for n in ("y", "m", "d", "H", "M"))
+        local = datetime(year, month, day, hour, minute, tzinfo=tz)
     except ValueError as exc:
         raise InvalidArticle(f"invalid publish date on line 2: {exc}") from None
-    legacy = int(re.sub(r"[.,]", "", match["views"]))
+    return local, int(re.sub(r"[.,]", "", match["views"]))
 
-    paragraphs = [_clean(block) for block in re.split(r"\n\s*\n", "\n".join(lines[2:]))]
-    paragraphs = [p for p in paragraphs if p]  # drops paragraphs made only of NBSP
-    legacy_total = 0
-    for i, paragraph in enumerate(paragraphs):  # the visitor widget is page chrome
+
+def _without_widget(paragraphs: list[str]) -> tuple[list[str], int]:
+    """The paragraphs before the old visitor widget (page chrome), and its "Tổng" total."""
+    for i, paragraph in enumerate(paragraphs):
         if paragraph in WIDGET_HEADINGS:
             totals = _WIDGET_TOTAL.findall(" ".join(paragraphs[i:]))
             legacy_total = int(re.sub(r"[.,]", "", totals[-1])) if totals else 0
             paragraphs = paragraphs[:i]
             break
-    paragraphs = [p for p in paragraphs if not _WIDGET_LINE.match(p)]
+    else:
+        legacy_total = 0
+    return [p for p in paragraphs if not _WIDGET_LINE.match(p)], legacy_total
+
+
+def parse_legacy(text: str, tz: ZoneInfo) -> Parsed:
+    """Parse one legacy page: title, date/view-count line, paragraphs, byline, widget."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = text.split("\n")
+    while lines and not _clean(lines[0]):
+        lines.pop(0)
+    if not lines:
+        raise InvalidArticle("the file is empty")
+    title = _clean(lines[0])
+    local, legacy = _publish_line(lines, tz)
+    paragraphs = [_clean(block) for block in re.split(r"\n\s*\n", "\n".join(lines[2:]))]
+    paragraphs, legacy_total = _without_widget([p for p in paragraphs if p])  # NBSP-only go
     byline = ""
     if len(paragraphs) > 1 and _looks_like_byline(paragraphs[-1]):
         byline = paragraphs.pop()
@@ -171,20 +169,18 @@ def _article(
     )
 
 
-def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
-    """One JSON article: {title, body (list or text), published_at, byline|author, views, ...}."""
-    if not isinstance(data, dict):
-        raise InvalidArticle("each JSON article must be an object")
+def _text(data: dict[str, Any], name: str, default: str = "") -> str:
+    """A string field, cleaned (NFC, single spaces); `default` when absent or null."""
+    value = data.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise InvalidArticle(f"'{name}' must be a string")
+    return _clean(value)
 
-    def text(name: str, default: str = "") -> str:
-        value = data.get(name, default)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            raise InvalidArticle(f"'{name}' must be a string")
-        return _clean(value)
 
-    title = text("title")
+def _bodies(data: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    """The body paragraphs and the sanitised HTML body of a JSON article."""
     raw_body = data.get("body")
     raw_html = data.get("body_html")
     if raw_html is not None and not isinstance(raw_html, str):
@@ -201,40 +197,54 @@ def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
         raise InvalidArticle("'body' must be a string or a list of strings (or give 'body_html')")
     if not body:
         raise InvalidArticle("the article has no body paragraphs")
-    published_raw = text("published_at")
-    if not published_raw:
-        raise InvalidArticle("'published_at' is missing")
+    return body, body_html
+
+
+def _moment(data: dict[str, Any], name: str, tz: ZoneInfo) -> datetime | None:
+    """An ISO 8601 field as an aware datetime (local time `tz` when it has no offset)."""
+    raw = _text(data, name)
+    if not raw:
+        return None
     try:
-        published = datetime.fromisoformat(published_raw.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidArticle(f"'published_at' is not an ISO 8601 date: {published_raw!r}") from None
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=tz)
+        raise InvalidArticle(f"'{name}' is not an ISO 8601 date: {raw!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def _legacy_views(data: dict[str, Any]) -> int:
     views = data.get("views", 0)
     if isinstance(views, bool) or not isinstance(views, int) or views < 0:
         raise InvalidArticle("'views' must be a whole number >= 0")
-    version = ""
-    if data.get("updated_at") is not None:
-        try:
-            stamp = datetime.fromisoformat(text("updated_at").replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidArticle("'updated_at' is not an ISO 8601 date") from None
-        version = iso(stamp if stamp.tzinfo else stamp.replace(tzinfo=tz))
-    status = text("status", PUBLISHED)
+    return views
+
+
+def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
+    """One JSON article: {title, body (list or text), published_at, byline|author, views, ...}."""
+    if not isinstance(data, dict):
+        raise InvalidArticle("each JSON article must be an object")
+    title = _text(data, "title")
+    body, body_html = _bodies(data)
+    published = _moment(data, "published_at", tz)
+    if published is None:
+        raise InvalidArticle("'published_at' is missing")
+    views = _legacy_views(data)
+    updated = _moment(data, "updated_at", tz) if data.get("updated_at") is not None else None
+    status = _text(data, "status", PUBLISHED)
     if status not in STATUSES:
         raise InvalidArticle(f"'status' must be one of {', '.join(STATUSES)}")
     article = _article(
         title,
         published,
         body,
-        text("byline") or text("author"),
-        slug=text("slug") or None,
-        summary=text("summary"),
-        category=text("category"),
+        _text(data, "byline") or _text(data, "author"),
+        slug=_text(data, "slug") or None,
+        summary=_text(data, "summary"),
+        category=_text(data, "category"),
         status=status,
         body_html=body_html,
     )
-    return Parsed(article, views, version=version)
+    return Parsed(article, views, version=iso(updated) if updated else "")
 
 
 def parse_file(path: Path, tz: ZoneInfo) -> list[Parsed]:
@@ -261,38 +271,10 @@ def write(parsed: Parsed, *, keep_legacy: bool = False) -> str:
     """Store one article and its legacy count atomically: 'imported', 'updated', 'unchanged'
     or 'stale' (a newer version is stored). With keep_legacy (the admin API), an existing
     counter keeps its legacy count: only an audited set-views changes a count there."""
-    conf = settings()
-    client = db.client()
     article = parsed.article
     digest = article.content_hash()
     now = iso(datetime.now().astimezone())
-    fields = {k: v for k, v in to_item(article).items() if k != "slug"}
-    names = {f"#f{i}": name for i, name in enumerate(fields)}
-    values = {f":f{i}": value for i, value in enumerate(fields.values())}
-    sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
-    # Attributes the new version no longer has (an emptied summary, say) are removed.
-    gone = [
-        n
-        for n in ("byline", "summary", "category", "category_slug", "body_html")
-        if n not in fields
-    ]
-    update = "SET " + ", ".join(
-        [
-            *sets,
-            "content_hash = :hash",
-            "version = :version",
-            "updated_at = :now",
-            "created_at = if_not_exists(created_at, :now)",
-        ]
-    )
-    if gone:
-        update += " REMOVE " + ", ".join(gone)
-    stored = client.get_item(
-        TableName=conf.articles_table,
-        Key={"slug": {"S": article.slug}},
-        ProjectionExpression="content_hash",
-    ).get("Item")
-    stored_hash = (stored or {}).get("content_hash", {}).get("S")
+    stored_hash = stored.stored_hash(article.slug)
     existed = stored_hash is not None
     if stored_hash != digest:
         # The site's total is never behind what the old site showed: neither its widget's
@@ -300,51 +282,15 @@ def write(parsed: Parsed, *, keep_legacy: bool = False) -> str:
         # before the write, so a rerun after a failure in between still raises it; an
         # unchanged article (an export imported back, say) raised it when it was written.
         kept = keep_legacy and existed
-        raise_legacy_total(max(0 if kept else parsed.legacy_views, parsed.legacy_total))
-    legacy = "if_not_exists(legacy, :legacy)" if keep_legacy else ":legacy"
-    try:
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": conf.articles_table,
-                        "Key": {"slug": {"S": article.slug}},
-                        "UpdateExpression": update,
-                        "ConditionExpression": _CHANGED,
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": {
-                            **values,
-                            ":hash": {"S": digest},
-                            ":now": {"S": now},
-                            ":version": {"S": parsed.version or now},
-                        },
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": conf.counters_table,
-                        "Key": counter_key(article.slug),
-                        "UpdateExpression": f"SET legacy = {legacy}, #kind = :kind",
-                        "ExpressionAttributeNames": {"#kind": "kind"},
-                        "ExpressionAttributeValues": {
-                            ":legacy": {"N": str(parsed.legacy_views)},
-                            ":kind": {"S": VIEWS_KIND},
-                        },
-                    }
-                },
-            ]
+        counters.raise_site(
+            "legacy_visits", max(0 if kept else parsed.legacy_views, parsed.legacy_total)
         )
-    except client.exceptions.TransactionCanceledException as exc:
-        reasons = exc.response.get("CancellationReasons", [])
-        if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
-            raise
-        stored = reasons[0].get("Item", {}).get("content_hash", {}).get("S")
-        outcome = "unchanged" if stored == digest else "stale"
-    else:
-        outcome = "updated" if existed else "imported"
-        forget(article.slug)
-    return outcome
+    legacy = counters.legacy_action(article.slug, parsed.legacy_views, keep_existing=keep_legacy)
+    refused_by = stored.write_version(to_item(article), digest, parsed.version or now, now, legacy)
+    if refused_by is not None:
+        return "unchanged" if refused_by == digest else "stale"
+    forget(article.slug)
+    return "updated" if existed else "imported"
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path]:

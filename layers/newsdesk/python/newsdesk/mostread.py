@@ -11,107 +11,57 @@ at most one GetItem per container per minute, whatever the traffic.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from newsdesk import db
 from newsdesk.articles import from_item, iso
+from newsdesk.caches import Cache
 from newsdesk.config import settings
-from newsdesk.counters import KEEP_DAYS, VIEWS_KIND, day_attribute, slug_of, total_of
+from newsdesk.dal import articles as stored_articles
+from newsdesk.dal import counters
+from newsdesk.dal.counters import KEEP_DAYS, day_attribute, slug_of, total_of
 
 TOP = 5
 CACHE_SECONDS = 60
-MOSTREAD_KEY = {"id": {"S": "mostread"}}
 PERIODS = ("today", "week", "all")
 
-_lock = threading.Lock()
-_cache: tuple[float, dict[str, list[dict[str, Any]]] | None] | None = None
-
-
-def _counter_ids() -> list[str]:
-    params: dict[str, Any] = {
-        "TableName": settings().counters_table,
-        "IndexName": "by-kind",
-        "KeyConditionExpression": "#k = :views",
-        "ExpressionAttributeNames": {"#k": "kind"},
-        "ExpressionAttributeValues": {":views": {"S": VIEWS_KIND}},
-    }
-    ids: list[str] = []
-    while True:
-        page = db.client().query(**params)
-        ids += [item["id"]["S"] for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page:
-            return ids
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _batch_get(table: str, keys: list[dict[str, Any]], **extra: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], **extra}}
-        while request:
-            response = db.client().batch_get_item(RequestItems=request)
-            items += response.get("Responses", {}).get(table, [])
-            request = response.get("UnprocessedKeys") or {}
-    return items
-
-
+Lists = dict[str, list[dict[str, Any]]]
+_cache: Cache[Lists | None] = Cache("most read", maxsize=1)
 _DAY = re.compile(r"d[0-9]{8}")
 
 
-def _remove(counter_id: str, names: list[str]) -> None:
-    placeholders = {f"#d{i}": name for i, name in enumerate(names)}
-    db.client().update_item(
-        TableName=settings().counters_table,
-        Key={"id": {"S": counter_id}},
-        UpdateExpression="REMOVE " + ", ".join(placeholders),
-        ExpressionAttributeNames=placeholders,
-    )
-
-
-def refresh(now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Recompute the lists from every counter and store them (the scheduled job)."""
-    conf = settings()
-    now = now or datetime.now(UTC)
-    today = now.astimezone(conf.tz).date()
+def _sums(today: date) -> dict[str, dict[str, int]]:
+    """Views per article today, this week and all time, from every counter item; drops
+    day buckets older than KEEP_DAYS on the way (housekeeping off the page's path)."""
     week = [day_attribute(today - timedelta(days=i)) for i in range(7)]
-    sums: dict[str, dict[str, int]] = {}
-    keys = [{"id": {"S": counter_id}} for counter_id in _counter_ids()]
     oldest = day_attribute(today - timedelta(days=KEEP_DAYS - 1))
-    for item in _batch_get(conf.counters_table, keys):
+    sums: dict[str, dict[str, int]] = {}
+    for item in counters.counter_items(counters.counter_ids()):
         expired = [name for name in item if _DAY.fullmatch(name) and name < oldest]
-        if expired:  # housekeeping off the page's path: buckets past KEEP_DAYS go
-            _remove(item["id"]["S"], expired)
-        slug = slug_of(item["id"]["S"])
-        entry = sums.setdefault(slug, dict.fromkeys(PERIODS, 0))
-        entry["today"] += int(item.get(week[0], {}).get("N", "0"))
-        entry["week"] += sum(int(item.get(day, {}).get("N", "0")) for day in week)
+        if expired:
+            counters.remove_day_buckets(item["id"]["S"], expired)
+        days = counters.day_counts(item, week)
+        entry = sums.setdefault(slug_of(item["id"]["S"]), dict.fromkeys(PERIODS, 0))
+        entry["today"] += days[0]
+        entry["week"] += sum(days)
         entry["all"] += total_of(item)
+    return sums
+
+
+def refresh(now: datetime | None = None) -> Lists:
+    """Recompute the lists from every counter and store them (the scheduled job)."""
+    now = now or datetime.now(UTC)
+    sums = _sums(now.astimezone(settings().tz).date())
     # A few more than shown per list, in case some turn out unpublished or scheduled.
     candidates = {slug for period in PERIODS for slug in _leaders(sums, period, 3 * TOP)}
-    visible = {}
-    for item in _batch_get(
-        conf.articles_table,
-        [{"slug": {"S": slug}} for slug in sorted(candidates)],
-        ProjectionExpression="slug, title, #s, published_at",
-        ExpressionAttributeNames={"#s": "status"},
-    ):
-        article = from_item(item)
-        if article.is_visible(now):
-            visible[article.slug] = article.title
+    visible = {
+        article.slug: article.title
+        for article in map(from_item, stored_articles.headlines(sorted(candidates)))
+        if article.is_visible(now)
+    }
     lists = {period: _top(sums, visible, period) for period in PERIODS}
-    db.client().put_item(
-        TableName=conf.counters_table,
-        Item={
-            **MOSTREAD_KEY,
-            "lists": {"S": json.dumps(lists, ensure_ascii=False)},
-            "computed_at": {"S": iso(now)},
-        },
-    )
+    counters.store_most_read(lists, iso(now))
     forget()
     return lists
 
@@ -132,22 +82,15 @@ def _top(
     ][:TOP]
 
 
-def lists() -> dict[str, list[dict[str, Any]]] | None:
+def lists() -> Lists | None:
     """The stored lists, through the per-container cache (None before the first refresh)."""
-    global _cache
-    now = time.monotonic()
-    with _lock:
-        cached = _cache
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    item = db.client().get_item(TableName=settings().counters_table, Key=MOSTREAD_KEY).get("Item")
-    found = json.loads(item["lists"]["S"]) if item else None
-    with _lock:
-        _cache = (now + CACHE_SECONDS, found)
-    return found
+    found, cached = _cache.get("lists")
+    if found:
+        return cached
+    stored = counters.most_read()
+    _cache.put("lists", stored, CACHE_SECONDS)
+    return stored
 
 
 def forget() -> None:
-    global _cache
-    with _lock:
-        _cache = None
+    _cache.clear()

@@ -1,5 +1,5 @@
-"""Where a view is counted: the rules (bots, prefetches, repeat views) and the failure
-handling around the atomic counter in `counters`. Counting never breaks reading."""
+"""Where a page view is counted: the rules (bots, prefetches, repeat views) and the failure
+handling around the atomic counter (newsdesk.dal.counters). Counting never breaks reading."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import counters, db, identity
+from newsdesk import dal, identity
+from newsdesk.bots import is_countable
+from newsdesk.caches import Cache
 from newsdesk.config import settings
+from newsdesk.dal import counters
 from newsdesk.observability import MetricUnit, logger, metrics
-from newsdesk.visitors import is_countable
 
 # Last total seen per article in this container: shown when the counter cannot be reached
 # and for repeat views (which make no read).
-_last_known: dict[str, int] = {}
+_last_known: Cache[int] = Cache("last known views", maxsize=10_000)
 
 
 @dataclass(frozen=True)
@@ -35,40 +37,50 @@ def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
     fails or throttles, the failure is logged and counted in a metric and the last known
     total (or None) is returned, so the page still renders.
     """
-    if db.degraded():  # DynamoDB already failed in this request: do not wait on it again
-        return View(_last_known.get(slug), counted=False)
+    if dal.degraded():  # DynamoDB already failed in this request: do not wait on it again
+        return View(_last_shown(slug), counted=False)
     try:
         if not is_countable(headers):
             metrics.add_metric(name="BotViewsSkipped", unit=MetricUnit.Count, value=1)
             return _known(slug, counters.views_of([slug])[slug])
-        window = settings().view_dedupe_seconds
-        visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
-        if window and not counters.first_view_in_window(visitor, slug, window):
-            metrics.add_metric(name="RepeatViewsSkipped", unit=MetricUnit.Count, value=1)
-            shown = _last_known.get(slug)
-            if shown is None:
-                return _known(slug, counters.views_of([slug])[slug])
-            return View(shown, counted=False)
-        try:
-            total = counters.count_view(slug)
-        except ClientError:
-            # The store answered (throttled, say): take the marker back, so this reader's
-            # next view counts instead of being taken for a repeat of a view never counted.
-            if window:
-                with contextlib.suppress(ClientError, BotoCoreError):
-                    counters.forget_view(visitor, slug)
-            raise
-        metrics.add_metric(name="ViewsCounted", unit=MetricUnit.Count, value=1)
-        return _known(slug, total, counted=True)
+        return _count(slug, headers, source_ip)
     except (ClientError, BotoCoreError) as exc:
         code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
         logger.warning("view counter unavailable", extra={"slug": slug, "error": code or str(exc)})
         metrics.add_metric(name="CounterWriteFailures", unit=MetricUnit.Count, value=1)
-        return View(_last_known.get(slug), counted=False)
+        return View(_last_shown(slug), counted=False)
+
+
+def _count(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
+    """A reader's view: counted unless it repeats one within the window."""
+    conf = settings()
+    window = conf.view_dedupe_seconds
+    visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
+    if window and not counters.mark_first_view(visitor, slug, window):
+        metrics.add_metric(name="RepeatViewsSkipped", unit=MetricUnit.Count, value=1)
+        shown = _last_shown(slug)
+        if shown is None:
+            return _known(slug, counters.views_of([slug])[slug])
+        return View(shown, counted=False)
+    try:
+        total = counters.add_view(slug, datetime.now(conf.tz).date())
+    except ClientError:
+        # The store answered (throttled, say): take the marker back, so this reader's next
+        # view counts instead of being taken for a repeat of a view never counted.
+        if window:
+            with contextlib.suppress(ClientError, BotoCoreError):
+                counters.unmark_view(visitor, slug)
+        raise
+    metrics.add_metric(name="ViewsCounted", unit=MetricUnit.Count, value=1)
+    return _known(slug, total, counted=True)
+
+
+def _last_shown(slug: str) -> int | None:
+    return _last_known.get(slug)[1]
 
 
 def _known(slug: str, total: int, counted: bool = False) -> View:
-    _last_known[slug] = total
+    _last_known.put(slug, total)
     return View(total, counted)
 
 
@@ -78,4 +90,4 @@ def shown_views(slug: str) -> int | None:
         return _known(slug, counters.views_of([slug])[slug]).views
     except (ClientError, BotoCoreError) as exc:
         logger.warning("view counter unreadable", extra={"slug": slug, "error": str(exc)})
-        return _last_known.get(slug)
+        return _last_shown(slug)

@@ -7,27 +7,29 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import articles, counters, db, mostread, presence, stats
+from newsdesk import articles, dal, mostread, presence, views_chart
 from newsdesk.config import settings
-from newsdesk.counting import record_view, shown_views
+from newsdesk.dal import counters
 from newsdesk.observability import logger
+from newsdesk.page_views import record_view, shown_views
 from newsdesk.rendering import render
+from newsdesk.urls import url_for
 
 
-def widget_stats() -> presence.Stats | None:
+def widget_figures() -> presence.Figures | None:
     """The visitor widget's last known figures (per-container cache); None if unreachable."""
-    if db.degraded():  # DynamoDB already failed in this request: do not wait on it again
-        return presence.cached_stats()
+    if dal.degraded():  # DynamoDB already failed in this request: do not wait on it again
+        return presence.cached_figures()
     try:
-        return presence.current_stats()
+        return presence.current_figures()
     except (ClientError, BotoCoreError) as exc:
         logger.warning("visitor figures unavailable", extra={"error": str(exc)})
-        return presence.cached_stats()
+        return presence.cached_figures()
 
 
 def most_read() -> dict[str, list[dict[str, object]]] | None:
     """The "most read" lists (per-container cache of one small item); None if unreachable."""
-    if db.degraded():
+    if dal.degraded():
         return None
     try:
         return mostread.lists()
@@ -48,8 +50,8 @@ def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url
         base_url=base_url,
         article=article,
         views=views,
-        canonical=f"{base_url}/articles/{slug}",
-        stats=widget_stats(),
+        canonical=url_for("article", base_url=base_url, slug=slug),
+        figures=widget_figures(),
         beacon_slug=slug if beacon else None,
         most_read=most_read(),
     )
@@ -74,8 +76,8 @@ def index_page(cursor: str | None, base_url: str) -> str:
         base_url=base_url,
         listing=listing,
         cursor=cursor,
-        canonical=f"{base_url}/",
-        stats=widget_stats(),
+        canonical=url_for("home", base_url=base_url),
+        figures=widget_figures(),
         beacon_slug=None,
         most_read=most_read(),
     )
@@ -88,15 +90,15 @@ def category_page(category_slug: str, cursor: str | None, base_url: str) -> str:
     listing = articles.list_category(category_slug, settings().page_size, cursor)
     if not listing.articles:
         raise articles.CategoryNotFound(category_slug)
-    url = f"{base_url}/categories/{category_slug}"
     return render(
         "category.html",
         base_url=base_url,
         category=listing.articles[0].category,
         listing=with_views(listing),
         cursor=cursor,
-        canonical=url,
-        stats=widget_stats(),
+        category_slug=category_slug,
+        canonical=url_for("category", base_url=base_url, category=category_slug),
+        figures=widget_figures(),
         beacon_slug=None,
     )
 
@@ -109,8 +111,8 @@ def stats_page(slug: str, base_url: str) -> str:
         "stats.html",
         base_url=base_url,
         article=article,
-        chart=stats.chart(slug),
-        stats=widget_stats(),
+        chart=views_chart.chart(slug),
+        figures=widget_figures(),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from newsdesk.config import LOCALES, settings
+from newsdesk.urls import url_for
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -21,11 +21,7 @@ def templates_dir() -> Path:
 
     `sam build` copies the top-level `templates/` into the package (see
     layers/newsdesk/Makefile); from a source checkout they are found at the top level.
-    NEWSDESK_TEMPLATES_DIR overrides both.
     """
-    override = os.environ.get("NEWSDESK_TEMPLATES_DIR")
-    if override:
-        return Path(override)
     packaged = _PACKAGE_DIR / "templates"
     if packaged.is_dir():
         return packaged
@@ -82,12 +78,13 @@ def environment() -> Environment:
     )
     env.filters["isodate"] = lambda moment: moment.isoformat().replace("+00:00", "Z")
     env.filters["rfc822"] = rfc822_date
+    env.globals["url_for"] = url_for  # every link in a template: newsdesk/urls.py
     return env
 
 
 def render(template: str, *, base_url: str, **context: Any) -> str:
     conf = settings()
-    context.setdefault("stats", None)  # the visitor widget's figures, when known
+    context.setdefault("figures", None)  # the visitor widget's figures, when known
     context.setdefault("beacon_slug", None)  # set on article pages in COUNT_MODE=beacon
     context.setdefault("most_read", None)  # the "most read" lists, on index and article pages
     return (

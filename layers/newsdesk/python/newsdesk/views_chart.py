@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from newsdesk import db
 from newsdesk.config import settings
-from newsdesk.counters import counter_keys, day_attribute, total_of
+from newsdesk.dal import counters
 
 DAYS = 30
 WIDTH, HEIGHT, GAP = 600, 160, 2
@@ -38,15 +36,9 @@ class Chart:
 def daily_views(slug: str, today: date) -> tuple[list[tuple[date, int]], int]:
     """(day, views) for the last DAYS days, oldest first, and the all-time total: one
     BatchGetItem over the counter's shards."""
-    table = settings().counters_table
-    response = db.client().batch_get_item(RequestItems={table: {"Keys": counter_keys(slug)}})
-    items: list[dict[str, Any]] = response.get("Responses", {}).get(table, [])
     days = [today - timedelta(days=offset) for offset in range(DAYS - 1, -1, -1)]
-    per_day = [
-        (day, sum(int(item.get(day_attribute(day), {}).get("N", "0")) for item in items))
-        for day in days
-    ]
-    return per_day, sum(total_of(item) for item in items)
+    per_day, total = counters.daily_views(slug, days)
+    return list(zip(days, per_day, strict=True)), total
 
 
 def chart(slug: str, now: datetime | None = None) -> Chart:

@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import db
+from newsdesk import dal
 from newsdesk.articles import ArticleNotFound, BadCursor
 from newsdesk.config import settings
 from newsdesk.observability import MetricUnit, logger, metrics
@@ -21,7 +21,7 @@ from newsdesk.observability import MetricUnit, logger, metrics
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-MAX_BODY_BYTES = 8 * 1024  # the page's script sends no body at all
+MAX_JSON_BODY_BYTES = 8 * 1024  # the public API: the page's script sends no body at all
 
 
 class BadRequest(ValueError):
@@ -29,10 +29,10 @@ class BadRequest(ValueError):
 
 
 class PayloadTooLarge(ValueError):
-    """The body is over MAX_BODY_BYTES."""
+    """The body is over MAX_JSON_BODY_BYTES."""
 
 
-def json_body(app: APIGatewayHttpResolver, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+def json_body(app: APIGatewayHttpResolver, limit: int = MAX_JSON_BODY_BYTES) -> dict[str, Any]:
     """The request's JSON object body ({} when empty): 413 when over `limit` bytes, 400 when
     not JSON."""
     event = app.current_event
@@ -270,7 +270,7 @@ def only(app: APIGatewayHttpResolver, path: str, *allowed: str) -> None:
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One invocation: a fresh failure budget, the router, and HSTS on HTTPS answers."""
-    db.start_request()
+    dal.start_request()
     # API Gateway hands the path over percent-decoded; Powertools' route patterns match
     # precomposed letters only, so a decomposed (NFD) spelling is composed first.
     for holder, key in (

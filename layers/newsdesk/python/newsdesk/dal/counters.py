@@ -1,36 +1,48 @@
-"""View counters: one small item per article in the counters table, apart from the article.
+"""The counters table: every item in it is read and written here.
 
-An item is `{id: "views#<slug>", views: N, legacy: L}`. `views` only ever changes by an
-atomic `ADD`; `legacy` is the count imported from the old CMS. The count a reader sees
-is `legacy + views`, so re-importing an article never resets or re-adds what was counted.
-
-Per-day buckets: the same UpdateItem also ADDs to a top-level attribute named for the day
-in the site's time zone (`d20181127`), so daily views for the "most read" lists and the
-stats chart cost no extra write. The most-read job removes buckets older than KEEP_DAYS,
-off the page's path, so the item stays well under 1 KB (one write unit).
-
-Hot articles: with COUNTER_SHARDS = K > 1, a view is added to one of K items picked at
-random (`views#<slug>` and `views#<slug>#1` .. `#K-1`), so an article takes K times the
-~1,000 writes/s one DynamoDB partition accepts; every read sums all K exactly (one
-BatchGetItem) and the legacy count stays on the first. Raise K only: views in shards above
-a lowered K would no longer be read.
+Items (partition key `id`):
+- `views#<slug>` (and `views#<slug>#1` .. `#K-1` with COUNTER_SHARDS = K > 1): an article's
+  view counter `{views: N, legacy: L, kind: "views", d20181127: n, ...}`. `views` only ever
+  changes by an atomic `ADD`; `legacy` is the count imported from the old CMS or set by an
+  editor. The count a reader sees is `legacy + views` summed over the shards, so
+  re-importing an article never resets or re-adds what was counted. The same UpdateItem
+  also ADDs to the day's attribute (site time zone), so daily views for "most read" and the
+  chart cost no extra write; buckets older than KEEP_DAYS are removed by the most-read job,
+  off the page's path, so the item stays under 1 KB (one write unit). K shards take K times
+  the ~1,000 writes/s of one partition; raise K only (shards above a lowered K are unread).
+- `seen#<visitor>#<slug>`: a repeat-view marker `{until: ms, expires_at: s}` (TTL).
+- `audit#views#<slug>#<time>`: who set a count, when, from what to what.
+- `salt#<day>`: the day's random salt of visitor ids (newsdesk.identity), TTL'd.
+- `site`: total visits `{visits, legacy_visits}` and the peak of visitors online.
+- `mostread`: the most-read lists, computed by the scheduled job.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Iterable
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from newsdesk import db
 from newsdesk.config import settings
+from newsdesk.dal import articles, db
 
 VIEWS_KIND = "views"  # `kind` of counter items: the by-kind index lists every article's counter
 KEEP_DAYS = 36  # per-day buckets kept on each counter (the stats chart shows 30)
+SITE_KEY = {"id": {"S": "site"}}
+MOSTREAD_KEY = {"id": {"S": "mostread"}}
+
+
+def _table() -> str:
+    return settings().counters_table
+
+
+# ---- view counters --------------------------------------------------------------------------
 
 
 def day_attribute(day: date) -> str:
@@ -52,26 +64,31 @@ def slug_of(counter_id: str) -> str:
 
 
 def total_of(item: dict[str, Any] | None) -> int:
-    if not item:
-        return 0
-    return int(item.get("views", {}).get("N", "0")) + int(item.get("legacy", {}).get("N", "0"))
+    """Views shown for one counter item: counted plus legacy."""
+    return db.number(item, "views") + db.number(item, "legacy")
 
 
-def count_view(slug: str) -> int:
-    """Add one view atomically (one UpdateItem, one write unit) and return the new total
+def add_view(slug: str, today: date | None = None) -> int:
+    """Add one view atomically (one UpdateItem, one write unit; never retried when it may
+    have counted, see db.at_most_once) to the article's count and to
+    `today`'s (default: the site time zone's date now) and return the article's new total
     (sharded counters: plus one BatchGetItem to sum the shards)."""
-    conf = settings()
-    shards = conf.counter_shards
+    today = today or datetime.now(settings().tz).date()
+    shards = settings().counter_shards
     shard = random.randrange(shards) if shards > 1 else 0
-    today = datetime.now(conf.tz).date()
-    response = db.client().update_item(
-        TableName=conf.counters_table,
-        Key=counter_key(slug, shard),
-        UpdateExpression="ADD #v :one, #day :one SET #kind = if_not_exists(#kind, :kind)",
-        ExpressionAttributeNames={"#v": "views", "#day": day_attribute(today), "#kind": "kind"},
-        ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": VIEWS_KIND}},
-        ReturnValues="ALL_NEW",
-    )
+    with db.at_most_once():
+        response = db.client().update_item(
+            TableName=_table(),
+            Key=counter_key(slug, shard),
+            UpdateExpression="ADD #v :one, #day :one SET #kind = if_not_exists(#kind, :kind)",
+            ExpressionAttributeNames={
+                "#v": "views",
+                "#day": day_attribute(today),
+                "#kind": "kind",
+            },
+            ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": VIEWS_KIND}},
+            ReturnValues="ALL_NEW",
+        )
     if shards > 1:
         return views_of([slug])[slug]
     return total_of(response.get("Attributes"))
@@ -81,42 +98,174 @@ def views_of(slugs: Iterable[str]) -> dict[str, int]:
     """Current totals (all shards summed; missing counters are 0), 100 keys per BatchGetItem:
     one request for a listing page of unsharded counters."""
     wanted = list(dict.fromkeys(slugs))
-    keys = [key for slug in wanted for key in counter_keys(slug)]
-    table = settings().counters_table
     totals = dict.fromkeys(wanted, 0)
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100]}}
-        for _ in range(3):  # unprocessed keys are rare; retry them a bounded number of times
-            response = db.client().batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(table, []):
-                totals[slug_of(item["id"]["S"])] += total_of(item)
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                break
+    keys = [key for slug in wanted for key in counter_keys(slug)]
+    for item in db.batch_get(_table(), keys):
+        totals[slug_of(item["id"]["S"])] += total_of(item)
     return totals
 
 
-def forget_view(visitor: str, slug: str) -> None:
-    """Remove the repeat-view marker of a view that could not be counted."""
-    db.client().delete_item(
-        TableName=settings().counters_table, Key={"id": {"S": f"seen#{visitor}#{slug}"}}
+def day_counts(item: dict[str, Any], days: list[str]) -> list[int]:
+    """Views in one counter item on each of `days` (day attributes, see day_attribute)."""
+    return [db.number(item, day) for day in days]
+
+
+def views_with_headline(slug: str) -> tuple[dict[str, Any] | None, int]:
+    """The article's headline item (newsdesk.dal.articles.headline_request; None when there
+    is no such article) and its total, read together: one BatchGetItem over both tables,
+    consistent with each other to the moment of the read."""
+    found = db.batch_get_tables(
+        {**articles.headline_request([slug]), _table(): {"Keys": counter_keys(slug)}}
+    )
+    headlines = articles.headlines_in(found)
+    return (headlines[0] if headlines else None), sum(total_of(item) for item in found[_table()])
+
+
+def daily_views(slug: str, days: list[date]) -> tuple[list[int], int]:
+    """Views of `slug` on each of `days` and its all-time total: one BatchGetItem over the
+    counter's shards."""
+    items = db.batch_get(_table(), counter_keys(slug))
+    per_day = [sum(db.number(item, day_attribute(day)) for item in items) for day in days]
+    return per_day, sum(total_of(item) for item in items)
+
+
+def counter_ids() -> list[str]:
+    """The id of every counter item (all shards), from the KEYS_ONLY by-kind index."""
+    rows = db.query(
+        TableName=_table(),
+        IndexName="by-kind",
+        KeyConditionExpression="#k = :views",
+        ExpressionAttributeNames={"#k": "kind"},
+        ExpressionAttributeValues={":views": {"S": VIEWS_KIND}},
+    )
+    return [row["id"]["S"] for row in rows]
+
+
+def counter_items(ids: list[str]) -> list[dict[str, Any]]:
+    """The counter items with these ids (BatchGetItem)."""
+    return db.batch_get(_table(), [{"id": {"S": counter_id}} for counter_id in ids])
+
+
+def remove_day_buckets(counter_id: str, names: list[str]) -> None:
+    """Drop per-day attributes from one counter item (housekeeping)."""
+    placeholders = {f"#d{i}": name for i, name in enumerate(names)}
+    db.client().update_item(
+        TableName=_table(),
+        Key={"id": {"S": counter_id}},
+        UpdateExpression="REMOVE " + ", ".join(placeholders),
+        ExpressionAttributeNames=placeholders,
     )
 
 
-def first_view_in_window(visitor: str, slug: str, window_seconds: int) -> bool:
-    """True, and marks it, when `visitor` has not viewed `slug` within the window.
+# ---- setting a count: the editor's set-views and the importer's legacy count ----------------
 
-    One conditional PutItem on a small marker item that TTL removes later; an expired
-    marker that TTL has not deleted yet is overwritten (the condition checks the time, in
-    milliseconds: whole seconds would let a view just after a second boundary through).
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An article's counter read consistently, before setting its count."""
+
+    total: int  # the displayed total, all shards
+    others: int  # what the shards other than the first hold
+    legacy: str | None  # the first item's legacy count as stored (None: none yet)
+
+
+def read_for_set(slug: str) -> Snapshot:
+    keys = counter_keys(slug)
+    items = db.batch_get(_table(), keys, ConsistentRead=True)
+    first_id = keys[0]["id"]["S"]
+    first = next((item for item in items if item["id"]["S"] == first_id), None)
+    others = sum(total_of(item) for item in items if item["id"]["S"] != first_id)
+    legacy = (first or {}).get("legacy", {}).get("N")
+    return Snapshot(total_of(first) + others, others, legacy)
+
+
+def audit_id(slug: str, when: str) -> str:
+    return f"audit#views#{slug}#{when}"
+
+
+def set_total(
+    slug: str, target: int, others: int, legacy: str | None, audit: dict[str, str | int]
+) -> bool:
+    """One transaction: `legacy = target - others - views` on the first counter item (so the
+    total is `target` at that write, whatever views were being added), conditional on
+    `legacy` still being what was read, and the audit item `audit` {who, when, old, new}.
+    False when the condition failed (a concurrent set or import: re-read and retry)."""
+    values: dict[str, Any] = {":base": {"N": str(target - others)}, ":zero": {"N": "0"}}
+    if legacy is None:
+        unchanged = "attribute_not_exists(legacy)"
+    else:
+        unchanged = "legacy = :legacy"
+        values[":legacy"] = {"N": legacy}
+    record = {
+        "id": {"S": audit_id(slug, str(audit["when"]))},
+        "slug": {"S": slug},
+        **{name: {"S": str(audit[name])} for name in ("who", "when")},
+        **{name: {"N": str(audit[name])} for name in ("old", "new")},
+    }
+    cancelled = db.transact_write(
+        [
+            {
+                "Update": {
+                    "TableName": _table(),
+                    "Key": counter_key(slug),
+                    "UpdateExpression": "SET legacy = :base - if_not_exists(#v, :zero)",
+                    "ConditionExpression": unchanged,
+                    "ExpressionAttributeNames": {"#v": "views"},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            {
+                "Put": {
+                    "TableName": _table(),
+                    "Item": record,
+                    "ConditionExpression": "attribute_not_exists(id)",
+                }
+            },
+        ]
+    )
+    return cancelled is None
+
+
+def legacy_action(slug: str, legacy: int, keep_existing: bool) -> dict[str, Any]:
+    """The TransactWriteItems action that stores an imported legacy count on the article's
+    counter (with keep_existing, an existing legacy count stays)."""
+    value = "if_not_exists(legacy, :legacy)" if keep_existing else ":legacy"
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": counter_key(slug),
+            "UpdateExpression": f"SET legacy = {value}, #kind = :kind",
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": {
+                ":legacy": {"N": str(legacy)},
+                ":kind": {"S": VIEWS_KIND},
+            },
+        }
+    }
+
+
+# ---- repeat-view markers --------------------------------------------------------------------
+
+
+def _marker_key(visitor: str, slug: str) -> dict[str, Any]:
+    return {"id": {"S": f"seen#{visitor}#{slug}"}}
+
+
+def mark_first_view(visitor: str, slug: str, window_seconds: int) -> bool:
+    """Write the marker of `visitor` viewing `slug` now and return True, unless a marker from
+    the last `window_seconds` is there (a repeat view: False, nothing written).
+
+    One conditional PutItem on a small item that TTL removes later; an expired marker that
+    TTL has not deleted yet is overwritten (the condition checks the time, in milliseconds:
+    whole seconds would let a view just after a second boundary through).
     """
     now_ms = int(time.time() * 1000)
     until_ms = now_ms + window_seconds * 1000
     try:
         db.client().put_item(
-            TableName=settings().counters_table,
+            TableName=_table(),
             Item={
-                "id": {"S": f"seen#{visitor}#{slug}"},
+                **_marker_key(visitor, slug),
                 "until": {"N": str(until_ms)},
                 "expires_at": {"N": str(until_ms // 1000 + 1)},  # TTL wants seconds
             },
@@ -129,3 +278,118 @@ def first_view_in_window(visitor: str, slug: str, window_seconds: int) -> bool:
             return False
         raise
     return True
+
+
+def unmark_view(visitor: str, slug: str) -> None:
+    """Remove the marker of a view that could not be counted."""
+    db.client().delete_item(TableName=_table(), Key=_marker_key(visitor, slug))
+
+
+# ---- the daily salt of visitor ids ----------------------------------------------------------
+
+
+def _salt_key(day: date) -> dict[str, Any]:
+    return {"id": {"S": f"salt#{day.isoformat()}"}}
+
+
+def read_salt(day: date) -> bytes | None:
+    """The salt of `day` (None when not created yet): one consistent GetItem."""
+    response = db.client().get_item(TableName=_table(), Key=_salt_key(day), ConsistentRead=True)
+    item = response.get("Item")
+    return bytes(item["salt"]["B"]) if item else None
+
+
+def create_salt(day: date, salt: bytes, expires_at: int) -> bytes:
+    """Store `salt` as the salt of `day` unless one exists (then that one is returned:
+    another container created it first), expiring at `expires_at` (epoch s, TTL); deletes
+    the salt of two days before."""
+    try:
+        db.client().put_item(
+            TableName=_table(),
+            Item={**_salt_key(day), "salt": {"B": salt}, "expires_at": {"N": str(expires_at)}},
+            ConditionExpression="attribute_not_exists(id)",
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        winner = read_salt(day)
+        if winner is None:
+            raise
+        return winner
+    db.client().delete_item(TableName=_table(), Key=_salt_key(day - timedelta(days=2)))
+    return salt
+
+
+# ---- the site item: total visits and the peak ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    total_visits: int  # visits counted since launch plus the legacy total
+    peak: int  # most visitors online at once
+    peak_at: str | None  # when (ISO 8601, UTC)
+
+
+def site() -> Site:
+    """Total visits and the peak (zeros before the first visit): one GetItem."""
+    item = db.client().get_item(TableName=_table(), Key=SITE_KEY).get("Item") or {}
+    return Site(total_visits(item), db.number(item, "peak"), item.get("peak_at", {}).get("S"))
+
+
+def total_visits(item: dict[str, Any]) -> int:
+    return db.number(item, "visits") + db.number(item, "legacy_visits")
+
+
+def add_visit() -> int:
+    """Count one visit (one atomic ADD, never retried when it may have counted); the new
+    total visits."""
+    with db.at_most_once():
+        response = db.client().update_item(
+            TableName=_table(),
+            Key=SITE_KEY,
+            UpdateExpression="ADD visits :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )
+    return total_visits(response.get("Attributes", {}))
+
+
+def raise_site(name: str, value: int, also: dict[str, str] | None = None) -> bool:
+    """Set the site item's `name` to `value` only if that raises it (one conditional
+    write; `also` are strings set with it). False when it was already as high."""
+    sets = {name: {"N": str(value)}, **{k: {"S": v} for k, v in (also or {}).items()}}
+    names = {f"#a{i}": key for i, key in enumerate(sets)}
+    try:
+        db.client().update_item(
+            TableName=_table(),
+            Key=SITE_KEY,
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
+            ConditionExpression="attribute_not_exists(#a0) OR #a0 < :a0",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":a{i}": v for i, v in enumerate(sets.values())},
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        return False
+    return True
+
+
+# ---- the most-read lists --------------------------------------------------------------------
+
+
+def most_read() -> dict[str, list[dict[str, Any]]] | None:
+    """The stored most-read lists (None before the job first ran): one GetItem."""
+    item = db.client().get_item(TableName=_table(), Key=MOSTREAD_KEY).get("Item")
+    return json.loads(item["lists"]["S"]) if item else None
+
+
+def store_most_read(lists: dict[str, list[dict[str, Any]]], computed_at: str) -> None:
+    db.client().put_item(
+        TableName=_table(),
+        Item={
+            **MOSTREAD_KEY,
+            "lists": {"S": json.dumps(lists, ensure_ascii=False)},
+            "computed_at": {"S": computed_at},
+        },
+    )

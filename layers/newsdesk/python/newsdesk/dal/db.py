@@ -1,20 +1,39 @@
-"""The one place that creates the DynamoDB client; only the data modules import it.
+"""The DynamoDB client, and one helper per mechanism that every data module uses.
+
+Only the modules of `newsdesk.dal` import this one. It holds:
+- `client()`: the one low-level client (timeouts, retries, the failure budget below);
+- `batch_get()` / `batch_get_tables()`: BatchGetItem in chunks of 100 keys, unprocessed
+  keys retried with capped exponential backoff and full jitter, `UnprocessedKeysError`
+  when some stay unprocessed (never a silent partial answer);
+- `query()` / `count()`: botocore's Query paginator (every page, `LastEvaluatedKey` followed);
+- `number()` / `text()`: one attribute of a low-level item (whole items are turned into
+  values by newsdesk.articles.from_item, and written through boto3's TypeSerializer);
+- `transact_write()`: TransactWriteItems, its cancellation reasons read one way;
+- `condition_failed()`, `degraded()`, `start_request()`.
 
 Failure budget: every call has a 0.5 s connect and 1 s read timeout and the SDK's standard
 retry mode with 2 attempts (one retry, jittered backoff under 1 s), so one failing call
 gives up within ~4 s. After the first failed call of a request, `degraded()` is true and
 the optional work (counting, presence, widget figures) is skipped, so a request makes at
 most two failing calls: ~8 s, inside the functions' 15 s timeout (template.yaml;
-tests/integration/test_faults.py checks the arithmetic and the behaviour).
+tests/integration/test_faults.py checks the arithmetic and the behaviour). Two exceptions,
+both decided in `needs_retry` below: an ADD that may have been applied is not retried
+(at_most_once), and a write refused by a transaction conflict is retried (a few fast tries).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import random
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 
 CONNECT_TIMEOUT = 0.5
 READ_TIMEOUT = 1.0
@@ -28,6 +47,70 @@ _CONFIG = Config(
 )
 
 _degraded: contextvars.ContextVar[bool] = contextvars.ContextVar("degraded", default=False)
+_at_most_once: contextvars.ContextVar[bool] = contextvars.ContextVar("at_most_once", default=False)
+
+
+@contextlib.contextmanager
+def at_most_once() -> Iterator[None]:
+    """Calls in this block that add to a count (UpdateItem ADD) are retried only when
+    DynamoDB certainly did not apply them: a 4xx answer (throttling, say) is a refusal. After
+    a read timeout, a dropped connection or a 5xx, the write may have been applied with its
+    answer lost, and an UpdateItem carries no idempotency token (only TransactWriteItems
+    does: "Providing a ClientRequestToken makes the call to TransactWriteItems idempotent",
+    DynamoDB API Reference), so the SDK's retry would count one view twice. Seen on DynamoDB
+    Local under load: four views counted twice in 480 (tests/integration/test_admin.py)."""
+    token = _at_most_once.set(True)
+    try:
+        yield
+    finally:
+        _at_most_once.reset(token)
+
+
+def _maybe_applied(caught_exception: Exception | None, response: Any) -> bool:
+    """A failed attempt that DynamoDB may have applied all the same."""
+    if caught_exception is not None:
+        return True
+    return response is not None and response[0].status_code >= 500
+
+
+# A single-item write to an item that a TransactWriteItems is writing at that moment is
+# refused with TransactionConflictException ("When a PutItem, UpdateItem, or DeleteItem
+# request is rejected, the request fails with a TransactionConflictException", Developer
+# Guide, "Transaction conflict handling in DynamoDB"). The SDK's standard mode does not retry
+# it, so a reader's view meeting an editor's save would be lost. It is a refusal (nothing
+# applied), so it is retried, with the backoff of batch reads, up to CONFLICT_ATTEMPTS tries:
+# a transaction holds its items for milliseconds.
+CONFLICT_ATTEMPTS = 4
+
+
+def _conflict(response: Any) -> bool:
+    if response is None:
+        return False
+    return bool(response[1].get("Error", {}).get("Code") == "TransactionConflictException")
+
+
+def _retry_only_when_safe(dynamodb: Any) -> None:
+    """Wrap the SDK's standard retry handler (botocore.retries.standard, registered on the
+    client's needs-retry event): at_most_once() calls skip retries that could apply twice,
+    and a write refused by a transaction conflict is retried."""
+    from botocore.retries import standard
+
+    events = dynamodb.meta.events
+    event, unique_id = "needs-retry.dynamodb", "retry-config-dynamodb"
+    events.unregister(event, unique_id=unique_id)
+    handler = standard.register_retry_handler(dynamodb, max_attempts=MAX_ATTEMPTS)
+    events.unregister(event, unique_id=unique_id)
+
+    def needs_retry(**kwargs: Any) -> float | None:
+        response, attempts = kwargs.get("response"), int(kwargs.get("attempts", 1))
+        if _at_most_once.get() and _maybe_applied(kwargs.get("caught_exception"), response):
+            return None  # no retry: the error goes to the caller
+        if _conflict(response):
+            return backoff_delay(attempts) if attempts < CONFLICT_ATTEMPTS else None
+        delay: float | None = handler.needs_retry(**kwargs)
+        return delay
+
+    events.register(event, needs_retry, unique_id=unique_id)
 
 
 def _mark_failed(**_: Any) -> None:
@@ -40,6 +123,7 @@ def client() -> Any:
     import boto3
 
     dynamodb = boto3.session.Session().client("dynamodb", config=_CONFIG)
+    _retry_only_when_safe(dynamodb)
     # Any call that ends in an error (after retries) marks this request degraded.
     dynamodb.meta.events.register("after-call-error.dynamodb", _mark_failed)
     dynamodb.meta.events.register("after-call.dynamodb", _after_call)
@@ -53,6 +137,115 @@ def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any
         error and error not in ("ConditionalCheckFailedException", "TransactionCanceledException")
     ):
         _degraded.set(True)
+
+
+# BatchGetItem: "If DynamoDB returns any unprocessed items, you should retry the batch
+# operation on those items. However, we strongly recommend that you use an exponential
+# backoff algorithm" (DynamoDB API Reference, BatchGetItem). Full jitter, capped, as in the
+# AWS Architecture Blog's "Exponential Backoff and Jitter": at most BATCH_ATTEMPTS requests
+# per chunk, waits of up to 50, 100, 200, 400 ms (about 0.4 s on average in all).
+BATCH_LIMIT = 100  # keys per BatchGetItem (more: ValidationException)
+BATCH_ATTEMPTS = 5
+BACKOFF_BASE = 0.05  # seconds
+BACKOFF_CAP = 1.0  # seconds
+sleep = time.sleep  # tests may replace it
+
+
+class UnprocessedKeysError(BotoCoreError):
+    """Some keys of a BatchGetItem stayed unprocessed after BATCH_ATTEMPTS requests: the
+    answer would be partial, so there is none (callers treat it as the store failing)."""
+
+    fmt = "{count} key(s) of {table} stayed unprocessed after {attempts} BatchGetItem requests"
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds to wait before retry number `attempt` (1, 2, ...): full jitter, capped."""
+    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
+
+
+def backoff(attempt: int) -> None:
+    sleep(backoff_delay(attempt))
+
+
+def batch_get(table: str, keys: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
+    """Every existing item of `keys` in `table` (any order; missing ones are left out), by
+    BatchGetItem of up to 100 keys. `options` go with the keys (ProjectionExpression,
+    ExpressionAttributeNames, ConsistentRead). Raises UnprocessedKeysError when keys stay
+    unprocessed, ClientError/BotoCoreError when the store fails."""
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_LIMIT):
+        chunk = {"Keys": keys[start : start + BATCH_LIMIT], **options}
+        items += batch_get_tables({table: chunk})[table]
+    return items
+
+
+def batch_get_tables(request: Mapping[str, Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """One BatchGetItem over several tables ({table: {"Keys": [...], options}}, at most 100
+    keys in all), unprocessed keys retried: {table: items}. Errors as batch_get()."""
+    found: dict[str, list[dict[str, Any]]] = {table: [] for table in request}
+    pending: Mapping[str, Any] = request
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        if attempt > 1:
+            backoff(attempt - 1)
+        response = client().batch_get_item(RequestItems=pending)
+        for table, items in response.get("Responses", {}).items():
+            found[table] += items
+        pending = response.get("UnprocessedKeys") or {}
+        if not pending:
+            return found
+    _degraded.set(True)
+    left = sum(len(spec["Keys"]) for spec in pending.values())
+    raise UnprocessedKeysError(count=left, table=", ".join(pending), attempts=BATCH_ATTEMPTS)
+
+
+def query(**params: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Query matches, page after page (botocore's paginator follows
+    LastEvaluatedKey). `params` are Query's own."""
+    for page in client().get_paginator("query").paginate(**params):
+        yield from page.get("Items", [])
+
+
+def count(**params: Any) -> int:
+    """How many items a Query matches (Select=COUNT over every page)."""
+    pages = client().get_paginator("query").paginate(Select="COUNT", **params)
+    return sum(int(page.get("Count", 0)) for page in pages)
+
+
+def number(item: Mapping[str, Any] | None, name: str) -> int:
+    """The whole number in attribute `name` of a low-level item (0 when absent)."""
+    return int((item or {}).get(name, {}).get("N", "0"))
+
+
+def text(item: Mapping[str, Any] | None, name: str, default: str = "") -> str:
+    """The string in attribute `name` of a low-level item (`default` when absent)."""
+    return str((item or {}).get(name, {}).get("S", default))
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A TransactWriteItems that DynamoDB cancelled because a condition failed: the reason
+    code of each action, in request order ("None" for an action that did not fail;
+    "ConditionalCheckFailed", ...), and the item each action returned with
+    ReturnValuesOnConditionCheckFailure=ALL_OLD ({} without). DynamoDB API Reference,
+    TransactWriteItems, CancellationReasons."""
+
+    codes: list[str]
+    items: list[dict[str, Any]]
+
+
+def transact_write(actions: list[dict[str, Any]]) -> Cancelled | None:
+    """Run one TransactWriteItems: None when written, Cancelled when a condition refused it.
+    Any other cancellation (a conflict, say) or failure raises."""
+    dynamodb = client()
+    try:
+        dynamodb.transact_write_items(TransactItems=actions)
+    except dynamodb.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons", [])
+        codes = [str(reason.get("Code", "None")) for reason in reasons]
+        if "ConditionalCheckFailed" not in codes:
+            raise
+        return Cancelled(codes, [dict(reason.get("Item", {})) for reason in reasons])
+    return None
 
 
 def condition_failed(exc: Exception) -> bool:

@@ -1,0 +1,86 @@
+"""Per-container caches: the one cache type of the package.
+
+A Lambda execution environment handles one event at a time and keeps module state between
+events, so a module-level cache saves DynamoDB reads across the requests one container
+serves. Every such cache is a `Cache`: bounded (least recently used entries go first, so a
+flood of unknown keys cannot grow it) and with a time to live per entry (a miss can be kept
+for seconds while a hit is kept for minutes). Built on cachetools' TLRUCache; the clock is
+`time.monotonic`, replaceable by tests through `clock`.
+
+Every cache registers itself, so `clear_all()` gives a test the state of a new container.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from cachetools import TLRUCache
+
+V = TypeVar("V")
+
+clock: Callable[[], float] = time.monotonic  # seconds; tests may replace it
+FOREVER = float("inf")
+
+_registry: list[Cache[Any]] = []
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[V]):
+    value: V
+    ttl: float  # seconds
+
+
+def _expiry(_key: Any, entry: _Entry[Any], now: float) -> float:
+    return now + entry.ttl
+
+
+class Cache(Generic[V]):
+    """At most `maxsize` entries, each kept `ttl` seconds from when it was put (FOREVER:
+    until evicted as least recently used). Safe for the threads of one process; in Lambda
+    one event at a time uses it."""
+
+    def __init__(self, name: str, maxsize: int) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._entries: TLRUCache[str, _Entry[V]] = TLRUCache(
+            maxsize=maxsize, ttu=_expiry, timer=lambda: clock()
+        )
+        _registry.append(self)
+
+    def get(self, key: str) -> tuple[bool, V | None]:
+        """(True, value) for a live entry, else (False, None): a cached None is a hit."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None:
+            return False, None
+        return True, entry.value
+
+    def put(self, key: str, value: V, ttl: float = FOREVER) -> None:
+        """Keep `value` for `ttl` seconds (0 or less: not kept)."""
+        if ttl <= 0:
+            self.pop(key)
+            return
+        with self._lock:
+            self._entries[key] = _Entry(value, ttl)
+
+    def pop(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+def clear_all() -> None:
+    """Empty every cache of this process: the state of a new execution environment."""
+    for cache in _registry:
+        cache.clear()

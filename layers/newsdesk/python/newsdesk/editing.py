@@ -1,0 +1,196 @@
+"""Editors' writes, shared by the admin API (functions/admin) and the command line: create or
+update an article, publish or unpublish it, set its view count with an audit record.
+
+Setting a count. Counted views only ever change by an atomic ADD (newsdesk.dal.counters), so a
+count is set through `legacy`, the other addend of the total. One transaction writes
+`SET legacy = :base - if_not_exists(views, :zero)` on the counter's first item, where :base
+is the target minus what the other shards (COUNTER_SHARDS > 1) hold, together with the audit
+item `audit#views#<slug>#<time>` {who, when, old, new}. The total is exactly the target at
+that write, whatever views were being added: DynamoDB applies each item's updates one at a
+time, so a concurrent ADD lands either before the set (and is replaced by it, like every
+earlier view) or after it (and counts on top of the target). No view is lost or counted
+twice. `old` is the total read (consistently) just before the write: views counted in the
+few milliseconds between that read and the write are replaced by the set but are not in
+`old`. The write is conditional on `legacy` being what was read, so a concurrent set-views or
+import makes it re-read and retry rather than apply a stale base. With several shards, views
+added to the other shards after the read count on top of the target (they are read once).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from newsdesk.articles import DRAFT, PUBLISHED, STATUSES, forget, from_item, iso
+from newsdesk.auth import AdminError
+from newsdesk.config import settings
+from newsdesk.dal import articles as stored
+from newsdesk.dal import counters
+from newsdesk.importer import InvalidArticle, Parsed, parse_json_article, write
+from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug
+
+# An article's JSON: its text and HTML bodies each fit with room in DynamoDB's 400 KB item.
+MAX_ARTICLE_JSON_BYTES = 128 * 1024
+MAX_VIEWS = 10**12
+ATTEMPTS = 5  # optimistic writes (set-views, publish, unpublish) retried on a conflict
+ARTICLE_FIELDS = frozenset(
+    {
+        "slug",
+        "title",
+        "body",
+        "body_html",
+        "author",
+        "byline",
+        "published_at",
+        "status",
+        "category",
+        "summary",
+        "updated_at",
+        "views",
+    }
+)
+# What the admin API answers for each outcome of writing an article.
+HTTP_STATUS = {"created": 201, "updated": 200, "unchanged": 200, "stale": 409}
+
+
+class Invalid(AdminError):
+    status = 400
+
+
+class UnknownArticle(AdminError):
+    status = 404
+
+
+class Conflict(AdminError):
+    status = 409
+
+
+def _pause() -> None:
+    time.sleep(random.uniform(0.005, 0.05))  # jitter: racing writers do not meet again
+
+
+def valid_slug(raw: str) -> str:
+    """The slug exactly as stored (lower-case letters, digits, hyphens), else Invalid."""
+    slug = clean_slug(raw)
+    if slug is None or slug != raw:
+        raise Invalid(
+            f"slug {raw[:80]!r} is not lower-case letters, digits and single hyphens (at most "
+            f"{MAX_SLUG_LENGTH} characters)"
+        )
+    return slug
+
+
+# ---- articles ------------------------------------------------------------------------------
+
+
+def _check_fields(slug: str, data: Mapping[str, Any]) -> None:
+    """Invalid naming the field(s) when the JSON cannot be an article at `slug`."""
+    unknown = sorted(set(data) - ARTICLE_FIELDS)
+    if unknown:
+        raise Invalid(f"unknown field(s): {', '.join(unknown)}")
+    if data.get("slug") not in (None, slug):
+        raise Invalid("the body's slug is not the one in the path")
+    missing = [
+        name
+        for name, present in (
+            ("title", data.get("title")),
+            ("body", data.get("body") or data.get("body_html")),
+            ("author", data.get("author") or data.get("byline")),
+            ("published_at", data.get("published_at")),
+            ("status", data.get("status")),
+        )
+        if not present
+    ]
+    if missing:
+        raise Invalid(f"missing field(s): {', '.join(missing)}")
+    if data["status"] not in STATUSES:
+        raise Invalid(f"'status' must be one of {', '.join(STATUSES)}")
+
+
+def _parsed(slug: str, data: Mapping[str, Any]) -> Parsed:
+    try:
+        parsed = parse_json_article({**data, "slug": slug}, settings().tz)
+        parsed.article.content_hash()  # dates that exist locally but not in UTC (year 1)
+    except InvalidArticle as exc:
+        raise Invalid(str(exc)) from None
+    except OverflowError:
+        raise Invalid("a date is out of range") from None
+    return parsed
+
+
+def put_article(raw_slug: str, data: Mapping[str, Any], who: str) -> dict[str, Any]:
+    """Create or update the article at `raw_slug` from its JSON (the import format).
+
+    title, body (or body_html), author (or byline), published_at and status are required;
+    category, summary and updated_at (the version: an older one than stored is refused as
+    'stale') are optional. `views` is the legacy count of a new article; an existing article
+    keeps its count (set it with set_views). Outcome: created, updated, unchanged or stale.
+    """
+    slug = valid_slug(raw_slug)
+    _check_fields(slug, data)
+    parsed = _parsed(slug, data)
+    outcome = write(parsed, keep_legacy=True)
+    result: dict[str, Any] = {
+        "slug": slug,
+        "outcome": "created" if outcome == "imported" else outcome,
+        "status": parsed.article.status,
+        "by": who,
+    }
+    if outcome == "stale":
+        result["message"] = "a newer version of this article is stored (its updated_at is later)"
+    return result
+
+
+def set_status(raw_slug: str, status: str, who: str) -> dict[str, Any]:
+    """Publish or unpublish (draft): only the status changes; the text, the count and the
+    counter stay. Conditional on the article not changing meanwhile (else re-read, retry)."""
+    slug = valid_slug(raw_slug)
+    if status not in STATUSES:
+        raise Invalid(f"status must be one of {', '.join(STATUSES)}")
+    for _ in range(ATTEMPTS):
+        item = stored.get(slug, consistent=True)
+        if not item:
+            raise UnknownArticle(f"no article with slug {slug!r}")
+        article = from_item(item)
+        if article.status == status:
+            return {"slug": slug, "status": status, "outcome": "unchanged", "by": who}
+        now = iso(datetime.now(UTC))
+        # The change is a new version: an import of an older one no longer overwrites it.
+        stored_version, old_hash = stored.version_of(item)
+        version = max(stored_version, now)
+        digest = replace(article, status=status).content_hash()
+        if stored.set_status(slug, status, digest, version, now, old_hash):
+            forget(slug)
+            outcome = "published" if status == PUBLISHED else "unpublished"
+            return {"slug": slug, "status": status, "outcome": outcome, "by": who}
+        _pause()
+    raise Conflict(f"article {slug!r} kept changing while its status was set; retry")
+
+
+def unpublish(raw_slug: str, who: str) -> dict[str, Any]:
+    return set_status(raw_slug, DRAFT, who)
+
+
+# ---- view counts ---------------------------------------------------------------------------
+
+
+def set_views(raw_slug: str, target: Any, who: str) -> dict[str, Any]:
+    """Make the article's displayed total exactly `target`, with an audit record (see the
+    module's docstring for what happens to views counted meanwhile)."""
+    slug = valid_slug(raw_slug)
+    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= MAX_VIEWS:
+        raise Invalid(f"'views' must be a whole number from 0 to {MAX_VIEWS}")
+    if not stored.exists(slug):
+        raise UnknownArticle(f"no article with slug {slug!r}")
+    for _ in range(ATTEMPTS):
+        read = counters.read_for_set(slug)
+        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        audit: dict[str, str | int] = {"who": who, "when": when, "old": read.total, "new": target}
+        if counters.set_total(slug, target, read.others, read.legacy, audit):
+            return {"slug": slug, "views": target, "previous": read.total, "by": who, "when": when}
+        _pause()
+    raise Conflict(f"the count of {slug!r} kept being set or imported meanwhile; retry")

@@ -1,0 +1,90 @@
+"""Where every link is built: the site's named routes and `url_for`, after Flask's.
+
+Pages, feeds, redirects and the widget's API calls all get their URLs here; the templates
+call the same `url_for` as a Jinja global (newsdesk.rendering). The route patterns are
+template.yaml's HttpApi paths, written the same way (`{slug}`), and
+tests/unit/test_urls.py fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+# name -> path pattern, exactly as the HttpApi events in template.yaml spell it.
+ROUTES: dict[str, str] = {
+    "home": "/",
+    "article": "/articles/{slug}",
+    "article_stats": "/articles/{slug}/stats",
+    "category": "/categories/{category}",
+    "feed": "/feed.xml",
+    "sitemap": "/sitemap.xml",
+    "api_article_views": "/api/articles/{slug}/views",
+    "api_visits": "/api/visits",
+    "api_stats": "/api/stats",
+    "admin_article": "/api/admin/articles/{slug}",
+    "admin_article_views": "/api/admin/articles/{slug}/views",
+}
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# A path segment that is empty, "." or ".." would name another resource once a client
+# removes dot segments (RFC 3986 section 5.2.4), percent-encoded or not.
+_NOT_A_SEGMENT = frozenset({"", ".", ".."})
+
+
+class BuildError(ValueError):
+    """No URL can be built: an unknown route name, a missing path parameter, a path parameter
+    that is empty, "." or "..", or a value that is neither text nor an integer."""
+
+
+def path_parameters(name: str) -> tuple[str, ...]:
+    """The path parameters of route `name`, in order: ("slug",) for "article".
+
+    Raises BuildError for an unknown name.
+    """
+    try:
+        pattern = ROUTES[name]
+    except KeyError:
+        raise BuildError(f"no route named {name!r}; known: {', '.join(ROUTES)}") from None
+    return tuple(_PLACEHOLDER.findall(pattern))
+
+
+def _text(name: str, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BuildError(f"{name}={value!r}: a URL parameter must be a string or an integer")
+    return str(value)
+
+
+def url_for(name: str, /, base_url: str = "", **params: str | int | None) -> str:
+    """The URL of route `name`: a path ("/articles/so-ket"), or an absolute URL when
+    `base_url` (scheme and host, e.g. "https://news.example"; a trailing "/" is dropped) is
+    given.
+
+    Parameters named in the route's pattern fill its path, each percent-encoded as one
+    segment (RFC 3986 section 2.1: everything but the unreserved characters, "/" included,
+    non-ASCII as UTF-8). The others, in the order given, form the query string
+    ("?cursor=eyJ...%3D"), encoded the same way, spaces as %20; a None query value is left
+    out, so an optional `cursor=None` adds nothing.
+
+    Raises BuildError (a ValueError) as described there.
+    """
+    wanted = path_parameters(name)
+    missing = [key for key in wanted if params.get(key) is None]
+    if missing:
+        raise BuildError(f"route {name!r} needs {', '.join(missing)}")
+    segments = {}
+    for key in wanted:
+        value = _text(key, params[key])
+        if value in _NOT_A_SEGMENT:
+            raise BuildError(f"{key}={value!r} cannot be a path segment")
+        segments[key] = quote(value, safe="")
+    path = _PLACEHOLDER.sub(lambda match: segments[match.group(1)], ROUTES[name])
+    query = [
+        (key, _text(key, value))
+        for key, value in params.items()
+        if key not in segments and value is not None
+    ]
+    if query:
+        path += "?" + urlencode(query, quote_via=quote)
+    return base_url.rstrip("/") + path
