@@ -552,6 +552,7 @@ class Fault:
     mode: str
     table_suffix: str | None = None
     delay: float = 3.0
+    times: int | None = None  # answer only this many matching requests (None: all)
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     def matches(self, operation: str, tables: Iterable[str]) -> bool:
@@ -1141,12 +1142,14 @@ class FaultProxy:
         mode: str = "throttle",
         table_suffix: str | None = None,
         delay: float = 3.0,
+        times: int | None = None,
     ) -> Fault:
-        """From now on, answer `operation` (e.g. "UpdateItem"; "*" for all) with `mode`."""
+        """From now on, answer `operation` (e.g. "UpdateItem"; "*" for all) with `mode`; with
+        `times`, only the next `times` matching requests."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         operation = operation.rsplit(".", 1)[-1]
-        fault = Fault(operation, mode, table_suffix, delay)
+        fault = Fault(operation, mode, table_suffix, delay, times)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -1434,6 +1437,10 @@ class FaultProxy:
         tables = tables_of(body)
         with self._lock:
             fault = next((f for f in self._faults if f.matches(operation, tables)), None)
+            if fault is not None and fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
             rules = [r for r in self._rules if r.applies(operation, tables)]
             if fault is not None or not rules:
                 self._seen.append(Seen(operation, tables, fault.mode if fault else None))

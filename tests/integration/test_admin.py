@@ -605,3 +605,48 @@ def test_make_run_generates_a_token_only_when_unset() -> None:
     chosen = {"ADMIN_TOKEN": "mine"}
     assert admin_token(chosen) is False and chosen == {"ADMIN_TOKEN": "mine"}
     assert "mine" not in admin_hint(3000, False, chosen)  # a chosen secret is not echoed
+
+
+def test_an_article_published_by_another_container_shows_within_seconds(
+    site: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container that saw the article as a draft keeps that for seconds, not for
+    ARTICLE_CACHE_SECONDS: a publish made elsewhere shows on its next page within 5 s."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from newsdesk import articles, caches
+    from newsdesk.articles import PUBLISHED, iso
+    from newsdesk.dal import articles as stored
+
+    now = [1000.0]
+    monkeypatch.setattr(caches, "clock", lambda: now[0])
+    draft = editing.unpublish(SLUG, "editor")
+    assert draft["outcome"] == "unpublished"
+    with pytest.raises(articles.ArticleNotFound):
+        articles.get_article(SLUG)  # this container now holds the draft
+    # Another container publishes it (its own write; this container's cache is not told).
+    item = stored.get(SLUG, consistent=True)
+    assert item is not None
+    version, old_hash = stored.version_of(item)
+    digest = replace(articles.from_item(item), status=PUBLISHED).content_hash()
+    written = iso(datetime.now(UTC))
+    assert stored.set_status(SLUG, PUBLISHED, digest, max(version, written), written, old_hash)
+    now[0] += 2
+    with pytest.raises(articles.ArticleNotFound):
+        articles.get_article(SLUG)  # still the cached draft, 2 s later
+    now[0] += articles.MISS_SECONDS
+    assert articles.get_article(SLUG).status == PUBLISHED  # shown, well before 30 s
+
+
+def test_the_views_api_reads_an_article_with_the_most_counter_shards_allowed(
+    site: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COUNTER_SHARDS=100 (the template's MaxValue) plus the article is 101 keys, one more
+    than a BatchGetItem takes: the read is split, never a ValidationException and a 503."""
+    from newsdesk import api
+    from newsdesk.config import settings
+
+    monkeypatch.setenv("COUNTER_SHARDS", "100")
+    settings.cache_clear()
+    assert api.views_of_published(SLUG) == 9574

@@ -634,3 +634,26 @@ def test_a_counter_write_whose_answer_is_lost_is_counted_once_not_twice(
     assert attempts.failed() == ["ReadTimeoutError"], attempts.made
     proxy.clear()
     assert api_views() == LEGACY_VIEWS + 1  # counted once: a retry would have made it +2
+
+
+def test_a_repeat_view_marker_whose_answer_is_lost_still_lets_the_view_count(
+    faulty_dynamodb: FaultProxy, attempts: Attempts
+) -> None:
+    """The repeat-view marker's PutItem is applied but its answer comes too late; the SDK
+    sends it again and must not find its own marker and take the view for a repeat."""
+    from datetime import UTC, datetime
+
+    from newsdesk import identity
+
+    proxy = faulty_dynamodb
+    identity.daily_salt(datetime.now(UTC))  # today's salt exists: the next PutItem is the marker
+    proxy.reset_counts()
+    proxy.fail("PutItem", mode="late", table_suffix="-counters", delay=function_timeout(), times=1)
+
+    response, _ = request("pages", reader(1))
+
+    assert response["statusCode"] == 200, response
+    assert proxy.seen("PutItem", "-counters") == db.MAX_ATTEMPTS  # the retry was sent
+    assert shown_count(response["body"]) == "9.575"
+    proxy.clear()
+    assert api_views() == LEGACY_VIEWS + 1

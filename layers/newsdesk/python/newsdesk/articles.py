@@ -134,8 +134,9 @@ def from_item(item: dict[str, Any]) -> Article:
 
 # Per-container article cache: slug -> article, or None for "no such article". An edit made
 # elsewhere shows once the entry expires (ARTICLE_CACHE_SECONDS, 30 by default): warm page
-# views then read no article at all. A miss is kept at most MISS_SECONDS, so an article
-# published elsewhere shows within seconds. Bounded: the least recently used go first.
+# views then read no article at all. A miss (no such article, a draft, a scheduled one) is
+# kept at most MISS_SECONDS, so an article published elsewhere shows within seconds.
+# Bounded: the least recently used go first.
 _cache: Cache[Article | None] = Cache("articles", maxsize=2048)
 MISS_SECONDS = 5
 
@@ -148,7 +149,10 @@ def get_article(slug: str) -> Article:
         item = stored.get(slug)
         article = from_item(item) if item else None
         ttl = settings().article_cache_seconds
-        _cache.put(slug, article, ttl if article else min(ttl, MISS_SECONDS))
+        # Only a visible article is kept long: a draft or a scheduled one may be published
+        # elsewhere at any moment, and must then show within seconds.
+        visible = article is not None and article.is_visible()
+        _cache.put(slug, article, ttl if visible else min(ttl, MISS_SECONDS))
     if article is None or not article.is_visible():
         raise ArticleNotFound(slug)
     return article

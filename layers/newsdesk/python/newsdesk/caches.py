@@ -4,8 +4,8 @@ A Lambda execution environment handles one event at a time and keeps module stat
 events, so a module-level cache saves DynamoDB reads across the requests one container
 serves. Every such cache is a `Cache`: bounded (least recently used entries go first, so a
 flood of unknown keys cannot grow it) and with a time to live per entry (a miss can be kept
-for seconds while a hit is kept for minutes). Built on cachetools' TLRUCache; the clock is
-`time.monotonic`, replaceable by tests through `clock`.
+for 5 seconds while a hit is kept for ARTICLE_CACHE_SECONDS). Built on cachetools'
+TLRUCache; the clock is `time.monotonic`, replaceable by tests through `clock`.
 
 Every cache registers itself, so `clear_all()` gives a test the state of a new container.
 """
@@ -66,6 +66,19 @@ class Cache(Generic[V]):
             return
         with self._lock:
             self._entries[key] = _Entry(value, ttl)
+
+    def put_unless(
+        self, key: str, value: V, keep: Callable[[V], bool], ttl: float = FOREVER
+    ) -> bool:
+        """Atomically: keep a live entry that `keep(entry)` accepts (False), else put
+        `value` (True)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and keep(entry.value):
+                return False
+            if ttl > 0:
+                self._entries[key] = _Entry(value, ttl)
+            return True
 
     def pop(self, key: str) -> None:
         with self._lock:

@@ -41,7 +41,7 @@ def list_articles(status: str | None = None, limit: int | None = None) -> list[d
         )
     rows.sort(key=_newest_first, reverse=True)
     rows = rows[:limit] if limit is not None else rows
-    totals = counters.views_of([row["slug"] for row in rows])
+    totals = counters.views_of([row["slug"] for row in rows], job=True)
     return [{**row, "views": totals[row["slug"]]} for row in rows]
 
 
@@ -59,7 +59,7 @@ def export_articles(status: str | None = None) -> list[dict[str, Any]]:
     """Every article (of one status), newest first, in the JSON import format."""
     slugs = [row["slug"]["S"] for row in _index_rows(status)]
     items = {item["slug"]["S"]: item for item in stored.full_items(slugs)}
-    totals = counters.views_of(list(items))
+    totals = counters.views_of(list(items), job=True)
     entries = [
         export_entry(from_item(item), stored.version_of(item)[0], totals[slug])
         for slug, item in items.items()

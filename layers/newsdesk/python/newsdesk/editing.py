@@ -18,13 +18,12 @@ added to the other shards after the read count on top of the target (they are re
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from newsdesk import dal
 from newsdesk.articles import DRAFT, PUBLISHED, STATUSES, forget, from_item, iso
 from newsdesk.auth import AdminError
 from newsdesk.config import settings
@@ -67,10 +66,6 @@ class UnknownArticle(AdminError):
 
 class Conflict(AdminError):
     status = 409
-
-
-def _pause() -> None:
-    time.sleep(random.uniform(0.005, 0.05))  # jitter: racing writers do not meet again
 
 
 def valid_slug(raw: str) -> str:
@@ -151,7 +146,7 @@ def set_status(raw_slug: str, status: str, who: str) -> dict[str, Any]:
     slug = valid_slug(raw_slug)
     if status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}")
-    for _ in range(ATTEMPTS):
+    for attempt in range(1, ATTEMPTS + 1):
         item = stored.get(slug, consistent=True)
         if not item:
             raise UnknownArticle(f"no article with slug {slug!r}")
@@ -167,7 +162,7 @@ def set_status(raw_slug: str, status: str, who: str) -> dict[str, Any]:
             forget(slug)
             outcome = "published" if status == PUBLISHED else "unpublished"
             return {"slug": slug, "status": status, "outcome": outcome, "by": who}
-        _pause()
+        dal.backoff(attempt)  # jitter: racing writers do not meet again
     raise Conflict(f"article {slug!r} kept changing while its status was set; retry")
 
 
@@ -186,11 +181,11 @@ def set_views(raw_slug: str, target: Any, who: str) -> dict[str, Any]:
         raise Invalid(f"'views' must be a whole number from 0 to {MAX_VIEWS}")
     if not stored.exists(slug):
         raise UnknownArticle(f"no article with slug {slug!r}")
-    for _ in range(ATTEMPTS):
+    for attempt in range(1, ATTEMPTS + 1):
         read = counters.read_for_set(slug)
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         audit: dict[str, str | int] = {"who": who, "when": when, "old": read.total, "new": target}
         if counters.set_total(slug, target, read.others, read.legacy, audit):
             return {"slug": slug, "views": target, "previous": read.total, "by": who, "when": when}
-        _pause()
+        dal.backoff(attempt)
     raise Conflict(f"the count of {slug!r} kept being set or imported meanwhile; retry")

@@ -229,7 +229,11 @@ def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
     if published is None:
         raise InvalidArticle("'published_at' is missing")
     views = _legacy_views(data)
-    updated = _moment(data, "updated_at", tz) if data.get("updated_at") is not None else None
+    updated = None
+    if data.get("updated_at") is not None:  # given: it must be a date (blank is not)
+        updated = _moment(data, "updated_at", tz)
+        if updated is None:
+            raise InvalidArticle("'updated_at' is not an ISO 8601 date: ''")
     status = _text(data, "status", PUBLISHED)
     if status not in STATUSES:
         raise InvalidArticle(f"'status' must be one of {', '.join(STATUSES)}")

@@ -64,10 +64,11 @@ def _count(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
         return View(shown, counted=False)
     try:
         total = counters.add_view(slug, datetime.now(conf.tz).date())
-    except ClientError:
-        # The store answered (throttled, say): take the marker back, so this reader's next
-        # view counts instead of being taken for a repeat of a view never counted.
-        if window:
+    except ClientError as exc:
+        # DynamoDB refused the ADD (throttled, say): take the marker back, so this reader's
+        # next view counts instead of being taken for a repeat of a view never counted. Not
+        # after a 5xx: that view may have been counted, and a reload must not count it again.
+        if window and dal.refused(exc):
             with contextlib.suppress(ClientError, BotoCoreError):
                 counters.unmark_view(visitor, slug)
         raise

@@ -108,12 +108,9 @@ def _keep(figures: Figures) -> Figures:
 
 def _written_recently(visitor: str, epoch: float) -> bool:
     """True when this container wrote `visitor`'s presence under WRITE_INTERVAL ago; else
-    notes the write about to be made."""
-    found, last = _last_write.get(visitor)
-    if found and last is not None and epoch - last < WRITE_INTERVAL:
-        return True
-    _last_write.put(visitor, epoch)
-    return False
+    notes the write about to be made (one atomic step)."""
+    fresh = _last_write.put_unless(visitor, epoch, lambda last: epoch - last < WRITE_INTERVAL)
+    return not fresh
 
 
 def heartbeat(visitor: str, now: datetime | None = None) -> Figures:

@@ -11,6 +11,6 @@ Everything else calls named functions here; tests/unit/test_layers.py fails if a
 module imports the client.
 """
 
-from newsdesk.dal.db import degraded, start_request
+from newsdesk.dal.db import backoff, degraded, refused, start_request
 
-__all__ = ["degraded", "start_request"]
+__all__ = ["backoff", "degraded", "refused", "start_request"]

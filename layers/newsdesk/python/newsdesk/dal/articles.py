@@ -84,13 +84,14 @@ def headlines_in(found: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]
 
 
 def headlines(slugs: list[str]) -> list[dict[str, Any]]:
-    """slug, title, status and published_at of these articles (BatchGetItem)."""
-    return db.batch_get(_table(), [_key(slug) for slug in slugs], **_HEADLINE)
+    """slug, title, status and published_at of these articles (BatchGetItem; the most-read
+    job)."""
+    return db.batch_get(_table(), [_key(slug) for slug in slugs], db.JOB_ATTEMPTS, **_HEADLINE)
 
 
 def full_items(slugs: list[str]) -> list[dict[str, Any]]:
-    """Whole items of these articles (BatchGetItem)."""
-    return db.batch_get(_table(), [_key(slug) for slug in slugs])
+    """Whole items of these articles (BatchGetItem; export)."""
+    return db.batch_get(_table(), [_key(slug) for slug in slugs], db.JOB_ATTEMPTS)
 
 
 def published_page(
@@ -193,9 +194,9 @@ def write_version(
             "created_at = if_not_exists(created_at, :now)",
         ]
     )
-    gone = [name for name in OPTIONAL if name not in values]
-    if gone:
-        update += " REMOVE " + ", ".join(gone)
+    # updated_at: what written_at was called before 2026-11; removed as each item is written.
+    gone = [*(name for name in OPTIONAL if name not in values), "updated_at"]
+    update += " REMOVE " + ", ".join(gone)
     cancelled = db.transact_write(
         [
             {
@@ -245,7 +246,8 @@ def set_status(
             TableName=_table(),
             Key=_key(slug),
             UpdateExpression=(
-                "SET #s = :status, content_hash = :hash, version = :version, written_at = :now"
+                "SET #s = :status, content_hash = :hash, version = :version, written_at = :now "
+                "REMOVE updated_at"
             ),
             ConditionExpression=condition,
             ExpressionAttributeNames={"#s": "status"},

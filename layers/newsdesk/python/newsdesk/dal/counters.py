@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -94,13 +95,15 @@ def add_view(slug: str, today: date | None = None) -> int:
     return total_of(response.get("Attributes"))
 
 
-def views_of(slugs: Iterable[str]) -> dict[str, int]:
+def views_of(slugs: Iterable[str], job: bool = False) -> dict[str, int]:
     """Current totals (all shards summed; missing counters are 0), 100 keys per BatchGetItem:
-    one request for a listing page of unsharded counters."""
+    one request for a listing page of unsharded counters. `job`: off the page path, so
+    unprocessed keys get db.JOB_ATTEMPTS tries."""
     wanted = list(dict.fromkeys(slugs))
     totals = dict.fromkeys(wanted, 0)
     keys = [key for slug in wanted for key in counter_keys(slug)]
-    for item in db.batch_get(_table(), keys):
+    attempts = db.JOB_ATTEMPTS if job else db.BATCH_ATTEMPTS
+    for item in db.batch_get(_table(), keys, attempts):
         totals[slug_of(item["id"]["S"])] += total_of(item)
     return totals
 
@@ -142,8 +145,9 @@ def counter_ids() -> list[str]:
 
 
 def counter_items(ids: list[str]) -> list[dict[str, Any]]:
-    """The counter items with these ids (BatchGetItem)."""
-    return db.batch_get(_table(), [{"id": {"S": counter_id}} for counter_id in ids])
+    """The counter items with these ids (BatchGetItem; the most-read job)."""
+    keys = [{"id": {"S": counter_id}} for counter_id in ids]
+    return db.batch_get(_table(), keys, db.JOB_ATTEMPTS)
 
 
 def remove_day_buckets(counter_id: str, names: list[str]) -> None:
@@ -257,21 +261,25 @@ def mark_first_view(visitor: str, slug: str, window_seconds: int) -> bool:
 
     One conditional PutItem on a small item that TTL removes later; an expired marker that
     TTL has not deleted yet is overwritten (the condition checks the time, in milliseconds:
-    whole seconds would let a view just after a second boundary through).
+    whole seconds would let a view just after a second boundary through). The marker carries
+    a token of this view, so the SDK's retry of a put whose answer was lost finds its own
+    marker and succeeds, instead of taking the view for a repeat of itself.
     """
     now_ms = int(time.time() * 1000)
     until_ms = now_ms + window_seconds * 1000
+    token = secrets.token_hex(8)
     try:
         db.client().put_item(
             TableName=_table(),
             Item={
                 **_marker_key(visitor, slug),
                 "until": {"N": str(until_ms)},
+                "view": {"S": token},
                 "expires_at": {"N": str(until_ms // 1000 + 1)},  # TTL wants seconds
             },
-            ConditionExpression="attribute_not_exists(id) OR #until <= :now",
-            ExpressionAttributeNames={"#until": "until"},
-            ExpressionAttributeValues={":now": {"N": str(now_ms)}},
+            ConditionExpression="attribute_not_exists(id) OR #until <= :now OR #view = :view",
+            ExpressionAttributeNames={"#until": "until", "#view": "view"},
+            ExpressionAttributeValues={":now": {"N": str(now_ms)}, ":view": {"S": token}},
         )
     except ClientError as exc:
         if db.condition_failed(exc):

@@ -16,9 +16,10 @@ retry mode with 2 attempts (one retry, jittered backoff under 1 s), so one faili
 gives up within ~4 s. After the first failed call of a request, `degraded()` is true and
 the optional work (counting, presence, widget figures) is skipped, so a request makes at
 most two failing calls: ~8 s, inside the functions' 15 s timeout (template.yaml;
-tests/integration/test_faults.py checks the arithmetic and the behaviour). Two exceptions,
-both decided in `needs_retry` below: an ADD that may have been applied is not retried
-(at_most_once), and a write refused by a transaction conflict is retried (a few fast tries).
+tests/integration/test_faults.py checks the arithmetic and the behaviour). Exceptions: an ADD
+that may have been applied is not retried (at_most_once); a write refused by a transaction
+conflict gets up to CONFLICT_ATTEMPTS fast tries; a batch read up to BATCH_ATTEMPTS requests
+per 100 keys when keys come back unprocessed (about 0.4 s of waiting on average).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from functools import cache
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 CONNECT_TIMEOUT = 0.5
 READ_TIMEOUT = 1.0
@@ -67,10 +73,19 @@ def at_most_once() -> Iterator[None]:
 
 
 def _maybe_applied(caught_exception: Exception | None, response: Any) -> bool:
-    """A failed attempt that DynamoDB may have applied all the same."""
+    """A failed attempt that DynamoDB may have applied all the same: any failure but a
+    refusal (a 4xx) or a connection that was never made (nothing was sent)."""
     if caught_exception is not None:
-        return True
+        return not isinstance(caught_exception, (EndpointConnectionError, ConnectTimeoutError))
     return response is not None and response[0].status_code >= 500
+
+
+def refused(exc: Exception) -> bool:
+    """DynamoDB answered this error with a 4xx: the request was certainly not applied
+    (throttled, a failed condition, a transaction conflict), unlike a 5xx or a timeout."""
+    if not isinstance(exc, ClientError):
+        return False
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)) < 500
 
 
 # A single-item write to an item that a TransactWriteItems is writing at that moment is
@@ -146,6 +161,7 @@ def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any
 # per chunk, waits of up to 50, 100, 200, 400 ms (about 0.4 s on average in all).
 BATCH_LIMIT = 100  # keys per BatchGetItem (more: ValidationException)
 BATCH_ATTEMPTS = 5
+JOB_ATTEMPTS = 12  # off the page path (the most-read job, export): up to ~6 s of waiting
 BACKOFF_BASE = 0.05  # seconds
 BACKOFF_CAP = 1.0  # seconds
 sleep = time.sleep  # tests may replace it
@@ -167,24 +183,40 @@ def backoff(attempt: int) -> None:
     sleep(backoff_delay(attempt))
 
 
-def batch_get(table: str, keys: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
+def batch_get(
+    table: str, keys: list[dict[str, Any]], attempts: int = BATCH_ATTEMPTS, **options: Any
+) -> list[dict[str, Any]]:
     """Every existing item of `keys` in `table` (any order; missing ones are left out), by
     BatchGetItem of up to 100 keys. `options` go with the keys (ProjectionExpression,
-    ExpressionAttributeNames, ConsistentRead). Raises UnprocessedKeysError when keys stay
+    ExpressionAttributeNames, ConsistentRead); `attempts` requests at most per 100 keys
+    (more for jobs off the page path). Raises UnprocessedKeysError when keys stay
     unprocessed, ClientError/BotoCoreError when the store fails."""
-    items: list[dict[str, Any]] = []
-    for start in range(0, len(keys), BATCH_LIMIT):
-        chunk = {"Keys": keys[start : start + BATCH_LIMIT], **options}
-        items += batch_get_tables({table: chunk})[table]
-    return items
+    return batch_get_tables({table: {"Keys": keys, **options}}, attempts)[table]
 
 
-def batch_get_tables(request: Mapping[str, Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """One BatchGetItem over several tables ({table: {"Keys": [...], options}}, at most 100
-    keys in all), unprocessed keys retried: {table: items}. Errors as batch_get()."""
+def batch_get_tables(
+    request: Mapping[str, Mapping[str, Any]], attempts: int = BATCH_ATTEMPTS
+) -> dict[str, list[dict[str, Any]]]:
+    """BatchGetItem over several tables ({table: {"Keys": [...], options}}): {table: items}.
+    Requests of up to 100 keys in all, each retried as batch_get() says."""
+    found: dict[str, list[dict[str, Any]]] = {table: [] for table in request}
+    pairs = [(table, key) for table, spec in request.items() for key in spec["Keys"]]
+    for start in range(0, len(pairs), BATCH_LIMIT):
+        chunk: dict[str, dict[str, Any]] = {}
+        for table, key in pairs[start : start + BATCH_LIMIT]:
+            spec = chunk.setdefault(table, {**request[table], "Keys": []})
+            spec["Keys"].append(key)
+        for table, items in _batch_get_chunk(chunk, attempts).items():
+            found[table] += items
+    return found
+
+
+def _batch_get_chunk(
+    request: Mapping[str, Mapping[str, Any]], attempts: int
+) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {table: [] for table in request}
     pending: Mapping[str, Any] = request
-    for attempt in range(1, BATCH_ATTEMPTS + 1):
+    for attempt in range(1, attempts + 1):
         if attempt > 1:
             backoff(attempt - 1)
         response = client().batch_get_item(RequestItems=pending)
@@ -195,7 +227,7 @@ def batch_get_tables(request: Mapping[str, Mapping[str, Any]]) -> dict[str, list
             return found
     _degraded.set(True)
     left = sum(len(spec["Keys"]) for spec in pending.values())
-    raise UnprocessedKeysError(count=left, table=", ".join(pending), attempts=BATCH_ATTEMPTS)
+    raise UnprocessedKeysError(count=left, table=", ".join(pending), attempts=attempts)
 
 
 def query(**params: Any) -> Iterator[dict[str, Any]]:
