@@ -657,3 +657,45 @@ def test_a_repeat_view_marker_whose_answer_is_lost_still_lets_the_view_count(
     assert shown_count(response["body"]) == "9.575"
     proxy.clear()
     assert api_views() == LEGACY_VIEWS + 1
+
+
+# -- partial batches (UnprocessedKeys) -------------------------------------------------------
+
+
+def sharded(monkeypatch: pytest.MonkeyPatch, shards: int) -> None:
+    from newsdesk.config import settings
+
+    monkeypatch.setenv("COUNTER_SHARDS", str(shards))
+    settings.cache_clear()
+
+
+def test_a_count_read_in_partial_batches_is_still_exact(
+    faulty_dynamodb: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BatchGetItem leaves half the shards of a counter unprocessed each time (seeded): the
+    read retries them with backoff and shows the exact total, never a partial sum."""
+    from newsdesk.dal import counters
+
+    sharded(monkeypatch, 4)
+    for _ in range(40):
+        counters.add_view(SLUG)  # spread over the 4 shards at random
+    rule = faulty_dynamodb.unprocessed("BatchGetItem", share=0.5, seed=3, table_suffix="-counters")
+
+    assert api_views() == LEGACY_VIEWS + 40
+    assert rule.hits >= 1  # the partial answers did happen
+
+
+def test_a_count_that_stays_unreadable_is_shown_as_unknown_not_as_zero(
+    faulty_dynamodb: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys still unprocessed after db.BATCH_ATTEMPTS requests: the article page shows no
+    count (not 0, not a partial sum) and the views API answers 503, never a wrong number."""
+    sharded(monkeypatch, 12)  # 12 keys, at most 1 processed per request: 5 requests leave 7
+    faulty_dynamodb.unprocessed("BatchGetItem", share=0.95, seed=1, table_suffix="-counters")
+
+    page, _ = request("pages", reader(1, "article-bot"))  # a bot: one read, nothing counted
+    assert page["statusCode"] == 200, page
+    assert "data-views" not in page["body"]
+    views, _ = request("api", reader(1, "article-views"))
+    assert views["statusCode"] == 503, views
+    assert faulty_dynamodb.seen("BatchGetItem", "-counters") == 2 * db.BATCH_ATTEMPTS
