@@ -60,6 +60,43 @@ def test_bots_and_prefetches_see_the_page_but_are_not_counted(
     assert api_views() == 9574
 
 
+@pytest.mark.parametrize(
+    ("what", "fetch"),
+    [
+        (
+            "a page's fetch() of the article",
+            {"dest": "empty", "mode": "cors", "site": "same-origin"},
+        ),
+        ("an <img> on another site", {"dest": "image", "mode": "no-cors", "site": "cross-site"}),
+    ],
+)
+def test_requests_that_do_not_open_the_page_are_not_counted(
+    site: dict[str, str], monkeypatch: pytest.MonkeyPatch, what: str, fetch: dict[str, str]
+) -> None:
+    """Render mode counts a top-level navigation only; beacon mode only the page's own
+    script (issue 12, item 4). A navigation is counted; so is a browser sending no Fetch
+    Metadata."""
+    headers = {f"sec-fetch-{name}": value for name, value in fetch.items()}
+    assert invoke("pages", reader(1, headers=headers))["statusCode"] == 200, what
+    assert api_views() == 9574, what
+    navigation = {"sec-fetch-dest": "document", "sec-fetch-mode": "navigate"}
+    invoke("pages", reader(2, headers=navigation))
+    invoke("pages", reader(3))  # no Sec-Fetch-* at all
+    assert api_views() == 9576
+    # Beacon mode: another site's script posting the beacon is not counted, the page's is.
+    monkeypatch.setenv("COUNT_MODE", "beacon")
+    from newsdesk.config import settings
+
+    settings.cache_clear()
+    foreign = {"sec-fetch-dest": "empty", "sec-fetch-mode": "cors", "sec-fetch-site": "cross-site"}
+    answer = invoke("api", reader(4, "article-view-beacon", headers=foreign))
+    assert json.loads(answer["body"])["counted"] is False
+    own = {**foreign, "sec-fetch-site": "same-origin"}
+    answer = invoke("api", reader(5, "article-view-beacon", headers=own))
+    assert json.loads(answer["body"])["counted"] is True
+    assert api_views() == 9577
+
+
 def test_empty_user_agent_is_not_counted(site: dict[str, str]) -> None:
     data = event("article")
     del data["headers"]["user-agent"]

@@ -84,3 +84,51 @@ def test_only_user_agents_up_to_the_limit_are_matched_against_crawlerdetect(
     assert is_bot(at_limit + "a")
     assert is_bot("Mozilla/5.0 " + "a" * 10_000)
     assert asked == [MAX_USER_AGENT]
+
+
+# Fetch Metadata as Chromium and Firefox send it (W3C "Fetch Metadata Request Headers").
+NAVIGATION = {"sec-fetch-dest": "document", "sec-fetch-mode": "navigate", "sec-fetch-site": "none"}
+LINK_FROM_SEARCH = {**NAVIGATION, "sec-fetch-site": "cross-site", "sec-fetch-user": "?1"}
+PAGE_FETCH = {"sec-fetch-dest": "empty", "sec-fetch-mode": "cors", "sec-fetch-site": "same-origin"}
+CROSS_SITE_IMAGE = {
+    "sec-fetch-dest": "image",
+    "sec-fetch-mode": "no-cors",
+    "sec-fetch-site": "cross-site",
+}
+IFRAME = {"sec-fetch-dest": "iframe", "sec-fetch-mode": "navigate", "sec-fetch-site": "cross-site"}
+OWN_SCRIPT = PAGE_FETCH
+OTHER_SITE_SCRIPT = {**PAGE_FETCH, "sec-fetch-site": "cross-site"}
+SAME_SITE_SCRIPT = {**PAGE_FETCH, "sec-fetch-site": "same-site"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "counted"),
+    [
+        ({}, True),  # a browser without Fetch Metadata: judged by the other rules
+        (NAVIGATION, True),
+        (LINK_FROM_SEARCH, True),
+        (PAGE_FETCH, False),  # a page's own fetch('/articles/<slug>')
+        (CROSS_SITE_IMAGE, False),  # <img src=".../articles/<slug>"> on another site
+        (IFRAME, False),  # the article framed by another page
+    ],
+)
+def test_a_page_view_counts_only_when_the_page_is_opened(
+    headers: dict[str, str], counted: bool
+) -> None:
+    assert is_countable({"user-agent": READERS[0], **headers}, bots.PAGE) is counted
+
+
+@pytest.mark.parametrize(
+    ("headers", "counted"),
+    [
+        ({}, True),
+        (OWN_SCRIPT, True),  # the widget's fetch / sendBeacon from the page
+        (OTHER_SITE_SCRIPT, False),  # another site's script posting beacons
+        (SAME_SITE_SCRIPT, False),  # another origin of the same site
+        (NAVIGATION, False),  # a form or a typed URL is not the script
+    ],
+)
+def test_a_beacon_or_heartbeat_counts_only_from_the_pages_own_script(
+    headers: dict[str, str], counted: bool
+) -> None:
+    assert is_countable({"user-agent": READERS[0], **headers}, bots.SCRIPT) is counted

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import articles, identity, presence
+from newsdesk import articles, bots, identity, presence
 from newsdesk.bots import is_countable
 from newsdesk.dal import counters
 from newsdesk.observability import MetricUnit, logger, metrics
@@ -29,13 +29,13 @@ def views_of_published(slug: str) -> int:
 def beacon_view(slug: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
     """Count a view reported by the page's script: the article must be visible."""
     articles.get_article(slug)
-    view = record_view(slug, headers, source_ip)
+    view = record_view(slug, headers, source_ip, bots.SCRIPT)
     return {"slug": slug, "views": view.views, "counted": view.counted}
 
 
 def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
     """Presence for readers; bots and prefetches get the figures without being registered."""
-    if not is_countable(headers):
+    if not is_countable(headers, bots.SCRIPT):
         return presence.current_figures().public()
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
     try:

@@ -42,9 +42,39 @@ def is_prefetch(headers: Mapping[str, str]) -> bool:
     return False
 
 
-def is_countable(headers: Mapping[str, str]) -> bool:
-    """A view (or presence) counts only for a real reader actually loading the page.
+# Fetch Metadata (W3C "Fetch Metadata Request Headers"; every current browser sends them):
+# a reader opening the page is a top-level navigation (Sec-Fetch-Dest: document,
+# Sec-Fetch-Mode: navigate); the page's own script (beacon, heartbeat) is a same-origin
+# fetch (Sec-Fetch-Site: same-origin, Sec-Fetch-Dest: empty). A page's fetch() of an
+# article, an <img> or <iframe> pointing at one, or another site's script posting a beacon
+# is none of these. A browser that sends no Sec-Fetch-* header at all (older Safari, some
+# in-app browsers) is judged by the other rules only.
+PAGE = "page"  # the article page itself, counted at render time
+SCRIPT = "script"  # the page's own script: the beacon and the heartbeat
+_EXPECTED = {
+    PAGE: {"sec-fetch-dest": "document", "sec-fetch-mode": "navigate"},
+    SCRIPT: {"sec-fetch-dest": "empty", "sec-fetch-site": "same-origin"},
+}
+
+
+def fetch_matches(headers: Mapping[str, str], source: str) -> bool:
+    """True unless a Sec-Fetch-* header says the request is not `source` (PAGE or SCRIPT):
+    an absent header proves nothing either way."""
+    for name, expected in _EXPECTED[source].items():
+        value = headers.get(name, "").strip().lower()
+        if value and value != expected:
+            return False
+    return True
+
+
+def is_countable(headers: Mapping[str, str], source: str = PAGE) -> bool:
+    """A view (or presence) counts only for a real reader: not a bot, not a prefetch, and
+    the request is what it must be: the page opened (PAGE) or the page's own script (SCRIPT).
 
     `headers` must have lower-case names, as API Gateway HTTP API delivers them.
     """
-    return not is_prefetch(headers) and not is_bot(headers.get("user-agent"))
+    return (
+        fetch_matches(headers, source)
+        and not is_prefetch(headers)
+        and not is_bot(headers.get("user-agent"))
+    )

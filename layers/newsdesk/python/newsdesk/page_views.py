@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import dal, identity
+from newsdesk import bots, dal, identity
 from newsdesk.bots import is_countable
 from newsdesk.caches import Cache
 from newsdesk.config import settings
@@ -28,10 +28,14 @@ class View:
     counted: bool
 
 
-def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
+def record_view(
+    slug: str, headers: Mapping[str, str], source_ip: str, source: str = bots.PAGE
+) -> View:
     """Count one view of `slug` if a reader is asking for the first time in the window.
 
-    Bots and prefetches are not counted (they get the current total: one read). A repeat
+    `source` is what the request must be: bots.PAGE (the page opened, render mode) or
+    bots.SCRIPT (the page's own beacon). Bots, prefetches and requests that are not
+    `source` are not counted (they get the current total: one read). A repeat
     view by the same visitor within VIEW_DEDUPE_SECONDS is not counted: a conditional
     write on a TTL'd marker item decides, then the last known total is shown. If DynamoDB
     fails or throttles, the failure is logged and counted in a metric and the last known
@@ -40,7 +44,7 @@ def record_view(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
     if dal.degraded():  # DynamoDB already failed in this request: do not wait on it again
         return View(_last_shown(slug), counted=False)
     try:
-        if not is_countable(headers):
+        if not is_countable(headers, source):
             metrics.add_metric(name="BotViewsSkipped", unit=MetricUnit.Count, value=1)
             return _known(slug, counters.views_of([slug])[slug])
         return _count(slug, headers, source_ip)
