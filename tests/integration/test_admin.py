@@ -650,3 +650,17 @@ def test_the_views_api_reads_an_article_with_the_most_counter_shards_allowed(
     monkeypatch.setenv("COUNTER_SHARDS", "100")
     settings.cache_clear()
     assert api.views_of_published(SLUG) == 9574
+
+
+def test_setting_a_count_above_the_site_total_raises_the_total(site: dict[str, str]) -> None:
+    """Issue 12, item 1: after `set-views` to the site total + 5,000, "Tổng" is not 5,000
+    below that article; a lower count leaves the total alone."""
+    from newsdesk import caches, presence
+
+    before = presence.current_figures().total
+    editing.set_views(SLUG, before + 5000, "editor")
+    caches.clear_all()
+    assert presence.current_figures().total >= before + 5000
+    editing.set_views(SLUG, 10, "editor")
+    caches.clear_all()
+    assert presence.current_figures().total >= before + 5000  # never lowered
