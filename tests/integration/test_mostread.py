@@ -130,3 +130,30 @@ def test_pages_show_the_lists_and_the_stats_chart(tmp_path: Path) -> None:
     assert f"<title>{today - timedelta(days=2):%d/%m/%Y}: 40</title>" in svg
     assert "Tổng: 9.577 | 30 ngày qua: 43" in svg  # all time 9.574 + 3; the month 3 + 40
     assert page["headers"]["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_the_all_time_list_agrees_with_the_counts_on_the_same_page(tmp_path: Path) -> None:
+    """Issue 12, item 6: the lists are computed every 5 minutes; views counted since must not
+    leave the all-time list showing a lower count for an article than the page beside it."""
+    import re
+
+    from tests.support import SLUG, event, import_fixture, invoke, reader
+
+    import_fixture()
+    invoke("pages", reader(1))
+    mostread.refresh()  # the all-time list: 9.575
+    mostread.forget()
+    invoke("pages", reader(2))
+    page = invoke("pages", reader(3))["body"]  # counted: 9.577 on the page
+
+    def listed(html: str) -> str:
+        section = html.split(">Mọi thời điểm</h3>", 1)[1]
+        found = re.search(rf'/articles/{SLUG}">[^<]*</a> <span class="meta">\(([\d.]+)\)', section)
+        assert found, "the article is not in the all-time list"
+        return found.group(1)
+
+    assert "<span data-views>9.577</span>" in page
+    assert listed(page) == "9.577"
+    index = invoke("pages", event("index"))["body"]
+    assert "</time> | Lượt xem: 9.577</span>" in index  # the listing's own count
+    assert listed(index) == "9.577"

@@ -27,12 +27,13 @@ def widget_figures() -> presence.Figures | None:
         return presence.cached_figures()
 
 
-def most_read() -> dict[str, list[dict[str, object]]] | None:
-    """The "most read" lists (per-container cache of one small item); None if unreachable."""
+def most_read(current: dict[str, int] | None = None) -> mostread.Lists | None:
+    """The "most read" lists (per-container cache of one small item), agreeing with the
+    `current` counts the same page shows; None if unreachable."""
     if dal.degraded():
         return None
     try:
-        return mostread.lists()
+        return mostread.with_current(mostread.lists(), current or {})
     except (ClientError, BotoCoreError) as exc:
         logger.warning("most read lists unavailable", extra={"error": str(exc)})
         return None
@@ -53,7 +54,7 @@ def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url
         canonical=url_for("article", base_url=base_url, slug=slug),
         figures=widget_figures(),
         beacon_slug=slug if beacon else None,
-        most_read=most_read(),
+        most_read=most_read({slug: views} if views is not None else None),
     )
 
 
@@ -79,7 +80,7 @@ def index_page(cursor: str | None, base_url: str) -> str:
         canonical=url_for("home", base_url=base_url),
         figures=widget_figures(),
         beacon_slug=None,
-        most_read=most_read(),
+        most_read=most_read(listing.views),
     )
 
 
