@@ -6,6 +6,10 @@ of arrivals and a mass departure are thrown in. Every 5 simulated seconds the fi
 site would show (presence.current_figures: cached count + arrivals seen since) is compared
 with the exact number of distinct visitors seen within the presence window.
 Target (steady state): within 5% or 1 visitor, whichever is larger.
+
+In AWS, many warm containers share the tables and each sees only the heartbeats sent to it;
+the second test replays the same traffic over N = 1, 5 and 20 containers (each with its own
+caches, caches.use_environment) and checks the figure every container would show.
 """
 
 from __future__ import annotations
@@ -76,3 +80,81 @@ def test_online_estimate_error_in_steady_state() -> None:
     assert max(e for e, _ in steady) > 40, "the simulation should reach a real crowd"
     assert sum(within) / len(within) >= 0.95, report
     assert max(errors) <= max(3, 0.1 * max(e for e, _ in steady)), report
+
+
+def traffic(seed: int = 20181127) -> list[tuple[float, int]]:
+    """(time, visitor) of every heartbeat of the simulated half hour, in time order."""
+    rng = random.Random(seed)
+    visitors: list[tuple[float, float]] = []
+    t = 0.0
+    while t < DURATION:
+        t += rng.expovariate(1 / 6)
+        visitors.append((t, rng.expovariate(1 / 240)))
+    visitors += [(BURST_AT + rng.random() * 5, rng.expovariate(1 / 240)) for _ in range(BURST_SIZE)]
+    beats = []
+    for n, (arrival, stay) in enumerate(visitors):
+        end = arrival + stay
+        if arrival < EXODUS_AT < end and rng.random() < 0.5:
+            end = EXODUS_AT
+        k = 0
+        while arrival + k * 60 < min(end, DURATION):
+            beats.append((arrival + k * 60, n))
+            k += 1
+    return sorted(beats)
+
+
+# Measured (seeded, so every run gives the same): 1 container 99.0% of samples within
+# target (worst error 11), 5 containers 98.7% (38), 20 containers 98.7% (41). The misses
+# are the burst and the exodus: a container shows arrivals others saw only at its next
+# refresh (STATS_CACHE_SECONDS, 10 s). Meeting 99% there is left to the presence redesign
+# (issue 15); a strict xfail turns red when it is met.
+SHORT_OF_TARGET = pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="issue 12 item 8: 98.7% < 99% with many containers"
+)
+
+
+@pytest.mark.parametrize(
+    "containers",
+    [1, pytest.param(5, marks=SHORT_OF_TARGET), pytest.param(20, marks=SHORT_OF_TARGET)],
+)
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_online_estimate_in_every_one_of_many_containers(containers: int) -> None:
+    """Issue 12, item 8: each heartbeat goes to one of `containers` at random (seeded); every
+    5 s each container's shown figure is compared with the exact count. Target: 99% of the
+    steady-state samples within max(5%, 1 visitor), in every container."""
+    caches.clear_all()
+    window = settings().presence_window_seconds
+    rng = random.Random(containers)
+    beats = traffic()
+    last_beat: dict[int, float] = {}
+    misses = dict.fromkeys(range(containers), 0)
+    samples = dict.fromkeys(range(containers), 0)
+    worst = 0
+    i = 0
+    try:
+        for now_s in range(0, DURATION + 1, STEP):
+            while i < len(beats) and beats[i][0] <= now_s:
+                at, n = beats[i]
+                caches.use_environment(f"c{rng.randrange(containers)}")
+                presence.heartbeat(f"{n:032x}", START + timedelta(seconds=at))
+                last_beat[n] = at
+                i += 1
+            if now_s < window:
+                continue
+            exact = sum(1 for at in last_beat.values() if at > now_s - window)
+            for c in range(containers):
+                caches.use_environment(f"c{c}")
+                shown = presence.current_figures(START + timedelta(seconds=now_s)).online
+                samples[c] += 1
+                worst = max(worst, abs(shown - exact))
+                if abs(shown - exact) > max(1, 0.05 * exact):
+                    misses[c] += 1
+    finally:
+        caches.use_environment("default")
+    share = {c: 1 - misses[c] / samples[c] for c in misses}
+    report = (
+        f"{containers} containers: within target min {100 * min(share.values()):.1f}% "
+        f"(mean {100 * statistics.mean(share.values()):.1f}%), worst error {worst}"
+    )
+    print(report)
+    assert min(share.values()) >= 0.99, report

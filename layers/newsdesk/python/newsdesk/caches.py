@@ -80,6 +80,15 @@ class Cache(Generic[V]):
                 self._entries[key] = _Entry(value, ttl)
             return True
 
+    def _swap(self, entries: Any) -> Any:
+        """Replace the entries (None: empty ones); the old ones."""
+        with self._lock:
+            old = self._entries
+            self._entries = entries or TLRUCache(
+                maxsize=old.maxsize, ttu=_expiry, timer=lambda: clock()
+            )
+            return old
+
     def pop(self, key: str) -> None:
         with self._lock:
             self._entries.pop(key, None)
@@ -94,6 +103,27 @@ class Cache(Generic[V]):
 
 
 def clear_all() -> None:
-    """Empty every cache of this process: the state of a new execution environment."""
+    """Empty every cache of this process, and forget every other environment's
+    (use_environment): the state of a new execution environment."""
+    _environments.clear()
     for cache in _registry:
         cache.clear()
+
+
+_environments: dict[str, list[Any]] = {}
+_current = "default"
+
+
+def use_environment(name: str) -> None:
+    """Make every cache hold the entries of execution environment `name` (empty the first
+    time), keeping the current one's aside: one process plays several Lambda containers in
+    turn, each with its own module state (simulations and tests; the service never calls
+    it)."""
+    global _current
+    if name == _current:
+        return
+    _environments[_current] = [cache._swap(None) for cache in _registry]
+    saved = _environments.pop(name, None)
+    for n, cache in enumerate(_registry):
+        cache._swap(saved[n] if saved is not None and n < len(saved) else None)
+    _current = name
