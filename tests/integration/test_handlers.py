@@ -97,6 +97,24 @@ def test_requests_that_do_not_open_the_page_are_not_counted(
     assert api_views() == 9577
 
 
+def test_a_prerendered_page_is_counted_once_when_shown(site: dict[str, str]) -> None:
+    """Issue 12, item 5 (render mode): a prerender is not a view, but the page it returns
+    carries the beacon, so the script counts it once the reader sees it (the widget waits
+    for prerenderingchange); a normal navigation has no beacon (counted at render)."""
+    prerender = invoke("pages", event("article-prefetch"))
+    assert prerender["statusCode"] == 200
+    assert api_views() == 9574  # not counted while only prerendered
+    beacon = re.search(r'data-beacon="([^"]+)"', prerender["body"])
+    assert beacon and beacon.group(1) == f"/api/articles/{SLUG}/views"
+    own = {"sec-fetch-dest": "empty", "sec-fetch-mode": "cors", "sec-fetch-site": "same-origin"}
+    shown = invoke("api", event("article-view-beacon", headers=own))  # the page is shown
+    assert json.loads(shown["body"])["counted"] is True
+    assert api_views() == 9575
+    normal = invoke("pages", reader(7))
+    assert "data-beacon" not in normal["body"]
+    assert api_views() == 9576
+
+
 def test_empty_user_agent_is_not_counted(site: dict[str, str]) -> None:
     data = event("article")
     del data["headers"]["user-agent"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import articles, dal, mostread, presence, views_chart
+from newsdesk import articles, bots, dal, mostread, presence, views_chart
 from newsdesk.config import settings
 from newsdesk.dal import counters
 from newsdesk.observability import logger
@@ -41,10 +41,15 @@ def most_read(current: dict[str, int] | None = None) -> mostread.Lists | None:
 
 def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url: str) -> str:
     """The article page. In render mode it counts the view (GetItem article, then the
-    repeat-view marker and the counter update); in beacon mode the page's script counts it
-    and the page only reads the current total, so the HTML can be cached."""
+    repeat-view marker and the counter update); in beacon mode, and for a prefetch or
+    prerender in any mode, the page's script counts it when shown and the page only reads
+    the current total (the HTML can then be cached)."""
     article = articles.get_article(slug)
-    beacon = settings().count_mode == "beacon"
+    # A prefetched or prerendered page is not a view yet; the browser may show it later
+    # without asking again, so its script counts it then, as in beacon mode (once shown:
+    # document.prerendering / prerenderingchange; a back/forward-cache restore runs no
+    # script again, so it is not a new view).
+    beacon = settings().count_mode == "beacon" or bots.is_prefetch(headers)
     views = shown_views(slug) if beacon else record_view(slug, headers, source_ip).views
     return render(
         "article.html",
