@@ -157,3 +157,43 @@ def test_the_all_time_list_agrees_with_the_counts_on_the_same_page(tmp_path: Pat
     index = invoke("pages", event("index"))["body"]
     assert "</time> | Lượt xem: 9.577</span>" in index  # the listing's own count
     assert listed(index) == "9.577"
+
+
+def test_a_count_lowered_by_an_editor_is_not_shown_higher_in_the_list_beside_it(
+    tmp_path: Path,
+) -> None:
+    """The all-time list shows the page's own current count, also when an editor lowered it
+    since the list was computed."""
+    import re
+
+    from newsdesk import editing
+
+    from tests.support import SLUG, import_fixture, invoke, reader
+
+    import_fixture()
+    mostread.refresh()  # the all-time list: 9.574
+    mostread.forget()
+    editing.set_views(SLUG, 500, "editor")
+    page = invoke("pages", reader(1))["body"]  # counted: 501
+    section = page.split(">Mọi thời điểm</h3>", 1)[1]
+    assert "<span data-views>501</span>" in page
+    assert re.search(rf'/articles/{SLUG}">[^<]*</a> <span class="meta">\(501\)', section)
+
+
+def test_in_beacon_mode_the_lists_count_of_the_article_follows_the_beacon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The widget updates every data-views element with the beacon's answer: the article's
+    all-time entry is one of them, so the two never disagree after the count."""
+    from tests.support import SLUG, import_fixture, invoke, reader
+
+    monkeypatch.setenv("COUNT_MODE", "beacon")
+    settings.cache_clear()
+    import_fixture()
+    mostread.refresh()
+    mostread.forget()
+    page = invoke("pages", reader(1))["body"]
+    section = page.split(">Mọi thời điểm</h3>", 1)[1]
+    assert f'/articles/{SLUG}">' in section
+    entry = section.split(f'/articles/{SLUG}">', 1)[1].split("</li>", 1)[0]
+    assert "<span data-views>9.574</span>" in entry

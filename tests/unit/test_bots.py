@@ -132,3 +132,17 @@ def test_a_beacon_or_heartbeat_counts_only_from_the_pages_own_script(
     headers: dict[str, str], counted: bool
 ) -> None:
     assert is_countable({"user-agent": READERS[0], **headers}, bots.SCRIPT) is counted
+
+
+def test_the_cdn_forwards_every_header_the_counting_rules_read() -> None:
+    """Behind CloudFront (EnableCdn) only the origin request policy's headers reach the
+    functions: a rule reading a header that is not forwarded silently never applies."""
+    from local.tables import load_template
+    from tests.support import ROOT
+
+    policy = load_template(ROOT / "template.yaml")["Resources"]["ViewerOriginRequestPolicy"]
+    config = policy["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]
+    forwarded = {name.lower() for name in config["Headers"]}
+    read = {"user-agent", *bots._PREFETCH_HEADERS, *(h for r in bots._EXPECTED.values() for h in r)}
+    assert read <= forwarded, f"not forwarded by the CDN: {sorted(read - forwarded)}"
+    assert len(config["Headers"]) <= 10  # CloudFront's quota of headers per policy

@@ -183,7 +183,7 @@ def set_views(raw_slug: str, target: Any, who: str) -> dict[str, Any]:
         raise UnknownArticle(f"no article with slug {slug!r}")
     # The site's total visits is never below a count the site shows (as after an import):
     # its floor is raised first, so a set that fails after it leaves no gap either.
-    counters.raise_site("legacy_visits", target)
+    counters.raise_total_floor(target)
     for attempt in range(1, ATTEMPTS + 1):
         read = counters.read_for_set(slug)
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -286,9 +286,10 @@ def write(parsed: Parsed, *, keep_legacy: bool = False) -> str:
         # before the write, so a rerun after a failure in between still raises it; an
         # unchanged article (an export imported back, say) raised it when it was written.
         kept = keep_legacy and existed
-        counters.raise_site(
-            "legacy_visits", max(0 if kept else parsed.legacy_views, parsed.legacy_total)
-        )
+        if parsed.legacy_total:  # the old site's own total visits
+            counters.raise_site("legacy_visits", parsed.legacy_total)
+        if not kept and parsed.legacy_views:
+            counters.raise_total_floor(parsed.legacy_views)
     legacy = counters.legacy_action(article.slug, parsed.legacy_views, keep_existing=keep_legacy)
     refused_by = stored.write_version(to_item(article), digest, parsed.version or now, now, legacy)
     if refused_by is not None:

@@ -93,13 +93,13 @@ def lists() -> Lists | None:
 
 
 def with_current(lists: Lists | None, current: dict[str, int]) -> Lists | None:
-    """The lists with each all-time count raised to the article's `current` count shown on
-    the same page (the lists are up to 5 minutes old; side by side, the two must not
-    disagree), re-ranked."""
+    """The lists with each all-time count replaced by the article's `current` count shown on
+    the same page (the lists are up to 5 minutes old, and an editor may have lowered a
+    count since; side by side, the two must not disagree), re-ranked."""
     if not lists or not current:
         return lists
     refreshed = [
-        {**entry, "views": max(int(entry["views"]), current.get(entry["slug"], 0))}
+        {**entry, "views": current.get(entry["slug"], int(entry["views"]))}
         for entry in lists.get("all", [])
     ]
     refreshed.sort(key=lambda entry: (-entry["views"], entry["slug"]))
