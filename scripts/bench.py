@@ -440,6 +440,7 @@ def throughput(seconds: float, clients: int) -> dict[str, dict[str, float]]:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "ERROR",
     }
+    (ROOT / "artifacts").mkdir(exist_ok=True)  # not in a fresh clone
     log = (ROOT / "artifacts" / "bench-server.log").open("w")  # a pipe left unread would fill
     server = subprocess.Popen(
         [sys.executable, "-m", "local", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
