@@ -38,6 +38,10 @@ def _expiry(_key: Any, entry: _Entry[Any], now: float) -> float:
     return now + entry.ttl
 
 
+def _entries(maxsize: int) -> TLRUCache[str, _Entry[Any]]:
+    return TLRUCache(maxsize=maxsize, ttu=_expiry, timer=lambda: clock())
+
+
 class Cache(Generic[V]):
     """At most `maxsize` entries, each kept `ttl` seconds from when it was put (FOREVER:
     until evicted as least recently used). Safe for the threads of one process; in Lambda
@@ -46,9 +50,7 @@ class Cache(Generic[V]):
     def __init__(self, name: str, maxsize: int) -> None:
         self.name = name
         self._lock = threading.Lock()
-        self._entries: TLRUCache[str, _Entry[V]] = TLRUCache(
-            maxsize=maxsize, ttu=_expiry, timer=lambda: clock()
-        )
+        self._entries: TLRUCache[str, _Entry[V]] = _entries(maxsize)
         _registry.append(self)
 
     def get(self, key: str) -> tuple[bool, V | None]:
@@ -84,9 +86,7 @@ class Cache(Generic[V]):
         """Replace the entries (None: empty ones); the old ones."""
         with self._lock:
             old = self._entries
-            self._entries = entries or TLRUCache(
-                maxsize=old.maxsize, ttu=_expiry, timer=lambda: clock()
-            )
+            self._entries = entries if entries is not None else _entries(int(old.maxsize))
             return old
 
     def pop(self, key: str) -> None:

@@ -340,8 +340,12 @@ class Site:
 
 def site() -> Site:
     """Total visits and the peak (zeros before the first visit): one GetItem."""
-    item = db.client().get_item(TableName=_table(), Key=SITE_KEY).get("Item") or {}
+    item = _site_item()
     return Site(total_visits(item), db.number(item, "peak"), item.get("peak_at", {}).get("S"))
+
+
+def _site_item() -> dict[str, Any]:
+    return db.client().get_item(TableName=_table(), Key=SITE_KEY).get("Item") or {}
 
 
 def total_visits(item: dict[str, Any]) -> int:
@@ -366,7 +370,7 @@ def raise_total_floor(at_least: int) -> None:
     """Make total visits (visits + legacy_visits) at least `at_least`, by raising
     legacy_visits to what is missing now: one GetItem, and one conditional UpdateItem when
     it is behind. Visits only grow, so a visit counted meanwhile leaves it slightly above."""
-    visits = db.number(db.client().get_item(TableName=_table(), Key=SITE_KEY).get("Item"), "visits")
+    visits = db.number(_site_item(), "visits")
     if at_least > visits:
         raise_site("legacy_visits", at_least - visits)
 
