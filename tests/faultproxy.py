@@ -282,6 +282,17 @@ def tables_of(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def key_strings(body: Json) -> tuple[str, ...]:
+    """The string values of a single-item request's key (`Key`; for a PutItem, the item's
+    string attributes, as the proxy may not know the table's key schema)."""
+    source = body.get("Key") or body.get("Item") or {}
+    if not isinstance(source, dict):
+        return ()
+    return tuple(
+        v["S"] for v in source.values() if isinstance(v, dict) and isinstance(v.get("S"), str)
+    )
+
+
 def attribute_size(value: Mapping[str, Any]) -> int:
     """Bytes of one AttributeValue as DynamoDB counts them (Developer Guide,
     CapacityUnitCalculations.html): UTF-8 bytes of a string, raw bytes of a binary,
@@ -553,10 +564,13 @@ class Fault:
     table_suffix: str | None = None
     delay: float = 3.0
     times: int | None = None  # answer only this many matching requests (None: all)
+    key_prefix: str | None = None  # only single-item requests on a key starting with this
     cancelled: threading.Event = field(default_factory=threading.Event)
 
-    def matches(self, operation: str, tables: Iterable[str]) -> bool:
+    def matches(self, operation: str, tables: Iterable[str], keys: Iterable[str] = ()) -> bool:
         if self.operation not in (ANY, operation):
+            return False
+        if self.key_prefix is not None and not any(k.startswith(self.key_prefix) for k in keys):
             return False
         suffix = self.table_suffix
         return suffix is None or any(t.endswith(suffix) for t in tables)
@@ -1013,6 +1027,7 @@ class Seen:
     tables: tuple[str, ...]
     fault: str | None  # what was injected (a mode, or an AWS answer), None when forwarded as is
     delay: float = 0.0  # seconds of added latency
+    keys: tuple[str, ...] = ()  # key_strings() of a single-item request
 
 
 @dataclass
@@ -1143,13 +1158,16 @@ class FaultProxy:
         table_suffix: str | None = None,
         delay: float = 3.0,
         times: int | None = None,
+        key_prefix: str | None = None,
     ) -> Fault:
         """From now on, answer `operation` (e.g. "UpdateItem"; "*" for all) with `mode`; with
-        `times`, only the next `times` matching requests."""
+        `times`, only the next `times` matching requests; with `key_prefix`, only requests
+        on one item whose key starts with it (e.g. "views#": an article's counter, not the
+        site item in the same table)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         operation = operation.rsplit(".", 1)[-1]
-        fault = Fault(operation, mode, table_suffix, delay, times)
+        fault = Fault(operation, mode, table_suffix, delay, times, key_prefix)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -1296,10 +1314,16 @@ class FaultProxy:
     # -- records ------------------------------------------------------------------------------
 
     def seen(
-        self, operation: str = ANY, table_suffix: str | None = None, *, faulted: bool = False
+        self,
+        operation: str = ANY,
+        table_suffix: str | None = None,
+        *,
+        faulted: bool = False,
+        key_prefix: str | None = None,
     ) -> int:
-        """How many requests for `operation` (on a table ending with `table_suffix`) arrived,
-        forwarded or not (only the faulted ones with faulted=True)."""
+        """How many requests for `operation` (on a table ending with `table_suffix`; on an
+        item whose key starts with `key_prefix`) arrived, forwarded or not (only the
+        faulted ones with faulted=True)."""
         with self._lock:
             log = list(self._seen)
         return sum(
@@ -1307,6 +1331,7 @@ class FaultProxy:
             for s in log
             if operation in (ANY, s.operation)
             and (table_suffix is None or any(t.endswith(table_suffix) for t in s.tables))
+            and (key_prefix is None or any(k.startswith(key_prefix) for k in s.keys))
             and (not faulted or s.fault is not None)
         )
 
@@ -1435,15 +1460,16 @@ class FaultProxy:
         if not isinstance(body, dict):
             body = {}
         tables = tables_of(body)
+        keys = key_strings(body)
         with self._lock:
-            fault = next((f for f in self._faults if f.matches(operation, tables)), None)
+            fault = next((f for f in self._faults if f.matches(operation, tables, keys)), None)
             if fault is not None and fault.times is not None:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
             rules = [r for r in self._rules if r.applies(operation, tables)]
             if fault is not None or not rules:
-                self._seen.append(Seen(operation, tables, fault.mode if fault else None))
+                self._seen.append(Seen(operation, tables, fault.mode if fault else None, keys=keys))
         try:
             if fault is not None:
                 self._fault(handler, fault, raw)
@@ -1485,7 +1511,13 @@ class FaultProxy:
         with self._lock:
             plan = self._decide(operation, body, tables, rules, refs, infos)
             self._seen.append(
-                Seen(operation, tables, plan.injected, sum(d for _, d in plan.delays))
+                Seen(
+                    operation,
+                    tables,
+                    plan.injected,
+                    sum(d for _, d in plan.delays),
+                    key_strings(body),
+                )
             )
         try:
             self._carry_out(handler, operation, raw, plan)

@@ -150,21 +150,28 @@ def import_fixture() -> None:
 
 
 class Calls:
-    """Every DynamoDB operation the newsdesk client makes from now on, by name and table."""
+    """Every DynamoDB operation the newsdesk client makes from now on, by name, table and
+    (for a single-item request) the string values of its key."""
 
     def __init__(self) -> None:
         from newsdesk.dal import db
 
-        self.made: list[tuple[str, str]] = []
+        self.made: list[tuple[str, str, tuple[str, ...]]] = []
         db.client().meta.events.register("provide-client-params.dynamodb", self._record)
 
     def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         table = params.get("TableName") or ",".join(params.get("RequestItems", {}))
-        self.made.append((model.name, str(table)))
+        key = params.get("Key") or {}
+        keys = tuple(v["S"] for v in key.values() if isinstance(v, dict) and "S" in v)
+        self.made.append((model.name, str(table), keys))
 
-    def count(self, operation: str | None = None, table_suffix: str = "") -> int:
+    def count(
+        self, operation: str | None = None, table_suffix: str = "", key_prefix: str = ""
+    ) -> int:
         return sum(
             1
-            for op, table in self.made
-            if (operation is None or op == operation) and table.endswith(table_suffix)
+            for op, table, keys in self.made
+            if (operation is None or op == operation)
+            and table.endswith(table_suffix)
+            and (not key_prefix or any(k.startswith(key_prefix) for k in keys))
         )
