@@ -20,7 +20,8 @@ in turn: article pages (each counts one view), fresh beacons (POST /api/articles
 counted), repeat beacons from a reader who just viewed the page (not counted: within
 VIEW_DEDUPE_SECONDS), and heartbeats (POST /api/visits: one visit each). At the end the
 article's views must have grown by exactly the pages and fresh beacons answered 200, and the
-visit total by exactly the heartbeats answered 200.
+visit total by exactly those plus the heartbeats answered 200 (a counted view registers its
+new reader's visit; a repeat beacon is the same visit).
 """
 
 from __future__ import annotations
@@ -280,11 +281,12 @@ def _beacon_problem(kind: str, status: int, body: bytes) -> str | None:
 def _check_counts(
     host: str, port: int, slug: str, report: Report, before: tuple[int, int], settle: float
 ) -> None:
-    """The views grew by the pages and fresh beacons answered 200, the visits by the
-    heartbeats answered 200; a mismatch is a problem in `report`."""
+    """The views grew by the pages and fresh beacons answered 200, the visits by those and
+    the heartbeats answered 200 (each a new reader); a mismatch is a problem in `report`."""
     views_before, visits_before = before
-    expected_views = views_before + report.by_kind["page"] + report.by_kind["beacon"]
-    expected_visits = visits_before + report.by_kind["beat"]
+    counted = report.by_kind["page"] + report.by_kind["beacon"]
+    expected_views = views_before + counted
+    expected_visits = visits_before + counted + report.by_kind["beat"]
     views_after, visits_after = _settled_figures(host, port, slug, expected_visits, settle)
     report.views = (views_before, expected_views, views_after)
     report.visits = (visits_before, expected_visits, visits_after)

@@ -22,9 +22,16 @@
     timer = setInterval(beat, 60000);
   }
   function start() {
-    if (s.beacon) post(s.beacon).then(function (j) { if (j) show("views", j.views); });
     d.addEventListener("visibilitychange", watch);
-    watch();
+    if (s.present !== undefined) last = Date.now();  // the page's request registered the reader
+    if (!s.beacon) return watch();
+    post(s.beacon).then(function (j) {
+      if (j) {
+        show("views", j.views);
+        if (j.present) { last = Date.now(); show("online", j.online); show("total", j.total); }
+      }
+      watch();
+    });
   }
   if (d.prerendering) d.addEventListener("prerenderingchange", start, { once: true });
   else start();

@@ -39,6 +39,9 @@ from tests.faultproxy import FaultProxy
 from tests.support import ROOT, SLUG, event, import_fixture, invoke, reader
 
 LEGACY_VIEWS = 9574  # the fixture's cms-view-count: its first counted view shows 9.575
+# An article's counter item (dal.counters.counter_key), not the site item of total visits
+# in the same table, which a reader's first view also updates.
+COUNTER = "views#"
 COUNT = re.compile(r"<span data-views>([^<]*)</span>")
 # Whatever a client must never see of a failure's insides.
 LEAKS = (
@@ -291,7 +294,7 @@ def test_throttled_counter_write_on_a_fresh_container_shows_the_page_without_a_c
     title = articles.get_article(SLUG).title
     articles.forget()  # a fresh container: the page reads the article itself
     proxy.reset_counts()
-    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters")
+    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters", key_prefix=COUNTER)
 
     response, request_id = request("pages", reader(1))
 
@@ -299,8 +302,10 @@ def test_throttled_counter_write_on_a_fresh_container_shows_the_page_without_a_c
     assert f"<h1>{escape(title)}</h1>" in response["body"]
     assert "data-views" not in response["body"]  # no count rather than a wrong one
     # The SDK retried the one write (standard mode, MAX_ATTEMPTS = 2 tries), then gave up.
-    assert proxy.seen("UpdateItem", "-counters") == db.MAX_ATTEMPTS
-    assert proxy.seen("UpdateItem", "-counters", faulted=True) == db.MAX_ATTEMPTS
+    assert proxy.seen("UpdateItem", "-counters", key_prefix=COUNTER) == db.MAX_ATTEMPTS
+    assert (
+        proxy.seen("UpdateItem", "-counters", faulted=True, key_prefix=COUNTER) == db.MAX_ATTEMPTS
+    )
     entry = assert_logged_once(service_log, request_id, "throttled counter write")
     assert entry["level"] == "WARNING"
     assert "ProvisionedThroughputExceededException" in json.dumps(entry)
@@ -319,12 +324,12 @@ def test_throttled_counter_write_after_a_counted_view_shows_the_previous_number(
     assert service_log.problems() == []  # a healthy request logs no warning
 
     proxy.reset_counts()
-    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters")
+    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters", key_prefix=COUNTER)
     response, request_id = request("pages", reader(2))  # another reader: would count
 
     assert response["statusCode"] == 200, response
     assert shown_count(response["body"]) == "9.575"  # the last count, not a new one
-    assert proxy.seen("UpdateItem", "-counters") == db.MAX_ATTEMPTS
+    assert proxy.seen("UpdateItem", "-counters", key_prefix=COUNTER) == db.MAX_ATTEMPTS
     assert_logged_once(service_log, request_id, "throttled counter write")
     assert service_log.problems(first_id) == []
 
@@ -340,7 +345,13 @@ def test_counter_write_timing_out_still_answers_200_after_the_sdk_gives_up(
 ) -> None:
     proxy = faulty_dynamodb
     # A hang longer than the function timeout: only the SDK's read timeout can end it.
-    proxy.fail("UpdateItem", mode="delay", table_suffix="-counters", delay=function_timeout())
+    proxy.fail(
+        "UpdateItem",
+        mode="delay",
+        table_suffix="-counters",
+        delay=function_timeout(),
+        key_prefix=COUNTER,
+    )
 
     response, request_id = request("pages", reader(1))
 
@@ -348,7 +359,7 @@ def test_counter_write_timing_out_still_answers_200_after_the_sdk_gives_up(
     assert "data-views" not in response["body"]
     # The attempt was ended by the SDK's read timeout (the bound is the SDK's, not the
     # server's) and not retried: it may have counted (dal.db.at_most_once).
-    assert proxy.seen("UpdateItem", "-counters") == 1
+    assert proxy.seen("UpdateItem", "-counters", key_prefix=COUNTER) == 1
     assert attempts.failed() == ["ReadTimeoutError"], attempts.made
     assert_inside_the_failure_budget(attempts)
     entry = assert_logged_once(service_log, request_id, "counter write timing out")
@@ -519,7 +530,7 @@ def test_successive_faults_each_log_once_with_their_own_request_id(
 ) -> None:
     """Two requests in a row on one container: each fault carries its own request's id."""
     proxy = faulty_dynamodb
-    proxy.fail("UpdateItem", mode="error", table_suffix="-counters")
+    proxy.fail("UpdateItem", mode="error", table_suffix="-counters", key_prefix=COUNTER)
     _, first_id = request("pages", reader(1))
     _, second_id = request("pages", reader(2))
     assert first_id != second_id
@@ -535,7 +546,7 @@ OTHER_PATHS = {
         "api",
         "article-view-beacon",
         "UpdateItem",
-        "-counters",
+        ("-counters", COUNTER),
         200,
         "application/json",
     ),
@@ -550,8 +561,9 @@ SENT_ONCE = {"beacon counter write"}
 def test_every_other_failure_path_is_logged_once_and_answers_cleanly(
     faulty_dynamodb: FaultProxy, service_log: ServiceLog, attempts: Attempts, path: str
 ) -> None:
-    function, name, operation, table_suffix, status, content_type = OTHER_PATHS[path]
-    faulty_dynamodb.fail(operation, mode="error", table_suffix=table_suffix)
+    function, name, operation, target, status, content_type = OTHER_PATHS[path]
+    table_suffix, key_prefix = target if isinstance(target, tuple) else (target, None)
+    faulty_dynamodb.fail(operation, mode="error", table_suffix=table_suffix, key_prefix=key_prefix)
 
     response, request_id = request(function, reader(1, name))
 
@@ -563,7 +575,9 @@ def test_every_other_failure_path_is_logged_once_and_answers_cleanly(
     for leak in LEAKS:
         assert leak not in response["body"], f"{path}: {leak!r} shown to the client"
     tries = 1 if path in SENT_ONCE else db.MAX_ATTEMPTS
-    assert faulty_dynamodb.seen(operation, table_suffix, faulted=True) == tries
+    assert (
+        faulty_dynamodb.seen(operation, table_suffix, faulted=True, key_prefix=key_prefix) == tries
+    )
     assert attempts.failed() == ["InternalServerError"] * tries, attempts.made
     assert_logged_once(service_log, request_id, path)
 
@@ -583,7 +597,7 @@ def test_a_reader_whose_view_failed_to_count_is_counted_on_the_next_view(
     """The repeat-view marker is taken back when the counter write fails, so the reload
     counts instead of being taken for a repeat of a view that was never counted."""
     proxy = faulty_dynamodb
-    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters")
+    proxy.fail("UpdateItem", mode="throttle", table_suffix="-counters", key_prefix=COUNTER)
     failed, _ = request("pages", reader(1))
     assert failed["statusCode"] == 200
     proxy.clear()
@@ -625,12 +639,18 @@ def test_a_counter_write_whose_answer_is_lost_is_counted_once_not_twice(
     the view may well be counted, so it is not sent again (the SDK's retry would add a
     second view). The reader still gets the page."""
     proxy = faulty_dynamodb
-    proxy.fail("UpdateItem", mode="late", table_suffix="-counters", delay=function_timeout())
+    proxy.fail(
+        "UpdateItem",
+        mode="late",
+        table_suffix="-counters",
+        delay=function_timeout(),
+        key_prefix=COUNTER,
+    )
 
     response, _ = request("pages", reader(1))
 
     assert response["statusCode"] == 200, response
-    assert proxy.seen("UpdateItem", "-counters") == 1  # sent once
+    assert proxy.seen("UpdateItem", "-counters", key_prefix=COUNTER) == 1  # sent once
     assert attempts.failed() == ["ReadTimeoutError"], attempts.made
     proxy.clear()
     assert api_views() == LEGACY_VIEWS + 1  # counted once: a retry would have made it +2
@@ -657,6 +677,26 @@ def test_a_repeat_view_marker_whose_answer_is_lost_still_lets_the_view_count(
     assert shown_count(response["body"]) == "9.575"
     proxy.clear()
     assert api_views() == LEGACY_VIEWS + 1
+
+
+def test_a_presence_write_whose_answer_is_lost_still_counts_the_visit(
+    faulty_dynamodb: FaultProxy, attempts: Attempts
+) -> None:
+    """A new reader's presence write is applied but its answer comes too late; the SDK
+    sends it again, its condition fails on the item the first try wrote, and the reader
+    must still be one new visit (not taken for someone seen a moment ago)."""
+    proxy = faulty_dynamodb
+    proxy.fail(
+        "UpdateItem", mode="late", table_suffix="-connections", delay=function_timeout(), times=1
+    )
+
+    response, _ = request("api", reader(1, "visits"))
+
+    assert response["statusCode"] == 200, response
+    assert proxy.seen("UpdateItem", "-connections") == db.MAX_ATTEMPTS  # the retry was sent
+    assert attempts.failed() == ["ReadTimeoutError", "ConditionalCheckFailedException"]
+    figures = json.loads(response["body"])
+    assert (figures["online"], figures["total"]) == (1, LEGACY_VIEWS + 1)
 
 
 # -- partial batches (UnprocessedKeys) -------------------------------------------------------

@@ -197,3 +197,38 @@ def test_in_beacon_mode_the_lists_count_of_the_article_follows_the_beacon(
     assert f'/articles/{SLUG}">' in section
     entry = section.split(f'/articles/{SLUG}">', 1)[1].split("</li>", 1)[0]
     assert "<span data-views>9.574</span>" in entry
+
+
+def test_an_article_that_now_beats_the_list_enters_it_on_its_own_page(tmp_path: Path) -> None:
+    """The all-time list is up to 5 minutes old: an article outside it whose count, shown on
+    the same page, beats the list's last entry is listed, at its rank, and the list stays 5
+    long."""
+    import re
+
+    from newsdesk import editing
+
+    from tests.support import event, invoke, reader
+
+    _import(
+        tmp_path, [_article(f"tin-{n}", views) for n, views in enumerate((90, 80, 70, 60, 50, 40))]
+    )
+    mostread.refresh()
+    mostread.forget()
+    editing.set_views("tin-5", 75, "editor")
+    page = invoke(
+        "pages",
+        reader(1, rawPath="/articles/tin-5", pathParameters={"slug": "tin-5"}),
+    )["body"]
+    assert "<span data-views>76</span>" in page
+    section = page.split(">Mọi thời điểm</h3>", 1)[1].split("</ol>", 1)[0]
+    listed = re.findall(r'/articles/(tin-\d)">[^<]*</a> <span class="meta">\(([\d.]+)\)', section)
+    assert listed == [
+        ("tin-0", "90"),
+        ("tin-1", "80"),
+        ("tin-5", "76"),
+        ("tin-2", "70"),
+        ("tin-3", "60"),
+    ]
+    index = invoke("pages", event("index"))["body"]  # the listing shows tin-5's count too
+    section = index.split(">Mọi thời điểm</h3>", 1)[1].split("</ol>", 1)[0]
+    assert "/articles/tin-5" in section and "/articles/tin-4" not in section

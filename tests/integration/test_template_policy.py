@@ -44,6 +44,9 @@ ALLOWED_GRANTS: dict[str, dict[str, set[str]]] = {
             "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
         },
+        # a counted view registers presence (UpdateItem of the visitor's item; DeleteItem
+        # of their item under yesterday's id after midnight)
+        "ConnectionsTable": {"dynamodb:UpdateItem", "dynamodb:DeleteItem"},
         # presence.online_now (Query COUNT of keys seen inside the window)
         "ConnectionsTable/index/by-last-seen": {"dynamodb:Query"},
     },
@@ -58,8 +61,9 @@ ALLOWED_GRANTS: dict[str, dict[str, set[str]]] = {
             "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
         },
-        # presence heartbeats (UpdateItem of the visitor's item)
-        "ConnectionsTable": {"dynamodb:UpdateItem"},
+        # presence heartbeats (UpdateItem of the visitor's item; DeleteItem of their item
+        # under yesterday's id after midnight)
+        "ConnectionsTable": {"dynamodb:UpdateItem", "dynamodb:DeleteItem"},
         "ConnectionsTable/index/by-last-seen": {"dynamodb:Query"},
     },
     "AdminFunction": {

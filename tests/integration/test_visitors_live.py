@@ -186,6 +186,13 @@ def test_peak_is_kept_with_its_date() -> None:
     assert (later.online, later.peak, later.peak_at) == (0, 3, iso(SOON + timedelta(seconds=1)))
 
 
+def test_the_peak_shown_is_never_below_online_now() -> None:
+    """Arrivals between two counts are added to the cached figure; the peak in the same
+    answer follows it."""
+    answers = [presence.heartbeat(f"{n:032x}", SOON + timedelta(seconds=n)) for n in range(3)]
+    assert [(f.online, f.peak) for f in answers] == [(1, 1), (2, 2), (3, 3)]
+
+
 def test_visits_api_and_stats(fresh: dict[str, str]) -> None:
     import_fixture()
     first = api("visits", source_ip="198.51.0.1")
@@ -207,12 +214,54 @@ def test_bots_and_prefetches_are_not_present() -> None:
     assert api("stats")["total"] == 0
 
 
-def test_total_is_never_behind_an_imported_count() -> None:
-    """The seed page showed 'Tổng: 0' beside 9.574 views; the import floors the total."""
+def figures_on(page: str) -> tuple[str, str, str]:
+    """(views, online, total) as the page shows them."""
+    views = page.split("<span data-views>", 1)[1].split("<", 1)[0]
+    online = page.split("Đang truy cập: <span data-online>", 1)[1].split("<", 1)[0]
+    total = page.split("Tổng: <span data-total>", 1)[1].split("<", 1)[0]
+    return views, online, total
+
+
+def test_a_counted_view_is_a_visit_and_the_reader_is_online() -> None:
+    """The seed page showed 'Tổng: 0' beside 9.574 views: the import floors the total, and
+    a reader whose browser sends no heartbeat (no JavaScript) is counted on the article, as
+    a visit and as online, by the page's own request."""
     import_fixture()
     assert api("stats")["total"] == 9574
     page = invoke("pages", reader(1))["body"]
-    assert "Tổng: <span data-total>9.574</span>" in page
+    assert figures_on(page) == ("9.575", "1", "9.575")
+    assert " data-present" in page  # so the page's script sends no heartbeat on load
+    caches.clear_all()  # another container, counting afresh
+    stats = api("stats")
+    assert (stats["online"], stats["total"]) == (1, 9575)
+
+
+def test_a_repeat_view_keeps_the_reader_present_without_a_second_visit() -> None:
+    import_fixture()
+    invoke("pages", reader(1))
+    again = invoke("pages", reader(1))["body"]
+    assert figures_on(again) == ("9.575", "1", "9.575")
+    assert " data-present" in again
+
+
+def test_views_within_one_visit_never_pass_the_total(
+    monkeypatch: pytest.MonkeyPatch, time_machine: TimeMachineFixture, t0: datetime
+) -> None:
+    """A reader who stays (heartbeats every minute) and reads the article again after a
+    short repeat-view window makes two views in one visit: on a site whose total equals
+    that article's count, the total is raised with the view, never shown below it."""
+    monkeypatch.setenv("VIEW_DEDUPE_SECONDS", "60")
+    settings.cache_clear()
+    time_machine.move_to(t0, tick=False)
+    import_fixture()
+    invoke("pages", reader(1))
+    time_machine.shift(50)
+    api("visits", source_ip="198.51.0.2")  # reader(1)'s address: the same visit goes on
+    time_machine.shift(20)
+    page = invoke("pages", reader(1))["body"]
+    assert figures_on(page) == ("9.576", "1", "9.576")
+    caches.clear_all()
+    assert api("stats")["total"] == 9576 == api("article-views")["views"]
 
 
 # one view per reader
@@ -226,7 +275,8 @@ def test_repeat_views_within_the_window_count_once() -> None:
     assert api("article-views")["views"] == 9575
     invoke("pages", reader(2))
     assert api("article-views")["views"] == 9576
-    assert calls.count("UpdateItem", "-counters") == 2
+    assert calls.count("UpdateItem", "-counters", key_prefix="views#") == 2
+    assert calls.count("UpdateItem", "-counters", key_prefix="site") >= 2  # a visit each
 
 
 def test_dedupe_disabled_counts_every_view(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,11 +338,31 @@ def test_beacon_pages_are_cacheable_and_do_not_count() -> None:
 
 
 @pytest.mark.usefixtures("beacon")
+def test_a_beacon_without_a_heartbeat_is_a_visit_and_the_reader_is_online() -> None:
+    """Beacon mode on a fresh site: one beacon from a browser and no heartbeat. Its answer
+    carries the figures (the script sends no first heartbeat), and the page then shows a
+    total that is not behind the article's count."""
+    answer = api("article-view-beacon", source_ip="198.51.0.1")
+    assert (answer["views"], answer["present"], answer["online"], answer["total"]) == (
+        9575,
+        True,
+        1,
+        9575,
+    )
+    caches.clear_all()
+    page = invoke("pages", reader(2))["body"]  # a cacheable page: counts nothing
+    assert figures_on(page) == ("9.575", "1", "9.575")
+    assert " data-present" not in page  # its script counts and registers through the beacon
+
+
+@pytest.mark.usefixtures("beacon")
 def test_the_beacon_counts_under_the_same_rules() -> None:
-    assert api("article-view-beacon", source_ip="198.51.0.1") == {
+    first = api("article-view-beacon", source_ip="198.51.0.1")
+    assert {k: first[k] for k in ("slug", "views", "counted", "present")} == {
         "slug": SLUG,
         "views": 9575,
         "counted": True,
+        "present": True,
     }
     assert api("article-view-beacon", source_ip="198.51.0.1")["counted"] is False
     assert api("article-view-beacon", source_ip="198.51.0.2")["views"] == 9576
@@ -316,3 +386,95 @@ def test_render_mode_pages_are_never_cached() -> None:
     assert response["headers"]["Cache-Control"] == "no-store"
     assert "ETag" not in response["headers"]
     assert "data-slug" not in response["body"]
+
+
+# local midnight: one reader stays one reader
+
+
+def just_before_midnight(t0: datetime, seconds: int) -> datetime:
+    """`seconds` before the local midnight that ends t0's day (in the real future, so the
+    salts' and markers' TTLs are too)."""
+    midnight = datetime.combine(t0.date() + timedelta(days=1), time(), tzinfo=settings().tz)
+    return midnight - timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("containers", ["one container", "two containers"])
+def test_a_reader_across_midnight_is_one_view_one_visitor_one_visit(
+    time_machine: TimeMachineFixture, t0: datetime, containers: str
+) -> None:
+    """Same address and browser at 23:59:20 and at 00:00:10 local time (a new day's salt,
+    so a new id): 1 view (inside VIEW_DEDUPE_SECONDS), 1 online, 1 visit."""
+    import_fixture()
+    evening = just_before_midnight(t0, 40)
+    time_machine.move_to(evening, tick=False)
+    assert figures_on(invoke("pages", reader(1))["body"]) == ("9.575", "1", "9.575")
+    time_machine.move_to(evening + timedelta(seconds=50), tick=False)
+    if containers == "two containers":
+        caches.use_environment("after midnight")
+    after = invoke("pages", reader(1))["body"]
+    assert figures_on(after) == ("9.575", "1", "9.575")
+    caches.clear_all()
+    stats = api("stats")
+    assert (stats["online"], stats["total"]) == (1, 9575)
+    assert api("article-views")["views"] == 9575
+    # Guard: the reader's id did change at midnight.
+    ip, ua = "198.51.0.2", event("article")["headers"]["user-agent"]
+    assert identity.visitor_id(ip, ua, evening) != identity.visitor_id(
+        ip, ua, evening + timedelta(seconds=50)
+    )
+
+
+def test_heartbeats_across_midnight_are_one_visitor_and_one_visit(
+    time_machine: TimeMachineFixture, t0: datetime
+) -> None:
+    import_fixture()
+    evening = just_before_midnight(t0, 30)
+    time_machine.move_to(evening, tick=False)
+    assert (api("visits")["online"], api("visits")["total"]) == (1, 9575)
+    time_machine.move_to(evening + timedelta(seconds=60), tick=False)
+    caches.clear_all()
+    after = api("visits")
+    assert (after["online"], after["total"]) == (1, 9575)
+
+
+def test_a_repeat_view_window_open_at_midnight_holds_after_it(
+    time_machine: TimeMachineFixture, t0: datetime
+) -> None:
+    """Viewed at 23:45 (no heartbeat since), again at 00:10: 25 minutes, inside the
+    30-minute window and visit gap: still 1 view and 1 visit; at 00:16 (31 minutes) the view
+    counts again, in the same visit (the total follows the count)."""
+    import_fixture()
+    first = just_before_midnight(t0, 15 * 60)
+    time_machine.move_to(first, tick=False)
+    invoke("pages", reader(1))
+    time_machine.move_to(first + timedelta(minutes=25), tick=False)
+    caches.clear_all()
+    assert figures_on(invoke("pages", reader(1))["body"]) == ("9.575", "1", "9.575")
+    time_machine.move_to(first + timedelta(minutes=31), tick=False)
+    caches.clear_all()
+    assert figures_on(invoke("pages", reader(1))["body"]) == ("9.576", "1", "9.576")
+
+
+def test_a_reader_gone_before_midnight_is_a_new_visit_after_it(
+    time_machine: TimeMachineFixture, t0: datetime
+) -> None:
+    """Continuity lasts only while the windows are open: read at 23:40, back at 00:15."""
+    import_fixture()
+    first = just_before_midnight(t0, 20 * 60)
+    time_machine.move_to(first, tick=False)
+    invoke("pages", reader(1))
+    time_machine.move_to(first + timedelta(minutes=35), tick=False)
+    caches.clear_all()
+    assert figures_on(invoke("pages", reader(1))["body"]) == ("9.576", "1", "9.576")
+
+
+def test_yesterdays_salt_is_read_not_created(
+    fresh: dict[str, str], time_machine: TimeMachineFixture, t0: datetime
+) -> None:
+    """Just after midnight with nobody the day before: no salt is made for yesterday."""
+    midnight = just_before_midnight(t0, 0)
+    time_machine.move_to(midnight + timedelta(seconds=10), tick=False)
+    import_fixture()
+    invoke("pages", reader(1))
+    ids = [item["id"]["S"] for item in scan_all(fresh) if "id" in item]
+    assert sorted(i for i in ids if i.startswith("salt#")) == [f"salt#{midnight.date()}"]

@@ -27,10 +27,17 @@ def views_of_published(slug: str) -> int:
 
 
 def beacon_view(slug: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
-    """Count a view reported by the page's script: the article must be visible."""
+    """Count a view reported by the page's script: the article must be visible.
+
+    `{slug, views, counted, present}`; when `present` (the reader's presence was registered
+    with the view, so the script's first heartbeat is not needed) also the site figures of
+    GET /api/stats: `online`, `total`, `peak`, `window_seconds`.
+    """
     articles.get_article(slug)
     view = record_view(slug, headers, source_ip, bots.SCRIPT)
-    return {"slug": slug, "views": view.views, "counted": view.counted}
+    answer = {"slug": slug, "views": view.views, "counted": view.counted, "present": view.present}
+    figures = presence.shown_figures() if view.present else None
+    return {**figures.public(), **answer} if figures is not None else answer
 
 
 def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
@@ -39,8 +46,12 @@ def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
         return presence.current_figures().public()
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
     try:
-        visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
-        return presence.heartbeat(visitor).public()
+        now, user_agent = datetime.now(UTC), headers.get("user-agent", "")
+        visitor = identity.visitor_id(source_ip, user_agent, now)
+        previous = identity.previous_visitor_id(
+            source_ip, user_agent, now, presence.lookback_seconds()
+        )
+        return presence.heartbeat(visitor, now, previous).public()
     except (ClientError, BotoCoreError) as exc:
         # Fail soft: the page keeps its figures; the next heartbeat registers the reader.
         cached = presence.cached_figures()

@@ -92,18 +92,24 @@ def lists() -> Lists | None:
     return stored
 
 
-def with_current(lists: Lists | None, current: dict[str, int]) -> Lists | None:
+def with_current(
+    lists: Lists | None, current: dict[str, int], titles: dict[str, str] | None = None
+) -> Lists | None:
     """The lists with each all-time count replaced by the article's `current` count shown on
     the same page (the lists are up to 5 minutes old, and an editor may have lowered a
-    count since; side by side, the two must not disagree), re-ranked."""
+    count since; side by side, the two must not disagree), re-ranked. An article of the page
+    (its title in `titles`) that now beats the list's last entry takes its place."""
     if not lists or not current:
         return lists
-    refreshed = [
-        {**entry, "views": current.get(entry["slug"], int(entry["views"]))}
+    entries = {
+        entry["slug"]: {**entry, "views": current.get(entry["slug"], int(entry["views"]))}
         for entry in lists.get("all", [])
-    ]
-    refreshed.sort(key=lambda entry: (-entry["views"], entry["slug"]))
-    return {**lists, "all": refreshed}
+    }
+    for slug, views in current.items():
+        if slug not in entries and slug in (titles or {}) and views > 0:
+            entries[slug] = {"slug": slug, "title": (titles or {})[slug], "views": views}
+    ranked = sorted(entries.values(), key=lambda entry: (-entry["views"], entry["slug"]))
+    return {**lists, "all": ranked[:TOP]}
 
 
 def forget() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsdesk import bots, dal, identity
+from newsdesk import bots, dal, identity, presence
 from newsdesk.bots import is_countable
 from newsdesk.caches import Cache
 from newsdesk.config import settings
@@ -26,6 +26,7 @@ _last_known: Cache[int] = Cache("last known views", maxsize=10_000)
 class View:
     views: int | None  # the total to show; None when unknown
     counted: bool
+    present: bool = False  # the reader's presence (and any new visit) was registered
 
 
 def record_view(
@@ -35,11 +36,14 @@ def record_view(
 
     `source` is what the request must be: bots.PAGE (the page opened, render mode) or
     bots.SCRIPT (the page's own beacon). Bots, prefetches and requests that are not
-    `source` are not counted (they get the current total: one read). A repeat
-    view by the same visitor within VIEW_DEDUPE_SECONDS is not counted: a conditional
-    write on a TTL'd marker item decides, then the last known total is shown. If DynamoDB
-    fails or throttles, the failure is logged and counted in a metric and the last known
-    total (or None) is returned, so the page still renders.
+    `source` are not counted (they get the current total: one read). A reader's request
+    registers their presence and, after 30 minutes away, a visit (presence.heartbeat),
+    before the view is counted, so total visits are never behind the view. A repeat view
+    by the same visitor within VIEW_DEDUPE_SECONDS is not counted: a conditional write on
+    a TTL'd marker item decides (after midnight, yesterday's marker of the same reader
+    too), then the last known total is shown. If DynamoDB fails or throttles, the failure
+    is logged and counted in a metric and the last known total (or None) is returned, so
+    the page still renders.
     """
     if dal.degraded():  # DynamoDB already failed in this request: do not wait on it again
         return View(_last_shown(slug), counted=False)
@@ -55,29 +59,69 @@ def record_view(
         return View(_last_shown(slug), counted=False)
 
 
+@dataclass(frozen=True)
+class _Reader:
+    visitor: str  # today's id
+    previous: str | None  # the same reader's id under yesterday's salt, just after midnight
+
+
+def _reader(headers: Mapping[str, str], source_ip: str, now: datetime) -> _Reader:
+    user_agent = headers.get("user-agent", "")
+    lookback = max(settings().view_dedupe_seconds, presence.lookback_seconds())
+    return _Reader(
+        identity.visitor_id(source_ip, user_agent, now),
+        identity.previous_visitor_id(source_ip, user_agent, now, lookback),
+    )
+
+
 def _count(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
-    """A reader's view: counted unless it repeats one within the window."""
-    conf = settings()
-    window = conf.view_dedupe_seconds
-    visitor = identity.visitor_id(source_ip, headers.get("user-agent", ""), datetime.now(UTC))
-    if window and not counters.mark_first_view(visitor, slug, window):
+    """A reader's view: presence first, then counted unless it repeats one in the window."""
+    now = datetime.now(UTC)
+    reader = _reader(headers, source_ip, now)
+    present = _register_presence(reader, now)
+    window = settings().view_dedupe_seconds
+    if window and not _first_view(reader, slug, window):
         metrics.add_metric(name="RepeatViewsSkipped", unit=MetricUnit.Count, value=1)
         shown = _last_shown(slug)
         if shown is None:
-            return _known(slug, counters.views_of([slug])[slug])
-        return View(shown, counted=False)
+            return replace(_known(slug, counters.views_of([slug])[slug]), present=present)
+        return View(shown, counted=False, present=present)
     try:
-        total = counters.add_view(slug, datetime.now(conf.tz).date())
+        total = counters.add_view(slug, now.astimezone(settings().tz).date())
     except ClientError as exc:
         # DynamoDB refused the ADD (throttled, say): take the marker back, so this reader's
         # next view counts instead of being taken for a repeat of a view never counted. Not
         # after a 5xx: that view may have been counted, and a reload must not count it again.
         if window and dal.refused(exc):
             with contextlib.suppress(ClientError, BotoCoreError):
-                counters.unmark_view(visitor, slug)
+                counters.unmark_view(reader.visitor, slug)
         raise
     metrics.add_metric(name="ViewsCounted", unit=MetricUnit.Count, value=1)
-    return _known(slug, total, counted=True)
+    try:
+        presence.total_at_least(total)
+    except (ClientError, BotoCoreError) as exc:  # the view is counted: the page goes on
+        logger.warning("total visits not checked against the view", extra={"error": str(exc)})
+    return replace(_known(slug, total, counted=True), present=present)
+
+
+def _register_presence(reader: _Reader, now: datetime) -> bool:
+    """The reader is present (and a new visit is counted) unless DynamoDB fails: then the
+    page's script sends the heartbeat itself. The view is counted either way."""
+    try:
+        presence.register(reader.visitor, now, reader.previous)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("presence not recorded with the view", extra={"error": str(exc)})
+        metrics.add_metric(name="HeartbeatFailures", unit=MetricUnit.Count, value=1)
+        return False
+    return True
+
+
+def _first_view(reader: _Reader, slug: str, window: int) -> bool:
+    """Not a repeat: no live marker of the reader's view of `slug` under yesterday's id
+    (checked only just after midnight) and the marker under today's id was written."""
+    if reader.previous is not None and counters.viewed_within(reader.previous, slug):
+        return False
+    return counters.mark_first_view(reader.visitor, slug, window)
 
 
 def _last_shown(slug: str) -> int | None:

@@ -16,32 +16,25 @@ from newsdesk.rendering import render
 from newsdesk.urls import url_for
 
 
-def widget_figures() -> presence.Figures | None:
-    """The visitor widget's last known figures (per-container cache); None if unreachable."""
-    if dal.degraded():  # DynamoDB already failed in this request: do not wait on it again
-        return presence.cached_figures()
-    try:
-        return presence.current_figures()
-    except (ClientError, BotoCoreError) as exc:
-        logger.warning("visitor figures unavailable", extra={"error": str(exc)})
-        return presence.cached_figures()
-
-
-def most_read(current: dict[str, int] | None = None) -> mostread.Lists | None:
+def most_read(
+    current: dict[str, int] | None = None, shown: list[articles.Article] | None = None
+) -> mostread.Lists | None:
     """The "most read" lists (per-container cache of one small item), agreeing with the
-    `current` counts the same page shows; None if unreachable."""
+    `current` counts of the `shown` articles on the same page; None if unreachable."""
     if dal.degraded():
         return None
+    titles = {article.slug: article.title for article in shown or []}
     try:
-        return mostread.with_current(mostread.lists(), current or {})
+        return mostread.with_current(mostread.lists(), current or {}, titles)
     except (ClientError, BotoCoreError) as exc:
         logger.warning("most read lists unavailable", extra={"error": str(exc)})
         return None
 
 
 def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url: str) -> str:
-    """The article page. In render mode it counts the view (GetItem article, then the
-    repeat-view marker and the counter update); in beacon mode, and for a prefetch or
+    """The article page. In render mode it counts the view (GetItem article, the reader's
+    presence, then the repeat-view marker and the counter update; the page's script then
+    sends no first heartbeat); in beacon mode, and for a prefetch or
     prerender in any mode, the page's script counts it when shown and the page only reads
     the current total (the HTML can then be cached)."""
     article = articles.get_article(slug)
@@ -50,16 +43,18 @@ def article_page(slug: str, headers: Mapping[str, str], source_ip: str, base_url
     # document.prerendering / prerenderingchange; a back/forward-cache restore runs no
     # script again, so it is not a new view).
     beacon = settings().count_mode == "beacon" or bots.is_prefetch(headers)
-    views = shown_views(slug) if beacon else record_view(slug, headers, source_ip).views
+    view = None if beacon else record_view(slug, headers, source_ip)
+    views = shown_views(slug) if view is None else view.views
     return render(
         "article.html",
         base_url=base_url,
         article=article,
         views=views,
         canonical=url_for("article", base_url=base_url, slug=slug),
-        figures=widget_figures(),
+        figures=presence.shown_figures(),
         beacon_slug=slug if beacon else None,
-        most_read=most_read({slug: views} if views is not None else None),
+        present=view is not None and view.present,
+        most_read=most_read({slug: views} if views is not None else None, [article]),
     )
 
 
@@ -83,9 +78,9 @@ def index_page(cursor: str | None, base_url: str) -> str:
         listing=listing,
         cursor=cursor,
         canonical=url_for("home", base_url=base_url),
-        figures=widget_figures(),
+        figures=presence.shown_figures(),
         beacon_slug=None,
-        most_read=most_read(listing.views),
+        most_read=most_read(listing.views, listing.articles),
     )
 
 
@@ -104,7 +99,7 @@ def category_page(category_slug: str, cursor: str | None, base_url: str) -> str:
         cursor=cursor,
         category_slug=category_slug,
         canonical=url_for("category", base_url=base_url, category=category_slug),
-        figures=widget_figures(),
+        figures=presence.shown_figures(),
         beacon_slug=None,
     )
 
@@ -118,7 +113,7 @@ def stats_page(slug: str, base_url: str) -> str:
         base_url=base_url,
         article=article,
         chart=views_chart.chart(slug),
-        figures=widget_figures(),
+        figures=presence.shown_figures(),
     )
 
 

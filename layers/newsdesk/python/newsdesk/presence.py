@@ -28,10 +28,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from newsdesk import dal
 from newsdesk.articles import iso
 from newsdesk.caches import Cache
 from newsdesk.config import settings
 from newsdesk.dal import connections, counters
+from newsdesk.observability import logger
 
 WRITE_INTERVAL = 30
 VISIT_GAP_SECONDS = 1800
@@ -113,29 +115,84 @@ def _written_recently(visitor: str, epoch: float) -> bool:
     return not fresh
 
 
-def heartbeat(visitor: str, now: datetime | None = None) -> Figures:
-    """Register `visitor` as present now; count a visit if they were away 30 minutes."""
+def lookback_seconds() -> int:
+    """How long after local midnight a reader's presence under yesterday's id still
+    matters: the presence window or the visit gap, whichever is longer."""
+    return max(settings().presence_window_seconds, VISIT_GAP_SECONDS)
+
+
+def heartbeat(visitor: str, now: datetime | None = None, previous: str | None = None) -> Figures:
+    """Register `visitor` as present now (register()) and answer the site figures."""
+    now = now or datetime.now(UTC)
+    register(visitor, now, previous)
+    return current_figures(now)
+
+
+def register(visitor: str, now: datetime | None = None, previous: str | None = None) -> None:
+    """Register `visitor` as present now; count a visit if they were away 30 minutes. At
+    most one presence write per visitor per WRITE_INTERVAL (this container's memo, then the
+    write's condition across containers). This container's figures, if it has any, take
+    the arrival and the visit at once.
+
+    `previous` is the same reader's id under yesterday's salt (identity.previous_visitor_id,
+    shortly after midnight): the first time `visitor` is seen, that item is taken over (one
+    DeleteItem), so a reader present across midnight stays one visitor online and one visit.
+    Raises ClientError/BotoCoreError when DynamoDB fails (nothing is then remembered).
+    """
     now = now or datetime.now(UTC)
     epoch = _epoch(now)
     if _written_recently(visitor, epoch):
-        return current_figures(now)
+        return
     seconds = int(epoch)
     keep = max(settings().presence_window_seconds, VISIT_GAP_SECONDS) + 3600
     try:
         last_seen = connections.touch(visitor, seconds, WRITE_INTERVAL, keep)
     except connections.RecentlySeen:
-        return current_figures(now)  # written by another container moments ago
+        return  # written by another container moments ago
     except (ClientError, BotoCoreError):
         _last_write.pop(visitor)  # not written: the next heartbeat must try again
         raise
+    if last_seen is None and previous is not None:
+        last_seen = connections.take(previous)  # seen before midnight under yesterday's id
     visit_total = None
     if last_seen is None or last_seen <= seconds - VISIT_GAP_SECONDS:
         visit_total = counters.add_visit()  # right after the presence write
-    figures = current_figures(now)
+    figures = cached_figures()
+    if figures is None:
+        return
     if visit_total is not None:
         figures = replace(figures, total=max(figures.total, visit_total))
     arrived = last_seen is None or last_seen <= seconds - settings().presence_window_seconds
     if arrived and figures.as_of < epoch:
-        # An arrival this container saw after its cached count was taken.
-        figures = replace(figures, online=figures.online + 1)
-    return _keep(figures)
+        # An arrival this container saw after its cached count was taken; the peak shown
+        # beside it is never below it (the next refresh records a new peak).
+        online = figures.online + 1
+        if online > figures.peak:
+            figures = replace(figures, peak=online, peak_at=iso(now))
+        figures = replace(figures, online=online)
+    _keep(figures)
+
+
+def shown_figures() -> Figures | None:
+    """The figures to show beside a page or a beacon's answer: current ones, else this
+    container's last (however old), else None; a DynamoDB failure is logged, not raised."""
+    if dal.degraded():  # DynamoDB already failed in this request: do not wait on it again
+        return cached_figures()
+    try:
+        return current_figures()
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("visitor figures unavailable", extra={"error": str(exc)})
+        return cached_figures()
+
+
+def total_at_least(count: int) -> None:
+    """Make total visits at least `count`, an article's view count just read (a reader
+    whose visit could not be recorded, an editor's count): nothing when the figures (the
+    ones the page shows beside it, so no extra read) already show that much, else the site
+    item's floor is raised (counters.raise_total_floor) and the figures kept here follow,
+    so a page never shows a total below a count beside it."""
+    figures = current_figures()
+    if figures.total >= count:
+        return
+    counters.raise_total_floor(count)
+    _keep(replace(figures, total=count))

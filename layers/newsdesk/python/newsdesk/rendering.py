@@ -86,6 +86,7 @@ def render(template: str, *, base_url: str, **context: Any) -> str:
     conf = settings()
     context.setdefault("figures", None)  # the visitor widget's figures, when known
     context.setdefault("beacon_slug", None)  # set on article pages in COUNT_MODE=beacon
+    context.setdefault("present", False)  # the page's request registered the reader
     context.setdefault("most_read", None)  # the "most read" lists, on index and article pages
     return (
         environment()

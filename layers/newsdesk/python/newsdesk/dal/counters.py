@@ -288,6 +288,17 @@ def mark_first_view(visitor: str, slug: str, window_seconds: int) -> bool:
     return True
 
 
+def viewed_within(visitor: str, slug: str) -> bool:
+    """True when `visitor`'s marker of `slug` is still live (its window has not passed;
+    TTL deletes lazily, so an expired item may still be there): one consistent GetItem."""
+    item = (
+        db.client()
+        .get_item(TableName=_table(), Key=_marker_key(visitor, slug), ConsistentRead=True)
+        .get("Item")
+    )
+    return item is not None and db.number(item, "until") > int(time.time() * 1000)
+
+
 def unmark_view(visitor: str, slug: str) -> None:
     """Remove the marker of a view that could not be counted."""
     db.client().delete_item(TableName=_table(), Key=_marker_key(visitor, slug))
@@ -369,10 +380,11 @@ def add_visit() -> int:
 def raise_total_floor(at_least: int) -> None:
     """Make total visits (visits + legacy_visits) at least `at_least`, by raising
     legacy_visits to what is missing now: one GetItem, and one conditional UpdateItem when
-    it is behind. Visits only grow, so a visit counted meanwhile leaves it slightly above."""
-    visits = db.number(_site_item(), "visits")
-    if at_least > visits:
-        raise_site("legacy_visits", at_least - visits)
+    the total is behind. Visits only grow, so a visit counted meanwhile leaves it slightly
+    above."""
+    item = _site_item()
+    if at_least > total_visits(item):
+        raise_site("legacy_visits", at_least - db.number(item, "visits"))
 
 
 def raise_site(name: str, value: int, also: dict[str, str] | None = None) -> bool:
