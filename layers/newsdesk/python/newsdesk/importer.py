@@ -290,12 +290,25 @@ def write(parsed: Parsed, *, keep_legacy: bool = False) -> str:
             counters.raise_site("legacy_visits", parsed.legacy_total)
         if not kept and parsed.legacy_views:
             counters.raise_total_floor(parsed.legacy_views)
-    legacy = counters.legacy_action(article.slug, parsed.legacy_views, keep_existing=keep_legacy)
+    legacy = _legacy_action(parsed, existed, keep_legacy)
     refused_by = stored.write_version(to_item(article), digest, parsed.version or now, now, legacy)
     if refused_by is not None:
         return "unchanged" if refused_by == digest else "stale"
     forget(article.slug)
     return "updated" if existed else "imported"
+
+
+def _legacy_action(parsed: Parsed, existed: bool, keep_legacy: bool) -> dict[str, Any] | None:
+    """The counter's part of the article's transaction, or None when the counter already
+    has what it would write. A save that does not change the count leaves the counter item
+    alone, so views counted on it never meet the save's transaction (on AWS a single write
+    to an item a transaction holds is refused: TransactionConflictException)."""
+    slug = parsed.article.slug
+    if existed:
+        legacy = counters.stored_legacy(slug)
+        if legacy is not None and (keep_legacy or legacy == parsed.legacy_views):
+            return None
+    return counters.legacy_action(slug, parsed.legacy_views, keep_existing=keep_legacy)
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path]:

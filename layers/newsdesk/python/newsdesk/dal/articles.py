@@ -174,10 +174,14 @@ def by_status(status: str) -> Iterator[dict[str, Any]]:
 
 
 def write_version(
-    fields: dict[str, Any], digest: str, version: str, now: str, with_action: dict[str, Any]
+    fields: dict[str, Any],
+    digest: str,
+    version: str,
+    now: str,
+    with_action: dict[str, Any] | None,
 ) -> str | None:
     """Write one article version (its item from to_item) in one transaction with
-    `with_action` (the counter's legacy count), only if its content changed and no newer
+    `with_action` (the counter's legacy count, if any), only if its content changed and no newer
     version is stored. None when written; else the stored content hash (equal to `digest`:
     unchanged; another: a newer version is stored). Optional attributes the version lacks
     are removed."""
@@ -215,7 +219,7 @@ def write_version(
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
-            with_action,
+            *([with_action] if with_action is not None else []),
         ]
     )
     if cancelled is None:

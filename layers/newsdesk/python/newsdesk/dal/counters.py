@@ -230,6 +230,15 @@ def set_total(
     return cancelled is None
 
 
+def stored_legacy(slug: str) -> int | None:
+    """The legacy count stored on the article's counter item (None: no counter item, or
+    one without a legacy count): one consistent read (BatchGetItem, as set-views reads)."""
+    items = db.batch_get(
+        _table(), [counter_key(slug)], ConsistentRead=True, ProjectionExpression="legacy"
+    )
+    return db.number(items[0], "legacy") if items and "legacy" in items[0] else None
+
+
 def legacy_action(slug: str, legacy: int, keep_existing: bool) -> dict[str, Any]:
     """The TransactWriteItems action that stores an imported legacy count on the article's
     counter (with keep_existing, an existing legacy count stays)."""
