@@ -611,6 +611,10 @@ def main() -> int:
                 f"  p99 {r['p99_ms']} ms  errors {r['errors']}"
             )
 
+    print("==> who counts: the bot filter beside crawlerdetect alone", flush=True)
+    from bench_bots import run as who_counts  # scripts/bench_bots.py (issue 13)
+
+    who_counts()  # prints its tables and targets
     bill = costs(rows)
     print("==> estimated AWS cost, USD per million (us-east-1 list prices, 512 MB arm64)")
     for label, usd in bill.items():

@@ -5,8 +5,10 @@
     if (typeof value !== "number") return;
     d.querySelectorAll("[data-" + name + "]").forEach(function (el) { el.textContent = fmt.format(value); });
   }
+  // Automation (Selenium, Playwright) sets navigator.webdriver: such a browser is not counted.
+  var automated = navigator.webdriver === true ? JSON.stringify({ webdriver: true }) : undefined;
   function post(path) {
-    return fetch(path, { method: "POST", credentials: "omit", keepalive: true })
+    return fetch(path, { method: "POST", credentials: "omit", keepalive: true, body: automated })
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; });
   }

@@ -40,17 +40,17 @@ def article_views(slug: str) -> Response:
 def count_article_view(slug: str) -> Response:
     """The page's beacon (COUNT_MODE=beacon): counts one view under the same rules."""
     clean = _slug(slug)
-    web.json_body(app)  # none expected; an oversized or broken one is refused
+    body = web.json_body(app)  # {"webdriver": true} from an automated browser; else none
     headers = app.current_event.headers or {}
-    return web.json_response(api.beacon_view(clean, headers, web.source_ip(app)))
+    return web.json_response(api.beacon_view(clean, headers, web.source_ip(app), body))
 
 
 @app.post("/api/visits")
 def visit() -> Response:
     """The page's heartbeat: registers the caller's presence, answers the site figures."""
-    web.json_body(app)  # none expected; an oversized or broken one is refused
+    body = web.json_body(app)  # {"webdriver": true} from an automated browser; else none
     headers = app.current_event.headers or {}
-    return web.json_response(api.heartbeat(headers, web.source_ip(app)))
+    return web.json_response(api.heartbeat(headers, web.source_ip(app), body))
 
 
 @app.get("/api/stats")

@@ -230,3 +230,24 @@ def test_headless_user_agent_is_neither_counted_nor_online(
     assert (seen.heartbeat["online"], seen.heartbeat["total"]) == (0, LEGACY_VIEWS)
     expect_figures(bot, views=LEGACY, online="0", total=LEGACY)
     bot.assert_clean()
+
+
+@pytest.mark.parametrize("site", ["beacon"], indirect=True)
+def test_an_automated_browser_is_neither_counted_nor_online(
+    site: Site, open_reader: OpenReader
+) -> None:
+    """A browser driven by Selenium, Playwright or Puppeteer with a real browser's
+    User-Agent: its navigator.webdriver is true, the widget says so with the beacon and the
+    heartbeat, and neither counts (render mode counts before any script runs: the rule
+    needs beacon mode)."""
+    driven = open_reader(DESKTOP_UA)
+    driven.context.add_init_script(
+        "Object.defineProperty(navigator, 'webdriver', { get: () => true })"
+    )
+    seen = visit(driven, site, heartbeat_on_load=True)  # the beacon did not register it
+    assert seen.beacon is not None
+    assert (seen.beacon["counted"], seen.beacon["present"]) == (False, False), seen.beacon
+    assert seen.heartbeat is not None
+    assert (seen.heartbeat["online"], seen.heartbeat["total"]) == (0, LEGACY_VIEWS)
+    expect_figures(driven, views=LEGACY, online="0", total=LEGACY)
+    driven.assert_clean()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -35,10 +36,33 @@ def _python313() -> str:
     return found
 
 
+def host_architecture() -> str:
+    """This machine's Lambda architecture name (Lambda has arm64 and x86_64)."""
+    return "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
+
+
+def template_for_this_machine(out: Path) -> Path:
+    """template.yaml with its functions and layers built for this machine's architecture:
+    native dependencies (the bot filter's automata, brotli, nh3) are wheels for one
+    architecture, and the built functions run here. The template's own architecture (arm64)
+    is what deploys; only the wheels differ."""
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    arch = host_architecture()
+    for line in ("  Architectures: [arm64]", "CompatibleArchitectures: [arm64]"):
+        assert line in text, f"template.yaml has no {line!r}"
+    assert "BuildArchitecture: arm64" in text
+    text = text.replace("Architectures: [arm64]", f"Architectures: [{arch}]")  # Compatible too
+    text = text.replace("BuildArchitecture: arm64", f"BuildArchitecture: {arch}")
+    path = out / "template.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh `sam build` (no Docker) of template.yaml."""
+    """A fresh `sam build` (no Docker) of template.yaml, for this machine's architecture."""
     out = tmp_path_factory.mktemp("sam-build")
+    template = template_for_this_machine(tmp_path_factory.mktemp("template"))
     python313 = _python313()
     env = {
         **os.environ,
@@ -52,11 +76,13 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             str(sam),
             "build",
             "--template",
-            str(ROOT / "template.yaml"),
+            str(template),
+            "--base-dir",
+            str(ROOT),
             "--build-dir",
             str(out),
             "--cache-dir",
-            str(ROOT / ".aws-sam" / "cache"),
+            str(ROOT / ".aws-sam" / f"cache-{host_architecture()}"),
             "--cached",
         ],
         cwd=ROOT,
@@ -104,7 +130,16 @@ def test_templates_and_package_reach_the_build(build_dir: Path) -> None:
     assert (package / "templates" / "article.html").is_file()
     assert (package / "locales" / "vi.json").is_file()
     deps = build_dir / "DependenciesLayer" / "python"
-    for name in ("jinja2", "aws_lambda_powertools", "crawlerdetect", "babel", "tzdata"):
+    for name in (
+        "jinja2",
+        "aws_lambda_powertools",
+        "crawlerdetect",
+        "crawleruseragents",
+        "ahocorasick_rs",
+        "re2",
+        "babel",
+        "tzdata",
+    ):
         assert (deps / name).is_dir(), name
 
 

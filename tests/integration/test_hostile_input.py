@@ -7,7 +7,7 @@
    has X-Content-Type-Options and Referrer-Policy, and HTML and JSON ones a CSP. A hang is
    ended by pytest-timeout; how fast answers are is measured by `make bench`, not here (a
    time limit in a test fails on a loaded machine). The one input known to be slow, a long
-   User-Agent, is checked by what it triggers: crawlerdetect is never asked about it.
+   User-Agent, is checked by what it triggers: the bot lists are never asked about it.
 2. The body rules of the two POST routes (413, 400 with a message), and NFD/NFC/upper-case
    spellings of a slug reaching the same article, as a browser and as API Gateway send them.
 3. Random raw requests (bytes on a socket) to the real local HTTP server over DynamoDB Local.
@@ -498,15 +498,16 @@ def test_random_everything_never_fails(site: dict[str, str], data: dict[str, Any
 
 
 class DetectorSpy:
-    """crawlerdetect, with every User-Agent it is asked about recorded."""
+    """The bot lists (newsdesk.bots' matcher), with every User-Agent they are asked about
+    recorded."""
 
     def __init__(self) -> None:
-        self.real = bots._detector()
+        self.real = bots._matcher()
         self.asked: list[str] = []
 
-    def isCrawler(self, user_agent: str) -> bool:
+    def matches(self, user_agent: str) -> bool:
         self.asked.append(user_agent)
-        return bool(self.real.isCrawler(user_agent))
+        return bool(self.real.matches(user_agent))
 
 
 def article_views() -> int:
@@ -516,11 +517,11 @@ def article_views() -> int:
 def test_long_user_agent_is_a_bot_without_asking_crawlerdetect(
     site: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """crawlerdetect's patterns take time quadratic in the length (10 KB: seconds), so a
-    User-Agent longer than bots.MAX_USER_AGENT is classified by its length alone: the
-    page is served, the view is not counted, crawlerdetect never sees it."""
+    """A User-Agent longer than bots.MAX_USER_AGENT is classified by its length alone
+    (that bounds the work of one decision): the page is served, the view is not counted,
+    the lists never see it."""
     spy = DetectorSpy()
-    monkeypatch.setattr(bots, "_detector", lambda: spy)
+    monkeypatch.setattr(bots, "_matcher", lambda: spy)
     before = article_views()
     long_ua = "Mozilla/5.0 (X11; Linux x86_64) " + "a" * 8000
     assert call(event("article", headers={"user-agent": long_ua}))["statusCode"] == 200

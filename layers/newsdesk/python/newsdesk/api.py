@@ -26,23 +26,32 @@ def views_of_published(slug: str) -> int:
     return total
 
 
-def beacon_view(slug: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
-    """Count a view reported by the page's script: the article must be visible.
+def beacon_view(
+    slug: str,
+    headers: Mapping[str, str],
+    source_ip: str,
+    body: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Count a view reported by the page's script: the article must be visible. `body` is
+    the script's JSON (`{"webdriver": true}` from an automated browser: not counted).
 
     `{slug, views, counted, present}`; when `present` (the reader's presence was registered
     with the view, so the script's first heartbeat is not needed) also the site figures of
     GET /api/stats: `online`, `total`, `peak`, `window_seconds`.
     """
     articles.get_article(slug)
-    view = record_view(slug, headers, source_ip, bots.SCRIPT)
+    view = record_view(slug, headers, source_ip, bots.SCRIPT, body)
     answer = {"slug": slug, "views": view.views, "counted": view.counted, "present": view.present}
     figures = presence.shown_figures() if view.present else None
     return {**figures.public(), **answer} if figures is not None else answer
 
 
-def heartbeat(headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
-    """Presence for readers; bots and prefetches get the figures without being registered."""
-    if not is_countable(headers, bots.SCRIPT):
+def heartbeat(
+    headers: Mapping[str, str], source_ip: str, body: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Presence for readers; bots, prefetches and automated browsers (`body` says
+    `{"webdriver": true}`) get the figures without being registered."""
+    if not is_countable(headers, bots.SCRIPT, body):
         return presence.current_figures().public()
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
     try:

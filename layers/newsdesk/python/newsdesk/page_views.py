@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,13 +31,18 @@ class View:
 
 
 def record_view(
-    slug: str, headers: Mapping[str, str], source_ip: str, source: str = bots.PAGE
+    slug: str,
+    headers: Mapping[str, str],
+    source_ip: str,
+    source: str = bots.PAGE,
+    body: Mapping[str, Any] | None = None,
 ) -> View:
     """Count one view of `slug` if a reader is asking for the first time in the window.
 
     `source` is what the request must be: bots.PAGE (the page opened, render mode) or
-    bots.SCRIPT (the page's own beacon). Bots, prefetches and requests that are not
-    `source` are not counted (they get the current total: one read). A reader's request
+    bots.SCRIPT (the page's own beacon, whose JSON `body` may say the browser is
+    automated). Bots, prefetches, automated browsers and requests that are not `source`
+    are not counted (they get the current total: one read). A reader's request
     registers their presence and, after 30 minutes away, a visit (presence.heartbeat),
     before the view is counted, so total visits are never behind the view. A repeat view
     by the same visitor within VIEW_DEDUPE_SECONDS is not counted: a conditional write on
@@ -48,7 +54,7 @@ def record_view(
     if dal.degraded():  # DynamoDB already failed in this request: do not wait on it again
         return View(_last_shown(slug), counted=False)
     try:
-        if not is_countable(headers, source):
+        if not is_countable(headers, source, body):
             metrics.add_metric(name="BotViewsSkipped", unit=MetricUnit.Count, value=1)
             return _known(slug, counters.views_of([slug])[slug])
         return _count(slug, headers, source_ip)
