@@ -246,7 +246,7 @@ def table(result: dict[str, Any]) -> str:
         )
     lines += ["", "| cold start (median of 5 fresh processes) | ms |", "|---|---|"]
     lines += [f"| {k} | {v:g} |" for k, v in result["cold_start_ms"].items()]
-    lines += ["", *(f"[{'ok' if ok else 'MISSED'}] {label}" for label, ok in result["targets"])]
+    lines += ["", *(f"{'PASS' if ok else 'FAIL'}  {label}" for label, ok in result["targets"])]
     return "\n".join(lines)
 
 
