@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from local.toolchain import python313
+from local.toolchain import build_for_this_machine, python313
 from tests.support import (
     EXPECTED_STATUS,
-    ROOT,
     SLUG,
     event,
     event_names,
@@ -36,63 +34,15 @@ def _python313() -> str:
     return found
 
 
-def host_architecture() -> str:
-    """This machine's Lambda architecture name (Lambda has arm64 and x86_64)."""
-    return "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
-
-
-def template_for_this_machine(out: Path) -> Path:
-    """template.yaml with its functions and layers built for this machine's architecture:
-    native dependencies (the bot filter's automata, brotli, nh3) are wheels for one
-    architecture, and the built functions run here. The template's own architecture (arm64)
-    is what deploys; only the wheels differ."""
-    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
-    arch = host_architecture()
-    for line in ("  Architectures: [arm64]", "CompatibleArchitectures: [arm64]"):
-        assert line in text, f"template.yaml has no {line!r}"
-    assert "BuildArchitecture: arm64" in text
-    text = text.replace("Architectures: [arm64]", f"Architectures: [{arch}]")  # Compatible too
-    text = text.replace("BuildArchitecture: arm64", f"BuildArchitecture: {arch}")
-    path = out / "template.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="session")
 def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh `sam build` (no Docker) of template.yaml, for this machine's architecture."""
+    """A fresh `sam build` (no Docker) of template.yaml, for this machine's architecture
+    (local.toolchain.build_for_this_machine)."""
+    _python313()
     out = tmp_path_factory.mktemp("sam-build")
-    template = template_for_this_machine(tmp_path_factory.mktemp("template"))
-    python313 = _python313()
-    env = {
-        **os.environ,
-        "SAM_CLI_TELEMETRY": "0",
-        "PATH": f"{Path(python313).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    env.pop("PYENV_VERSION", None)
-    sam = Path(sys.executable).with_name("sam")
-    result = subprocess.run(
-        [
-            str(sam),
-            "build",
-            "--template",
-            str(template),
-            "--base-dir",
-            str(ROOT),
-            "--build-dir",
-            str(out),
-            "--cache-dir",
-            str(ROOT / ".aws-sam" / f"cache-{host_architecture()}"),
-            "--cached",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = build_for_this_machine(out / "build", Path(sys.executable).with_name("sam"))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out
+    return out / "build"
 
 
 def run_built(build_dir: Path, function: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
