@@ -24,7 +24,7 @@ HAVE_PY313 := yes
 endif
 endif
 
-.PHONY: help install run test test-fast lint validate checkov build import bench clean smoke
+.PHONY: help install run test test-fast lint validate checkov build import bench clean smoke lighthouse
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +72,7 @@ TEST_WORKERS ?= 2
 
 test: $(STAMP) ## the whole test suite: lint, unit, integration (moto, DynamoDB Local, sam build), e2e
 	@bash scripts/system-deps.sh
+	@$(BIN)/python -m local.webcheck install  # the HTML checker and axe-core for tests/e2e (once)
 	@started=$$(date +%s); $(MAKE) --no-print-directory lint validate checkov; \
 	  echo "==> static checks took $$(( $$(date +%s) - started )) s"
 	@echo "==> pytest ($(TEST_WORKERS) workers; time per tier at the end)"
@@ -82,6 +83,10 @@ test-fast: $(STAMP) ## unit tests only
 
 clean: ## remove build output and caches (keeps .venv and local data)
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache artifacts
+
+lighthouse: $(STAMP) ## Lighthouse's four scores per page kind, phone and desktop, render and beacon mode
+	@bash scripts/system-deps.sh
+	@$(BIN)/python scripts/lighthouse.py
 
 bench: build ## measure cold-start imports, DynamoDB requests/capacity and latency per route
 	@$(BIN)/python scripts/bench.py

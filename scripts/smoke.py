@@ -19,8 +19,9 @@ What it checks, one `PASS`/`FAIL` line each, exit 1 if any failed (2 for usage e
   marker nor `--slug`, `article to use` and the checks that count views FAIL, saying why,
   and the checks that count nothing still run;
 - the article page: 200 HTML, and its count mode (`render`: counted when the page renders,
-  `Cache-Control: no-store`; `beacon`: the page's script carries `data-slug` and counts
-  with `POST /api/articles/{slug}/views`, the page is cacheable with an ETag);
+  `Cache-Control: private, no-cache` or `no-store`; `beacon`: the page's script carries
+  `data-slug` and counts with `POST /api/articles/{slug}/views`, the page is cacheable
+  with an ETag);
 - one view counts exactly once: `GET /api/articles/{slug}/views` before and after one view
   from a browser User-Agent (the page in render mode, the beacon in beacon mode). Each view
   uses a User-Agent seen nowhere before, so that a re-run is a new visitor; should that
@@ -238,10 +239,13 @@ def _csp_sources(csp: str) -> dict[str, list[str]]:
 
 
 def _inline_hashes(page: str, tag: str) -> list[str]:
-    """CSP hash source of each inline <script>/<style> (its exact text, UTF-8)."""
+    """CSP hash source of each inline <script>/<style> (its exact text, UTF-8). A JSON-LD
+    data block (type="application/ld+json") is never run, so the CSP does not govern it."""
     found = []
     for attrs, content in re.findall(rf"<{tag}\b([^>]*)>(.*?)</{tag}>", page, re.S | re.I):
         if tag == "script" and re.search(r"\bsrc\s*=", attrs, re.I):
+            continue
+        if tag == "script" and re.search(r"\btype\s*=\s*\"?application/ld\+json", attrs, re.I):
             continue
         digest = hashlib.sha256(content.encode("utf-8")).digest()
         found.append("'sha256-" + base64.b64encode(digest).decode() + "'")
@@ -442,8 +446,15 @@ class Smoke:
                     )
             else:
                 article.mode = "render"
-                if "no-store" not in cache:
-                    raise Failure(f"render-mode page with Cache-Control {cache!r}, not no-store")
+                # Counted at render: no shared cache may keep it (private or no-store), and
+                # no reuse without asking (no-cache, no-store); `private, no-cache` also
+                # lets the browser's back/forward cache keep it.
+                personal = "private" in cache or "no-store" in cache
+                if not personal or not ("no-cache" in cache or "no-store" in cache):
+                    raise Failure(
+                        f"render-mode page with Cache-Control {cache!r}, not "
+                        "'private, no-cache' (or no-store)"
+                    )
             return f"{path}: 200 HTML, {article.mode} mode (Cache-Control: {cache})"
 
         self.report.check("article page", run)

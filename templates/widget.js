@@ -26,7 +26,9 @@
   function start() {
     d.addEventListener("visibilitychange", watch);
     if (s.present !== undefined) last = Date.now();  // the page's request registered the reader
-    if (!s.beacon) return watch();
+    // A page the browser brings back (back/forward) was counted when first shown.
+    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (!s.beacon || (nav && nav.type === "back_forward")) return watch();
     post(s.beacon).then(function (j) {
       if (j) {
         show("views", j.views);

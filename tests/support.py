@@ -37,6 +37,8 @@ EXPECTED_STATUS = {
     "feed-post": 405,
     "sitemap": 200,
     "sitemap-post": 405,
+    "robots": 200,
+    "robots-post": 405,
     "category": 404,  # the fixture has no category (tests/integration/test_feeds_categories.py)
     "category-post": 405,
     "article-views": 200,

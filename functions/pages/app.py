@@ -1,5 +1,6 @@
-"""HTML pages: the article index, article pages (which count a view), category pages, and
-the RSS feed and sitemap."""
+"""HTML pages: the article index, article pages (which count a view), category pages, the
+RSS feed, the sitemap and robots.txt. HEAD is answered wherever GET is, without a body and
+without counting (newsdesk.web.resolve); other spellings of a page's URL get a 301 to it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from newsdesk.config import settings
 settings()
 
 from newsdesk import pages, web  # noqa: E402
-from newsdesk.articles import ArticleNotFound, CategoryNotFound  # noqa: E402
+from newsdesk.articles import ArticleNotFound, CategoryNotFound, canonical_cursor  # noqa: E402
 from newsdesk.observability import logger, metrics, tracer  # noqa: E402
 from newsdesk.slugs import canonical_slug  # noqa: E402
 from newsdesk.urls import url_for  # noqa: E402
@@ -25,9 +26,32 @@ app = APIGatewayHttpResolver()
 web.install_error_handlers(app)
 
 
+# Old spellings of a list's first page: `?page=1` (most CMSs), `?paged=1` (WordPress).
+_FIRST_PAGE_PARAMETERS = ("page", "paged")
+
+
+def _list_cursor(category: str | None = None) -> tuple[str | None, Response | None]:
+    """The list page's cursor (None: the first page), and a redirect to the page's one URL
+    when the query spells it another way: an empty `cursor=`, `?page=1` or `?paged=1`, or a
+    cursor encoded otherwise than this service encodes it (BadCursor, a 400, when it is not
+    one of ours). Other parameters (utm_*, fbclid) are left to the page's canonical link."""
+    query = app.current_event.query_string_parameters or {}
+    given = query.get("cursor")
+    cursor = canonical_cursor(given, category) if given else None
+    first = any(query.get(name) == "1" for name in _FIRST_PAGE_PARAMETERS)
+    if cursor == given and not first:
+        return cursor, None
+    params = {"category": category} if category else {}
+    route = "category" if category else "home"
+    location = url_for(route, base_url=web.base_url(app), cursor=cursor, **params)
+    return cursor, web.redirect(location)
+
+
 @app.get("/")
 def index() -> Response:
-    cursor = app.current_event.get_query_string_value("cursor") or None
+    cursor, elsewhere = _list_cursor()
+    if elsewhere:
+        return elsewhere
     return web.page(app, pages.index_page(cursor, web.base_url(app)))
 
 
@@ -48,7 +72,8 @@ def article(slug: str) -> Response:
     if elsewhere:
         return elsewhere
     headers = app.current_event.headers or {}
-    body = pages.article_page(clean, headers, web.source_ip(app), web.base_url(app))
+    ip, base = web.source_ip(app), web.base_url(app)
+    body = pages.article_page(clean, headers, ip, base, count=not web.is_head())
     return web.page(app, body)
 
 
@@ -65,10 +90,12 @@ def category(category: str) -> Response:
     clean = canonical_slug(category)
     if clean is None:
         raise CategoryNotFound(category)
-    cursor = app.current_event.get_query_string_value("cursor") or None
+    cursor, elsewhere = _list_cursor(clean)
     if clean != category:  # the display name ("Thời sự", NFC or NFD), upper case: one URL
         location = url_for("category", base_url=web.base_url(app), category=clean, cursor=cursor)
         return web.redirect(location)
+    if elsewhere:
+        return elsewhere
     return web.page(app, pages.category_page(clean, cursor, web.base_url(app)))
 
 
@@ -82,12 +109,18 @@ def sitemap() -> Response:
     return web.xml(app, pages.sitemap_xml(web.base_url(app)))
 
 
+@app.get("/robots.txt")
+def robots() -> Response:
+    return web.text(app, pages.robots_txt(web.base_url(app)))
+
+
 web.only(app, "/", "GET")
 web.only(app, "/articles/<slug>", "GET")
 web.only(app, "/articles/<slug>/stats", "GET")
 web.only(app, "/categories/<category>", "GET")
 web.only(app, "/feed.xml", "GET")
 web.only(app, "/sitemap.xml", "GET")
+web.only(app, "/robots.txt", "GET")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,7 +1,7 @@
 """Real-browser fixtures: one headless Debian Chromium per module (driven by Playwright, never
-downloaded), the local server with the fixture article in a chosen COUNT_MODE, and readers:
-browser contexts with a User-Agent of their own, whose console errors and failed requests
-are recorded."""
+downloaded), the local server with the fixture article (`site`) or the sample portal
+(`portal`: tests/e2e/content.py) in a chosen COUNT_MODE, and readers: browser contexts with a
+User-Agent of their own, whose console errors and failed requests are recorded."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from newsdesk import caches
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response
 
+from tests.e2e.content import PICTURE_URL, import_sample, picture_png
 from tests.support import FIXTURE, ROOT, SLUG, import_fixture
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -57,6 +59,13 @@ _SETTINGS_ENV = (
     "LOCALE",
     "SITE_NAME",
     "SITE_URL",
+    "SITE_PUBLISHER",
+    "SITE_EDITOR",
+    "SITE_LICENSE",
+    "SITE_ADDRESS",
+    "SITE_PHONE",
+    "SITE_EMAIL",
+    "PAGE_SIZE",
     "TIME_ZONE",
     "PRESENCE_WINDOW_SECONDS",
     "VIEW_DEDUPE_SECONDS",
@@ -114,14 +123,7 @@ def _fresh_figures() -> None:
     caches.clear_all()
 
 
-@pytest.fixture
-def site(
-    request: pytest.FixtureRequest, local_server: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Site]:
-    """The fixture article on the local server. COUNT_MODE is "render" unless the test
-    parametrizes this fixture indirectly (`@pytest.mark.parametrize("site", ["beacon"],
-    indirect=True)`). Caches of figures and the visitor salt start empty."""
-    mode = getattr(request, "param", "render")
+def _settings(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _SETTINGS_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COUNT_MODE", mode)
@@ -134,9 +136,39 @@ def site(
     # that a page shows at once what a heartbeat just registered.
     monkeypatch.setenv("STATS_CACHE_SECONDS", "0")
     _fresh_figures()  # this process's (the importer's); environments start with none
+
+
+@pytest.fixture
+def site(
+    request: pytest.FixtureRequest, local_server: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Site]:
+    """The fixture article on the local server. COUNT_MODE is "render" unless the test
+    parametrizes this fixture indirectly (`@pytest.mark.parametrize("site", ["beacon"],
+    indirect=True)`). Caches of figures and the visitor salt start empty."""
+    _settings(getattr(request, "param", "render"), monkeypatch)
     import_fixture()
     try:
-        yield Site(local_server, mode)
+        yield Site(local_server, os.environ["COUNT_MODE"])
+    finally:
+        _fresh_figures()
+
+
+PORTAL_PAGE_SIZE = 3  # so that the home page has older pages
+
+
+@pytest.fixture
+def portal(
+    request: pytest.FixtureRequest, local_server: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Site]:
+    """The sample portal (tests/e2e/content.py: the fixture and articles in four categories,
+    the scheduled job's lists and menu computed) on the local server, PAGE_SIZE 3, COUNT_MODE
+    as for `site`. A test may set more settings (SITE_PUBLISHER...) before its first
+    request: the functions' environments start then, with the environment as it is."""
+    _settings(getattr(request, "param", "render"), monkeypatch)
+    monkeypatch.setenv("PAGE_SIZE", str(PORTAL_PAGE_SIZE))
+    import_sample()
+    try:
+        yield Site(local_server, os.environ["COUNT_MODE"])
     finally:
         _fresh_figures()
 
@@ -150,6 +182,12 @@ class Reader:
     problems: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # "METHOD url", in order
 
+    def expect_error_answer(self, url: str) -> None:
+        """`url` was meant to answer an HTTP error (a 404 page): once the page has settled,
+        forget the problems recorded about it (the answer, and the console's line on it)."""
+        self.page.wait_for_load_state("networkidle")
+        self.problems[:] = [problem for problem in self.problems if url not in problem]
+
     def assert_clean(self) -> None:
         """No console error, uncaught exception, failed request or HTTP error answer."""
         if self.problems:
@@ -158,16 +196,20 @@ class Reader:
 
 @pytest.fixture
 def open_reader(browser: Browser) -> Iterator[Callable[..., Reader]]:
-    """open_reader(user_agent, javascript=True) -> a Reader on a fresh context; closed after
-    the test. user_agent=None keeps Chromium's own (HeadlessChrome) User-Agent."""
+    """open_reader(user_agent, javascript=True, **options) -> a Reader on a fresh context;
+    closed after the test. user_agent=None keeps Chromium's own (HeadlessChrome) User-Agent.
+    `options` are Playwright's new_context() options (viewport, color_scheme,
+    device_scale_factor...); the sample portal's picture is answered in every context."""
     contexts: list[BrowserContext] = []
 
-    def open_(user_agent: str | None, javascript: bool = True) -> Reader:
-        context = browser.new_context(
-            java_script_enabled=javascript,
-            locale="vi-VN",
-            viewport={"width": 1000, "height": 900},
-            **({"user_agent": user_agent} if user_agent is not None else {}),
+    def open_(user_agent: str | None, javascript: bool = True, **options: Any) -> Reader:
+        settings: dict[str, Any] = {"locale": "vi-VN", "viewport": {"width": 1000, "height": 900}}
+        settings.update(options)
+        if user_agent is not None:
+            settings["user_agent"] = user_agent
+        context = browser.new_context(java_script_enabled=javascript, **settings)
+        context.route(
+            PICTURE_URL, lambda route: route.fulfill(body=picture_png(), content_type="image/png")
         )
         contexts.append(context)
         reader = Reader(context, context.new_page())

@@ -128,13 +128,15 @@ def test_index_pages_through_articles_newest_first(
             queryStringParameters={"cursor": query[7:]} if query else None,
         )
         body = invoke("pages", data)["body"]
-        seen += re.findall(r'<li><a href="[^"]*">([^<]*)</a>', body)
-        nxt = [part for part in body.split('"') if "?cursor=" in part]
+        listing = body.split('<ul class="list">', 1)[1].split("</ul>", 1)[0]  # not the menu
+        seen += re.findall(r'<li><a href="[^"]*">([^<]*)</a>', listing)
+        # The "older" link (page 2 on also names its own cursor in its canonical link).
+        nxt = re.findall(r'<a rel="next" href="[^"]*\?cursor=([^"]*)"', body)
         if not nxt:
             break
         from urllib.parse import unquote
 
-        query = "cursor=" + unquote(nxt[0].split("?cursor=")[1])
+        query = "cursor=" + unquote(nxt[0])
     assert seen == [f"Bài số {n}" for n in range(5, 0, -1)]
 
 

@@ -54,5 +54,7 @@ def test_each_event_gets_its_answer(moto_tables: dict[str, str], name: str) -> N
     elif data["rawPath"].endswith(".xml") and response["statusCode"] == 200:
         assert content_type.split(";")[0] in ("application/rss+xml", "application/xml")
         ElementTree.fromstring(response["body"])
+    elif data["rawPath"].endswith(".txt") and response["statusCode"] == 200:
+        assert content_type == "text/plain; charset=utf-8"
     else:
         assert content_type.startswith("text/html")

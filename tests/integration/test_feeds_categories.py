@@ -64,7 +64,9 @@ def get_category(raw: str, query: str = "") -> dict[str, Any]:
 
 
 def titles(body: str) -> list[str]:
-    return re.findall(r'<li><a href="[^"]*">([^<]*)</a>', body)
+    """The titles a listing page lists (its <ul class="list">, not the header's menu)."""
+    found = re.search(r'<ul class="list">(.*?)</ul>', body, re.S)
+    return re.findall(r'<li><a href="[^"]*">([^<]*)</a>', found.group(1)) if found else []
 
 
 def next_query(body: str) -> str:
@@ -195,7 +197,11 @@ def test_drafts_and_scheduled_articles_are_in_no_feed_sitemap_or_category(tmp_pa
     feed_response, root = feed()
     assert [i.findtext("title") for i in root.findall("channel/item")] == ["Bài số 1"]
     sitemap_response, urls = sitemap()
-    assert sitemap_locs(urls) == [f"{BASE}/", f"{BASE}/articles/bai-so-1"]
+    assert sitemap_locs(urls) == [
+        f"{BASE}/",
+        f"{BASE}/categories/thoi-su",
+        f"{BASE}/articles/bai-so-1",
+    ]
     page = get_category("thoi-su")
     assert page["statusCode"] == 200
     assert titles(page["body"]) == ["Bài số 1"]
@@ -217,7 +223,7 @@ def test_a_category_of_drafts_and_scheduled_articles_only_is_a_404(tmp_path: Pat
 
 def test_sitemap_is_a_valid_urlset_with_absolute_locs_and_w3c_lastmod(tmp_path: Path) -> None:
     import_fixture()
-    import_json(tmp_path, [article(n) for n in range(1, 4)])
+    import_json(tmp_path, [article(n, updated_at=f"2024-02-0{n}T00:00:00Z") for n in range(1, 4)])
     response, root = sitemap()
     assert response["headers"]["Content-Type"] == "application/xml; charset=utf-8"
     assert response["headers"]["Cache-Control"] == "public, max-age=300"
@@ -238,9 +244,12 @@ def test_sitemap_is_a_valid_urlset_with_absolute_locs_and_w3c_lastmod(tmp_path: 
         assert (loc.scheme, loc.netloc) == ("https", HOST)
         lastmod = url.findtext(f"{SITEMAP_NS}lastmod") or ""
         assert W3C_DATETIME.match(lastmod), lastmod
-    lastmods = [u.findtext(f"{SITEMAP_NS}lastmod") for u in urls]
-    assert lastmods[0] == lastmods[1] == "2024-01-03T01:00:00Z"  # home: the newest article
-    assert lastmods[-1] == "2018-11-27T01:12:00Z"  # the fixture, 08:12 at +07:00
+    # Each <lastmod> is a last edit (updated_at; the legacy page's is its file's time), the
+    # home page's the latest of them (tests/integration/test_publishing.py has the rest).
+    lastmods = [u.findtext(f"{SITEMAP_NS}lastmod") or "" for u in urls]
+    assert lastmods[1:4] == ["2024-02-03T00:00:00Z", "2024-02-02T00:00:00Z", "2024-02-01T00:00:00Z"]
+    assert lastmods[0] == max(lastmods[1:])
+    assert lastmods[-1] >= "2018-11-27T01:12:00Z"  # the fixture, published 08:12 at +07:00
 
 
 def test_sitemap_pages_through_every_article(
@@ -288,7 +297,8 @@ def test_category_pages_newest_first_two_per_page(
         assert response["statusCode"] == 200
         body = response["body"]
         pages.append(titles(body))
-        assert f'<link rel="canonical" href="{BASE}/categories/thoi-su">' in body
+        own = f"{BASE}/categories/thoi-su" + (f"?{query}" if query else "")  # page N's own URL
+        assert f'<link rel="canonical" href="{own}">' in body
         assert f"<h1>{CATEGORY}</h1>" in body
         assert ("Mới nhất" in body) == bool(query)
         query = next_query(body)
@@ -430,5 +440,5 @@ def test_reimport_without_a_category_takes_the_article_out_of_it(tmp_path: Path)
 def test_other_methods_are_405_with_allow(name: str) -> None:
     response = invoke("pages", event(name))
     assert response["statusCode"] == 405
-    assert response["headers"]["Allow"] == "GET"
+    assert response["headers"]["Allow"] == "GET, HEAD"
     assert response["headers"]["Content-Type"].startswith("text/html")

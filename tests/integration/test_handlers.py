@@ -166,7 +166,7 @@ def test_unknown_article_views_is_json_404(site: dict[str, str]) -> None:
 def test_wrong_method_is_405_with_allow(site: dict[str, str]) -> None:
     response = invoke("pages", event("article-post"))
     assert response["statusCode"] == 405
-    assert response["headers"]["Allow"] == "GET"
+    assert response["headers"]["Allow"] == "GET, HEAD"
     api = event("article-views")
     api["requestContext"]["http"]["method"] = "DELETE"
     response = invoke("api", api)

@@ -34,6 +34,8 @@ ALLOWED_GRANTS: dict[str, dict[str, set[str]]] = {
         "ArticlesTable/index/by-published": {"dynamodb:Query"},
         # articles.list_category (Query of one category, newest first)
         "ArticlesTable/index/by-category": {"dynamodb:Query"},
+        # articles.lastmods (the sitemap: every visible article's last edit and category)
+        "ArticlesTable/index/by-published-lastmod": {"dynamodb:Query"},
         # view counters (UpdateItem ADD), repeat-view markers (PutItem), the daily salt
         # (GetItem, PutItem, DeleteItem), site item (GetItem, UpdateItem of the peak),
         # counts of a listing (BatchGetItem)
@@ -82,10 +84,12 @@ ALLOWED_GRANTS: dict[str, dict[str, set[str]]] = {
     "MostReadFunction": {
         # mostread.refresh: every counter's key (Query by-kind), the counters themselves
         # (BatchGetItem), the lists item (PutItem), expired day buckets (UpdateItem REMOVE),
-        # titles and visibility (BatchGetItem)
+        # titles and visibility (BatchGetItem); menu.refresh: every published article's
+        # category (Query by-published), the menu item (PutItem)
         "CountersTable/index/by-kind": {"dynamodb:Query"},
         "CountersTable": {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
         "ArticlesTable": {"dynamodb:BatchGetItem"},
+        "ArticlesTable/index/by-published": {"dynamodb:Query"},
     },
 }
 

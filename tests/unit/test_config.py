@@ -133,6 +133,54 @@ def test_message_names_variable_value_and_what_is_allowed(
     assert refusal(env) == message
 
 
+# The footer's details (SITE_IMAGE_URL, a URL, has its own test: tests/unit/test_sharing.py).
+PATTERNED = [s for s in SETTINGS if s.kind == "pattern" and s.env != "SITE_IMAGE_URL"]
+
+
+@pytest.mark.parametrize("setting", PATTERNED, ids=lambda s: s.env)
+def test_a_footer_detail_is_one_line_of_what_it_allows(setting: Setting) -> None:
+    """The site's details are printed in every page's footer: a control character or an
+    overlong value is refused (as CloudFormation's AllowedPattern and MaxLength refuse it)."""
+    assert setting.hi is not None
+    good = {"SITE_PHONE": "(0236) 3.822.000", "SITE_EMAIL": "toasoan@baotinh.vn"}
+    value = good.get(setting.env, "Số 1 Lê Lợi, phường Hải Châu, thành phố Đà Nẵng")
+    assert getattr(from_env({**BASE, setting.env: value}), setting.field) == value
+    for bad, why in (
+        ("Tin\u0001 nhanh", "is not allowed"),
+        ("1" * (setting.hi + 1), "is too long"),
+    ):
+        assert refusal({setting.env: bad}).startswith(f"{setting.env}="), bad
+        assert f" {why}: allowed {setting.allowed} ({setting.source})" in refusal(
+            {setting.env: bad}
+        )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"SITE_EMAIL": "toasoan"},
+            "SITE_EMAIL=toasoan is not allowed: allowed an e-mail address, at most 254 "
+            "characters (template parameter SiteEmail)",
+        ),
+        (
+            {"SITE_PHONE": "call us"},
+            "SITE_PHONE='call us' is not allowed: allowed digits, spaces and + ( ) . -, at "
+            "most 40 characters (template parameter SitePhone)",
+        ),
+    ],
+)
+def test_footer_messages(env: dict[str, str], message: str) -> None:
+    assert refusal(env) == message
+
+
+def test_the_footer_defaults_are_the_portals() -> None:
+    """The portal the first site replaces names its governing body; nothing else is known."""
+    conf = from_env(BASE)
+    assert conf.site_publisher == "Ban Tuyên giáo Tỉnh ủy"
+    assert (conf.site_editor, conf.site_license, conf.site_phone, conf.site_email) == ("",) * 4
+
+
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         from_env({"LOCALE": "fr", "PAGE_SIZE": "0"})
@@ -223,6 +271,10 @@ def test_setting_matches_its_template_parameter(setting: Setting) -> None:
     if setting.kind in ("choice", "bool"):
         assert [str(v) for v in param["AllowedValues"]] == list(setting.choices)
         checked.add("AllowedValues")
+    if setting.kind == "pattern":
+        assert (param["AllowedPattern"], param["MaxLength"]) == (setting.pattern, setting.hi)
+        assert param["ConstraintDescription"] == setting.allowed
+        checked |= {"AllowedPattern", "MaxLength", "ConstraintDescription"}
     # A constraint the template has and this code does not check (AllowedPattern, MinLength,
     # AllowedValues on a free-text setting...) would let the two disagree.
     assert set(param) <= checked, f"{setting.parameter}: {set(param) - checked} not checked"

@@ -13,10 +13,18 @@ PAYLOADS and XSS_PAYLOADS are shared with the import/render tests
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from newsdesk.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_html, text_of
+from newsdesk.sanitize import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_CLASSES,
+    ALLOWED_TAGS,
+    clean_html,
+    text_of,
+)
 
 from tests.html_markup import SAFE_SCHEMES, URL_ATTRIBUTES, Markup, url_scheme
 
@@ -72,6 +80,22 @@ PAYLOADS = [
     "<input autofocus onfocus=alert(1)>",
     '<video><source onerror="alert(1)"></video>',
     "<marquee onstart=alert(1)>x</marquee>",
+    # the formatting tags and attributes allowed for imported articles (issue 14, item 6)
+    '<video src="javascript:alert(1)" poster="javascript:alert(1)" onloadstart="alert(1)">',
+    '<video controls autoplay onplay="alert(1)"><source src="data:video/mp4;base64,AAAA">',
+    '<video><source src="javascript:alert(1)" type="video/mp4"><track src="javascript:alert(1)">',
+    '<audio src="vbscript:msgbox(1)" onplay="alert(1)" autoplay></audio>',
+    '<audio><source src=" javascript:alert(1)" onerror="alert(1)"></audio>',
+    '<img class="alignleft" src="x" onerror="alert(1)" srcset="javascript:alert(1) 1x">',
+    '<img class="alignleft&quot; onerror=&quot;alert(1)" src="https://ok.example/a.png">',
+    '<figure class="aligncenter" style="background:url(javascript:alert(1))" onclick="alert(1)">',
+    '<figcaption onmouseover="alert(1)"><a href="javascript:alert(1)">x</a></figcaption>',
+    '<pre onmouseover="alert(1)"><code></pre><script>alert(1)</script></code></pre>',
+    '<del cite="javascript:alert(1)" datetime="2024">x</del><ins cite="javascript:alert(1)">y</ins>',
+    '<mark style="x:expression(alert(1))">x</mark><h5 onclick="alert(1)">h</h5><h6 id="x">h</h6>',
+    '<table><caption><math><mi xlink:href="javascript:alert(1)">x</mi></math></caption></table>',
+    '<col span="1" onmouseover="alert(1)"><track kind="metadata" src="javascript:alert(1)">',
+    "<video><svg><script>alert(1)</script></svg></video><audio><iframe src=x></iframe></audio>",
 ]
 
 # The same attacks written to flip a flag the browser test reads (window.__xss) or to open a
@@ -104,6 +128,15 @@ XSS_PAYLOADS = [
     '<base href="javascript:window.__xss=true//">',
     "<body onload=window.__xss=true>",
     '<video><source onerror="window.__xss=true"></video>',
+    # the formatting tags allowed for imported articles (issue 14, item 6); none loads anything
+    '<video poster="javascript:window.__xss=true" onloadstart="window.__xss=true"><source '
+    'src="javascript:window.__xss=true" onerror="window.__xss=true"><track '
+    'src="javascript:window.__xss=true"></video>',
+    '<audio src="javascript:window.__xss=true" onerror="window.__xss=true"></audio>',
+    '<figure class="aligncenter" onclick="window.__xss=true"><img class="alignleft" src="" '
+    'onerror="window.__xss=true"><figcaption onmouseover="window.__xss=true">x</figcaption>'
+    "</figure>",
+    '<pre onmouseover="window.__xss=true"><code>x</code></pre><mark onmouseover="window.__xss=true">m</mark>',
 ]
 
 # nh3 (Ammonia) keeps lang and title on every tag by default; rel is the one it sets on links.
@@ -143,6 +176,10 @@ def problems(html: str) -> list[str]:
         for name, value in attrs:
             if name.startswith("on"):
                 found.append(f"<{tag} {name}> is an event handler")
+            elif name == "class" and tag in ALLOWED_CLASSES:
+                extra = set(value.split()) - ALLOWED_CLASSES[tag]
+                if extra:
+                    found.append(f"<{tag} class={value!r}>: {sorted(extra)} not allow-listed")
             elif name not in allowed:
                 found.append(f"<{tag} {name}> is not allow-listed")
             if name in URL_ATTRIBUTES and url_scheme(value) not in (None, *SAFE_SCHEMES):
@@ -159,6 +196,8 @@ def assert_inert(cleaned: str) -> None:
 # let pass because a browser treats it as text.
 ATTACKS = [
     "<script>alert(1)</script>",
+    '<img class="alignleft evil" src="https://ok.example/a.png">',
+    '<p class="alignleft">x</p>',
     "<SCRIPT>alert(1)</SCRIPT>",
     "<style>@import 'https://evil.example/x.css';</style>",
     '<iframe src="https://ok.example/"></iframe>',
@@ -192,6 +231,7 @@ INERT = [
     '<img src="https://ok.example/a.png" alt="&lt;svg onload=alert(1)&gt;">',
     '<a href="mailto:toasoan@example.org">x</a>',
     '<p title="<style>">&lt;!--x--&gt;</p>',
+    '<figure class="aligncenter"><img class="alignleft alignnone" src="https://ok.example/a.png"></figure>',
 ]
 
 
@@ -295,6 +335,66 @@ def test_benign_article_markup_survives() -> None:
     assert all(link["rel"] == "noopener noreferrer nofollow" for link in links), links
     assert links[0]["title"] == "Nguồn"
     assert_inert(cleaned)
+
+
+# What WordPress articles carry (issue 14, item 6): each piece must come out as it went in.
+FORMATTING = {
+    "headings": "".join(f"<h{n}>Cấp {n}</h{n}>" for n in range(1, 7)),
+    "pre and code keep their white space": "<pre><code>def f():\n\n    return  1\n</code></pre>",
+    "pre keeps a leading blank line": "<pre>\n\n  thụt lề</pre>",
+    "edits and highlights": "<p><del>200.000</del> <ins>150.000</ins> <mark>mới</mark></p>",
+    "aligned picture with caption": (
+        '<figure class="aligncenter"><img src="https://ex.org/a.jpg" alt="Ảnh" width="640" '
+        'height="360" class="alignleft"><figcaption>Chú thích</figcaption></figure>'
+    ),
+    "table": (
+        '<table><caption>Lịch</caption><colgroup><col span="2"></colgroup><thead><tr>'
+        '<th scope="col">Ngày</th><th>Việc</th></tr></thead><tbody><tr><td>1</td>'
+        '<td rowspan="2">Họp</td></tr></tbody><tfoot><tr><td>Tổng</td></tr></tfoot></table>'
+    ),
+    "video with sources and captions": (
+        '<video controls="" poster="https://ex.org/p.jpg" width="640" height="360">'
+        '<source src="https://ex.org/v.webm" type="video/webm"><source src="https://ex.org/v.mp4" '
+        'type="video/mp4"><track src="https://ex.org/vi.vtt" kind="captions" srclang="vi" '
+        'label="Tiếng Việt" default=""></video>'
+    ),
+    "audio with a source": (
+        '<audio controls="" preload="none"><source src="https://ex.org/a.mp3" type="audio/mpeg">'
+        "</audio>"
+    ),
+    "lists and code": '<ol start="3" reversed=""><li value="5"><code>x</code> <kbd>Ctrl</kbd></li></ol>',
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATTING))
+def test_article_formatting_survives(name: str) -> None:
+    html = FORMATTING[name]
+    assert clean_html(html) == html
+    assert_inert(html)
+
+
+def test_media_always_get_controls_and_other_classes_go() -> None:
+    """A video or audio element without controls could only be started by script, which the
+    CSP forbids; classes other than the alignments are dropped (the page's CSS styles those)."""
+    cleaned = clean_html(
+        '<video src="https://ex.org/v.mp4" autoplay></video><audio src="https://ex.org/a.mp3">'
+        '</audio><figure class="wp-block-image size-large"><img class="wp-image-12 alignright '
+        'size-full" src="https://ex.org/a.jpg"></figure><p class="alignleft">p</p>'
+    )
+    assert cleaned == (
+        '<video src="https://ex.org/v.mp4" controls=""></video>'
+        '<audio src="https://ex.org/a.mp3" controls=""></audio>'
+        '<figure><img class="alignright" src="https://ex.org/a.jpg"></figure><p>p</p>'
+    )
+
+
+def test_stored_html_has_no_character_xml_cannot_carry() -> None:
+    """Issue 14, item 5: body_html is cleaned on the way in too, and NFC."""
+    decomposed = unicodedata.normalize("NFD", "Thời sự")
+    assert (
+        clean_html(f"<p>Tin\u0001 nhanh\ufffe {decomposed}\x0b!</p>")
+        == "<p>Tin nhanh Thời sự !</p>"
+    )
 
 
 def test_script_content_does_not_leak_as_text() -> None:

@@ -25,6 +25,7 @@ EXPECTED = {
     "category": "/categories/thoi-su",
     "feed": "/feed.xml",
     "sitemap": "/sitemap.xml",
+    "robots": "/robots.txt",
     "api_article_views": "/api/articles/so-ket/views",
     "api_visits": "/api/visits",
     "api_stats": "/api/stats",
@@ -162,6 +163,7 @@ ARTICLE = SimpleNamespace(
     slug="so-ket",
     title="Sơ kết",
     published_at=datetime(2018, 11, 27, 1, 12, tzinfo=UTC),
+    modified_at=datetime(2018, 11, 27, 1, 12, tzinfo=UTC),
     description="",
     category="Thời sự",
     category_slug="thoi-su",
@@ -172,7 +174,7 @@ ARTICLE = SimpleNamespace(
 
 
 def test_a_category_page_links_its_articles_and_its_pages() -> None:
-    listing = SimpleNamespace(articles=[ARTICLE], next_cursor=CURSOR, views={})
+    listing = SimpleNamespace(articles=[ARTICLE], next_cursor=CURSOR, views={}, page=2)
     html = rendering.render(
         "category.html",
         base_url="https://news.example",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +45,18 @@ class Article:
     category: str = ""
     status: str = PUBLISHED
     body_html: str = ""  # rich body, sanitised by newsdesk.sanitize when stored; else `body`
+    # When this version was written at its source (the stored `version`; None: unknown).
+    # Read from the store only: not an import field, not part of the content hash.
+    edited_at: datetime | None = field(default=None, compare=False)
+
+    @property
+    def modified_at(self) -> datetime:
+        """The last edit as pages, JSON-LD and the sitemap show it (aware, UTC): the stored
+        version's time, never before the publish time (an article scheduled ahead was
+        written before it appeared); the publish time when unknown."""
+        if self.edited_at is None or self.edited_at < self.published_at:
+            return self.published_at
+        return self.edited_at
 
     @property
     def description(self) -> str:
@@ -56,7 +69,7 @@ class Article:
     @property
     def category_slug(self) -> str:
         """The category's URL form (`Thời sự` -> `thoi-su`): the by-category index's key."""
-        return make_slug(self.category, max_length=MAX_SLUG_LENGTH) if self.category else ""
+        return category_slug(self.category)
 
     def is_visible(self, now: datetime | None = None) -> bool:
         """Published and not scheduled for later."""
@@ -64,6 +77,7 @@ class Article:
 
     def content_hash(self) -> str:
         data = asdict(self)
+        del data["edited_at"]  # the store's bookkeeping, not the article's content
         data["published_at"] = iso(self.published_at)
         if self.category:  # derived, but stored: a change in how it is derived rewrites it
             data["category_slug"] = self.category_slug
@@ -71,11 +85,18 @@ class Article:
         return hashlib.sha256(raw).hexdigest()[:32]
 
 
+def category_slug(category: str) -> str:
+    """A category's URL form (`Thời sự` -> `thoi-su`; "" for none): the by-category index's
+    key, the category page's path and the menu's links."""
+    return make_slug(category, max_length=MAX_SLUG_LENGTH) if category else ""
+
+
 @dataclass(frozen=True)
 class Listing:
     articles: list[Article]
     next_cursor: str | None = None
     views: dict[str, int] = field(default_factory=dict)
+    page: int | None = 1  # this page's number (1: the newest); None: a cursor without one
 
 
 def iso(moment: datetime) -> str:
@@ -129,7 +150,16 @@ def from_item(item: dict[str, Any]) -> Article:
         category=s("category"),
         status=s("status") or PUBLISHED,
         body_html=s("body_html"),
+        edited_at=_moment_or_none(s("version")),
     )
+
+
+def _moment_or_none(text: str) -> datetime | None:
+    """A stored ISO 8601 time, or None when absent or unreadable."""
+    try:
+        return parse_iso(text) if text else None
+    except ValueError:
+        return None
 
 
 # Per-container article cache: slug -> article, or None for "no such article". An edit made
@@ -166,19 +196,40 @@ def forget(slug: str | None = None) -> None:
         _cache.pop(slug)
 
 
-def _encode_cursor(key: dict[str, Any]) -> str:
-    plain = {name: value["S"] for name, value in key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
+MAX_PAGE = 1_000_000  # a page number a cursor may carry
 
 
-def _decode_cursor(cursor: str, partition: dict[str, str]) -> dict[str, Any]:
-    """The ExclusiveStartKey a cursor of one index's listing stands for: the article's slug,
-    its published_at and `partition` (the index's hash key and the only value it may have
-    here), else BadCursor."""
+def _encode_cursor(key: dict[str, Any], page: int | None) -> str:
+    """The cursor of the page that starts after `key` (an ExclusiveStartKey): URL-safe
+    base64 of its JSON, keys sorted, with the page's number when known, so one page has
+    one spelling (its canonical URL)."""
+    plain: dict[str, Any] = {name: value["S"] for name, value in key.items()}
+    if page is not None:
+        plain["page"] = page
+    text = json.dumps(plain, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _page_number(plain: dict[str, Any], cursor: str) -> int | None:
+    """The page number a decoded cursor carries (None: none, as cursors issued before page
+    numbers had), else BadCursor."""
+    page = plain.pop("page", None)
+    if page is None:
+        return None
+    if isinstance(page, bool) or not isinstance(page, int) or not 2 <= page <= MAX_PAGE:
+        raise BadCursor(cursor)
+    return page
+
+
+def _decode_cursor(cursor: str, partition: dict[str, str]) -> tuple[dict[str, Any], int | None]:
+    """The ExclusiveStartKey a cursor of one index's listing stands for (the article's slug,
+    its published_at and `partition`: the index's hash key and the only value it may have
+    here) and the number of the page it opens (None: not given), else BadCursor."""
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError) as exc:
         raise BadCursor(cursor) from exc
+    page = _page_number(plain, cursor) if isinstance(plain, dict) else None
     if (
         not isinstance(plain, dict)
         or set(plain) != {"slug", "published_at", *partition}
@@ -193,27 +244,50 @@ def _decode_cursor(cursor: str, partition: dict[str, str]) -> dict[str, Any]:
             raise BadCursor(cursor)
     except ValueError as exc:
         raise BadCursor(cursor) from exc
-    return {name: {"S": value} for name, value in plain.items()}
+    return {name: {"S": value} for name, value in plain.items()}, page
+
+
+def _partition(category_slug: str | None) -> dict[str, str]:
+    """The index partition a listing reads: a category's, else the published articles'."""
+    return {"category_slug": category_slug} if category_slug else {"status": PUBLISHED}
+
+
+def canonical_cursor(cursor: str, category_slug: str | None = None) -> str:
+    """The one spelling of a cursor of the home listing (or of `category_slug`'s): the same
+    page, encoded as this service encodes it. BadCursor when it is none of ours."""
+    return _encode_cursor(*_decode_cursor(cursor, _partition(category_slug)))
+
+
+def _listing(
+    items: list[dict[str, Any]], next_key: dict[str, Any] | None, page: int | None
+) -> Listing:
+    return Listing(
+        articles=[from_item(item) for item in items],
+        next_cursor=_encode_cursor(next_key, page + 1 if page else None) if next_key else None,
+        page=page,
+    )
 
 
 def list_published(limit: int, cursor: str | None = None) -> Listing:
-    """One page of visible articles, newest first (one Query on the by-published index)."""
-    start = _decode_cursor(cursor, {"status": PUBLISHED}) if cursor else None
+    """One page of visible articles, newest first (one Query on the by-published index); its
+    next_cursor is None on the last page, and its page number is the cursor's (1 without)."""
+    start, page = _decode_cursor(cursor, _partition(None)) if cursor else (None, 1)
     items, last = stored.published_page(PUBLISHED, iso(datetime.now(UTC)), limit, start)
-    return Listing(
-        articles=[from_item(item) for item in items],
-        next_cursor=_encode_cursor(last) if last else None,
-    )
+    return _listing(items, last, page)
 
 
 def list_category(category_slug: str, limit: int, cursor: str | None = None) -> Listing:
     """One page of a category's visible articles, newest first (see
     newsdesk.dal.articles.category_page; scheduled articles fall outside its key condition,
-    drafts are filtered)."""
-    start = _decode_cursor(cursor, {"category_slug": category_slug}) if cursor else None
+    drafts are filtered), numbered as list_published's."""
+    start, page = _decode_cursor(cursor, _partition(category_slug)) if cursor else (None, 1)
     now = iso(datetime.now(UTC))
     items, next_key = stored.category_page(category_slug, PUBLISHED, now, limit, start)
-    return Listing(
-        articles=[from_item(item) for item in items],
-        next_cursor=_encode_cursor(next_key) if next_key else None,
-    )
+    return _listing(items, next_key, page)
+
+
+def lastmods(limit: int, page_size: int = 1000) -> list[Article]:
+    """Up to `limit` visible articles, newest first, with only what a sitemap needs (slug,
+    publish time, category, last edit): Queries of `page_size` (newsdesk.dal.articles)."""
+    rows = stored.lastmods(PUBLISHED, iso(datetime.now(UTC)), min(page_size, limit))
+    return [from_item(item) for item in itertools.islice(rows, limit)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from newsdesk.articles import STATUSES, Article, fields_of, from_item, iso
@@ -45,24 +45,41 @@ def list_articles(status: str | None = None, limit: int | None = None) -> list[d
     return [{**row, "views": totals[row["slug"]]} for row in rows]
 
 
-def export_entry(article: Article, version: str, views: int) -> dict[str, Any]:
+def export_entry(article: Article, version: str, views: int, source: str = "") -> dict[str, Any]:
     """One article in the JSON import format. Importing it back finds it unchanged; into an
-    empty site it brings the article with its current total as the legacy count."""
+    empty site it brings the article with its current total as the legacy count. An article
+    whose source gave it an id (`source` "id:<id>") carries that `id`, so a later import
+    from that source still finds it."""
     entry = fields_of(article)
+    if source.startswith("id:"):
+        entry = {"id": source[3:], **entry}
     if version:
         entry["updated_at"] = version
     entry["views"] = views
     return entry
 
 
-def export_articles(status: str | None = None) -> list[dict[str, Any]]:
-    """Every article (of one status), newest first, in the JSON import format."""
+EXPORT_CHUNK = 100  # articles read together: one BatchGetItem of items, one of counters
+
+
+def export_articles(
+    status: str | None = None, progress: Callable[[int, int], None] | None = None
+) -> list[dict[str, Any]]:
+    """Every article (of one status), newest first, in the JSON import format.
+    `progress(done, total)` is called after each EXPORT_CHUNK articles."""
     slugs = [row["slug"]["S"] for row in _index_rows(status)]
-    items = {item["slug"]["S"]: item for item in stored.full_items(slugs)}
-    totals = counters.views_of(list(items), job=True)
-    entries = [
-        export_entry(from_item(item), stored.version_of(item)[0], totals[slug])
-        for slug, item in items.items()
-    ]
+    entries = []
+    for start in range(0, len(slugs), EXPORT_CHUNK):
+        items = {
+            item["slug"]["S"]: item
+            for item in stored.full_items(slugs[start : start + EXPORT_CHUNK])
+        }
+        totals = counters.views_of(list(items), job=True)
+        for slug, item in items.items():
+            version, _ = stored.version_of(item)
+            entry = export_entry(from_item(item), version, totals[slug], stored.source_of(item))
+            entries.append(entry)
+        if progress is not None:
+            progress(min(start + EXPORT_CHUNK, len(slugs)), len(slugs))
     entries.sort(key=_newest_first, reverse=True)
     return entries

@@ -1,22 +1,119 @@
 """Operators' command line: `python -m newsdesk COMMAND` - import, export, list, publish,
-unpublish, set-views. The tables come from the environment (ARTICLES_TABLE...)."""
+unpublish, set-views. The tables come from the environment (ARTICLES_TABLE...). Commands
+use the operator's DynamoDB client (newsdesk.dal.db.use_operator_client: long timeouts,
+many retries), and the long ones show a progress line on stderr."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from newsdesk.importer import Summary
+
+clock: Callable[[], float] = time.monotonic  # the progress line's clock; tests may replace it
+
+
+class Progress:
+    """One status line on `stream`: what is done, the rate and the time left. On a terminal it
+    is rewritten in place every `interval` seconds; elsewhere (a log, a pipe) a new line every
+    `log_interval` seconds. Nothing shows for work done within the first interval, and the
+    last line ("done in") only after others. Time comes from the module's `clock`."""
+
+    def __init__(self, stream: TextIO, interval: float = 0.2, log_interval: float = 10.0) -> None:
+        self.stream = stream
+        self.clock = clock
+        self.tty = stream.isatty()
+        self.interval = interval if self.tty else log_interval
+        self.started = self.shown = clock()
+        self.width = 0
+        self.lines = 0
+
+    def show(self, done: int, unit: str, fraction: float, detail: str = "") -> None:
+        """`done` units so far, `fraction` (0..1) of the whole work done."""
+        now = self.clock()
+        finished = fraction >= 1
+        if (finished and not self.lines) or (not finished and now - self.shown < self.interval):
+            return
+        self.shown = now
+        self.lines += 1
+        elapsed = max(now - self.started, 1e-9)
+        line = f"{done:,} {unit}{detail}, {done / elapsed:,.0f}/s"
+        if 0 < fraction < 1:
+            line += f", {_duration(elapsed * (1 - fraction) / fraction)} left"
+        elif fraction >= 1:
+            line += f", done in {_duration(elapsed)}"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        """Leave the terminal's line (call once, after the last show)."""
+        if self.tty and self.width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.width = 0
+
+
+def _duration(seconds: float) -> str:
+    """`about 7 s`, `about 3 min 20 s`, `about 1 h 5 min`."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"about {whole} s"
+    if whole < 3600:
+        return f"about {whole // 60} min {whole % 60} s"
+    return f"about {whole // 3600} h {whole % 3600 // 60} min"
+
+
+def _print_summary(summary: Summary) -> None:
+    print(summary.line())
+    for note in summary.notes:
+        print(f"  {note}")
+    for slug, wanted in summary.renamed:
+        print(f"  unique slug {slug} (slug {wanted} is another article's)")
+    for slug, count in summary.kept:
+        print(f"  kept {slug}'s count set by an editor: {count}")
+    for path, reason in summary.rejected:
+        print(f"  rejected {path}: {reason}")
 
 
 def _import(args: argparse.Namespace) -> int:
-    from newsdesk.importer import import_paths
+    from newsdesk.importer import Summary, import_paths
 
-    summary = import_paths(
-        [Path(p) for p in args.paths], report=lambda line: print(line, file=sys.stderr, flush=True)
-    )
-    print(summary.line())
-    for path, reason in summary.rejected:
-        print(f"  rejected {path}: {reason}")
+    progress = Progress(sys.stderr)
+
+    def line(text: str) -> None:
+        if progress.tty:
+            progress.end()
+        print(text, file=sys.stderr, flush=True)
+
+    def show(summary: Summary, fraction: float) -> None:
+        detail = f" ({fraction:.0%} of the files)" if fraction < 1 else ""
+        progress.show(summary.done, "articles", fraction, detail)
+
+    summary = Summary()
+    try:
+        import_paths(
+            [Path(p) for p in args.paths],
+            report=line,
+            who=_who(),
+            notable_only=not args.verbose,
+            progress=show,
+            summary=summary,
+        )
+    except KeyboardInterrupt:
+        progress.end()
+        print(f"interrupted; so far: {summary.line()}", file=sys.stderr, flush=True)
+        raise
+    progress.end()
+    _print_summary(summary)
     return 1 if summary.rejected else 0
 
 
@@ -35,7 +132,16 @@ def _export(args: argparse.Namespace) -> int:
 
     from newsdesk.catalog import export_articles
 
-    entries = export_articles(args.status)
+    out = Path(args.out) if args.out not in (None, "-") else None
+    if out is not None and not out.parent.is_dir():  # before reading every article
+        print(f"newsdesk: cannot write {out}: no such folder {out.parent}", file=sys.stderr)
+        return 1
+    progress = Progress(sys.stderr)
+    entries = export_articles(
+        args.status,
+        progress=lambda done, total: progress.show(done, "articles read", done / max(total, 1)),
+    )
+    progress.end()
     text = json.dumps(entries, ensure_ascii=False, indent=1) + "\n"
     if args.out in (None, "-"):
         sys.stdout.write(text)
@@ -102,6 +208,12 @@ def _parser() -> argparse.ArgumentParser:
         "import", help="import legacy text pages or JSON articles (files or folders)"
     )
     importing.add_argument("paths", nargs="+", metavar="PATH")
+    importing.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="a line for every article, not only notable ones",
+    )
     importing.set_defaults(run=_import)
     statuses = ("published", "draft")
     exporting = commands.add_parser(
@@ -133,6 +245,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit status 0 done, 1 refused (the message says why), 2 failed."""
     args = _parser().parse_args(argv)
+
+    from newsdesk import dal
+
+    dal.use_operator_client()
 
     from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 

@@ -53,7 +53,7 @@ class ConfigError(ValueError):
         super().__init__("; ".join(problems))
 
 
-Kind = Literal["int", "choice", "bool", "zone", "text"]
+Kind = Literal["int", "choice", "bool", "zone", "text", "pattern"]
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,12 @@ class Setting:
     """One environment variable a function reads, and what it accepts.
 
     kind: "int" (a whole number in lo..hi, inclusive), "choice" (one of choices), "bool"
-    ("true" or "false"), "zone" (an IANA time zone name), "text" (anything). An empty or unset
-    variable means the default. parameter: the template parameter that feeds the variable, or
-    None when the template has none (then `note` says where the value comes from)."""
+    ("true" or "false"), "zone" (an IANA time zone name), "text" (anything), "pattern" (at
+    most hi characters matching `pattern` whole: the template parameter's AllowedPattern and
+    MaxLength, a regular expression both Java (CloudFormation) and Python read alike; `hint`
+    says what it allows in words). An empty or unset variable means the default.
+    parameter: the template parameter that feeds the variable, or None when the template has
+    none (then `note` says where the value comes from)."""
 
     env: str
     field: str  # the Settings attribute
@@ -75,6 +78,8 @@ class Setting:
     choices: tuple[str, ...] = ()
     fold_case: bool = False  # choice/bool: compared case-insensitively, as its reader does
     note: str = ""
+    pattern: str = ""  # kind "pattern": the whole value must match it
+    hint: str = ""  # kind "pattern": what it allows, in words
 
     @property
     def source(self) -> str:
@@ -92,6 +97,8 @@ class Setting:
             return ", ".join(self.choices)
         if self.kind == "zone":
             return "an IANA time zone name such as Asia/Ho_Chi_Minh or UTC"
+        if self.kind == "pattern":
+            return f"{self.hint}, at most {self.hi} characters"
         return "any text"
 
     def _refused(self, raw: str, why: str) -> str:
@@ -106,24 +113,39 @@ class Setting:
         if not text:
             return self.default == "true" if self.kind == "bool" else self.default
         if self.kind == "int":
-            assert self.lo is not None and self.hi is not None
-            if not _WHOLE_NUMBER.fullmatch(text):
-                raise ValueError(self._refused(raw, "is not a whole number"))
-            number = int(text)
-            if not self.lo <= number <= self.hi:
-                raise ValueError(self._refused(raw, "is out of range"))
-            return number
+            return self._number(raw, text)
         if self.kind in ("choice", "bool"):
-            wanted = text.lower() if self.fold_case else text
-            for choice in self.choices:
-                if wanted == (choice.lower() if self.fold_case else choice):
-                    return choice == "true" if self.kind == "bool" else choice
-            raise ValueError(self._refused(raw, "is not an allowed value"))
+            return self._choice(raw, text)
+        return self._text(raw, text)
+
+    def _number(self, raw: str, text: str) -> int:
+        assert self.lo is not None and self.hi is not None
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise ValueError(self._refused(raw, "is not a whole number"))
+        number = int(text)
+        if not self.lo <= number <= self.hi:
+            raise ValueError(self._refused(raw, "is out of range"))
+        return number
+
+    def _choice(self, raw: str, text: str) -> str | bool:
+        wanted = text.lower() if self.fold_case else text
+        for choice in self.choices:
+            if wanted == (choice.lower() if self.fold_case else choice):
+                return choice == "true" if self.kind == "bool" else choice
+        raise ValueError(self._refused(raw, "is not an allowed value"))
+
+    def _text(self, raw: str, text: str) -> str:
         if self.kind == "zone":
             try:
                 ZoneInfo(text)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(self._refused(raw, "is not a known time zone")) from None
+        if self.kind == "pattern":
+            assert self.hi is not None
+            if len(text) > self.hi:
+                raise ValueError(self._refused(raw, "is too long"))
+            if not re.fullmatch(self.pattern, text):
+                raise ValueError(self._refused(raw, "is not allowed"))
         return text
 
 
@@ -131,11 +153,56 @@ def _int(env: str, field: str, parameter: str | None, default: int, lo: int, hi:
     return Setting(env, field, parameter, "int", default, lo=lo, hi=hi)
 
 
+# One line of text: no control character (C0, DEL), so it cannot break the page or a feed.
+ONE_LINE = r"[^\x00-\x1F\x7F]*"
+PHONE = r"[0-9+(). -]*"
+# An absolute http(s) URL, or nothing: no space, no control character (it goes into
+# og:image and JSON-LD as it is).
+IMAGE_URL = r"(https?://[^\s\x00-\x1F\x7F]+)?"
+EMAIL = r"([^@\s]+@[^@\s]+\.[^@\s]+)?"
+
+
+def _detail(
+    env: str,
+    parameter: str,
+    default: str = "",
+    *,
+    pattern: str = ONE_LINE,
+    hint: str = "one line of text",
+    hi: int = 200,
+) -> Setting:
+    """One of the site's details shown in the page footer (Vietnamese law asks an
+    information portal to show who runs it, who answers for it, its licence and contacts)."""
+    return Setting(
+        env, env.lower(), parameter, "pattern", default, hi=hi, pattern=pattern, hint=hint
+    )
+
+
 # The functions' settings. Ranges and allowed values are the template parameters' own
 # (MinValue/MaxValue/AllowedValues): tests/unit/test_config.py compares them with template.yaml.
 SETTINGS: tuple[Setting, ...] = (
     Setting("SITE_NAME", "site_name", "SiteName", "text", "newsdesk"),
     Setting("SITE_URL", "site_url", "SiteUrl", "text", ""),
+    # The picture a shared link shows when its page has none (og:image, JSON-LD image).
+    Setting(
+        "SITE_IMAGE_URL",
+        "site_image_url",
+        "SiteImageUrl",
+        "pattern",
+        "",
+        hi=2048,
+        pattern=IMAGE_URL,
+        hint="an absolute http:// or https:// URL",
+    ),
+    # The footer's details. The publisher's default is the governing body of the portal the
+    # first site replaces (fixtures/000_0522782f77f4491e.txt: its provincial Party committee's
+    # propaganda board reports its own work); the portal's page shows no other detail.
+    _detail("SITE_PUBLISHER", "SitePublisher", "Ban Tuyên giáo Tỉnh ủy"),
+    _detail("SITE_EDITOR", "SiteEditor"),
+    _detail("SITE_LICENSE", "SiteLicense"),
+    _detail("SITE_ADDRESS", "SiteAddress"),
+    _detail("SITE_PHONE", "SitePhone", pattern=PHONE, hint="digits, spaces and + ( ) . -", hi=40),
+    _detail("SITE_EMAIL", "SiteEmail", pattern=EMAIL, hint="an e-mail address", hi=254),
     Setting("TIME_ZONE", "time_zone", "TimeZone", "zone", "Asia/Ho_Chi_Minh"),
     Setting("LOCALE", "locale", "Locale", "choice", "vi", choices=LOCALES),
     _int("PAGE_SIZE", "page_size", "PageSize", 20, 1, 100),
@@ -206,6 +273,14 @@ class Settings:
     connections_table: str
     site_name: str
     site_url: str  # no trailing "/"; empty: the URL the request arrived at
+    site_image_url: str  # absolute http(s) URL of the default share picture; empty: none
+    # The footer's details (one line each; empty: not shown)
+    site_publisher: str  # the governing body ("Cơ quan chủ quản")
+    site_editor: str  # who answers for the content ("Chịu trách nhiệm chính")
+    site_license: str  # the licence's number and issuer ("Giấy phép")
+    site_address: str
+    site_phone: str
+    site_email: str
     time_zone: str
     locale: str
     page_size: int  # articles per listing page

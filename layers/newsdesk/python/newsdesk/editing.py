@@ -14,6 +14,8 @@ few milliseconds between that read and the write are replaced by the set but are
 `old`. The write is conditional on `legacy` being what was read, so a concurrent set-views or
 import makes it re-read and retry rather than apply a stale base. With several shards, views
 added to the other shards after the read count on top of the target (they are read once).
+The counter records who set it and when (`set_by`, `set_at`): a later import keeps an
+editor's count and says so.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ MAX_VIEWS = 10**12
 ATTEMPTS = 5  # optimistic writes (set-views, publish, unpublish) retried on a conflict
 ARTICLE_FIELDS = frozenset(
     {
+        "id",
         "slug",
         "title",
         "body",
@@ -93,7 +96,7 @@ def _check_fields(slug: str, data: Mapping[str, Any]) -> None:
         name
         for name, present in (
             ("title", data.get("title")),
-            ("body", data.get("body") or data.get("body_html")),
+            (_body_field(data), data.get("body") or data.get("body_html")),
             ("author", data.get("author") or data.get("byline")),
             ("published_at", data.get("published_at")),
             ("status", data.get("status")),
@@ -106,9 +109,17 @@ def _check_fields(slug: str, data: Mapping[str, Any]) -> None:
         raise Invalid(f"'status' must be one of {', '.join(STATUSES)}")
 
 
+def _body_field(data: Mapping[str, Any]) -> str:
+    """The body's field as the JSON names it: body_html when only that is given."""
+    return "body_html" if "body_html" in data and "body" not in data else "body"
+
+
 def _parsed(slug: str, data: Mapping[str, Any]) -> Parsed:
+    """The article at `slug`: the path names it, so it is written there (pinned), whatever
+    its `id`; a new article records that id as its source identity."""
     try:
         parsed = parse_json_article({**data, "slug": slug}, settings().tz)
+        parsed = replace(parsed, pinned=True)
         parsed.article.content_hash()  # dates that exist locally but not in UTC (year 1)
     except InvalidArticle as exc:
         raise Invalid(str(exc)) from None
@@ -121,14 +132,15 @@ def put_article(raw_slug: str, data: Mapping[str, Any], who: str) -> dict[str, A
     """Create or update the article at `raw_slug` from its JSON (the import format).
 
     title, body (or body_html), author (or byline), published_at and status are required;
-    category, summary and updated_at (the version: an older one than stored is refused as
-    'stale') are optional. `views` is the legacy count of a new article; an existing article
+    id (its source identity, as an export gives it), category, summary and updated_at (the
+    version: an older one than stored is refused as 'stale') are optional. `views` is the
+    legacy count of a new article; an existing article
     keeps its count (set it with set_views). Outcome: created, updated, unchanged or stale.
     """
     slug = valid_slug(raw_slug)
     _check_fields(slug, data)
     parsed = _parsed(slug, data)
-    outcome = write(parsed, keep_legacy=True)
+    outcome = write(parsed, keep_legacy=True, who=who)
     result: dict[str, Any] = {
         "slug": slug,
         "outcome": "created" if outcome == "imported" else outcome,

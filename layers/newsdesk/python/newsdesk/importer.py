@@ -1,29 +1,41 @@
-"""Import articles from the legacy CMS's text pages (the fixture's format) and from JSON.
+"""Import articles from the legacy CMS's text pages (the fixture's format), from JSON (an
+object or a list) and from WordPress exports (newsdesk.wxr).
 
-Each article is written whole or not at all (one transaction: the article and the
-legacy count on its counter item). Re-importing updates the article but never touches
-the counted views, and an unchanged article is not written again, so a rerun after a
-failure picks up where it stopped.
+Each article is accepted or rejected on its own (a bad item of a list is named by its file,
+index and title; the others go in), and written whole or not at all (one transaction: the
+article and the legacy count on its counter item), where its source identity says it
+belongs (newsdesk.storing). Re-importing updates the article but never touches the counted
+views nor a count an editor set, and an unchanged article is not written again, so a rerun
+after a failure picks up where it stopped and a rerun of the same import only reads.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import itertools
 import json
+import os
 import re
+import stat
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from newsdesk.articles import PUBLISHED, STATUSES, Article, forget, iso, parse_iso, to_item
+from newsdesk import storing, wxr
+from newsdesk.articles import PUBLISHED, STATUSES, Article, iso, parse_iso
 from newsdesk.config import settings
-from newsdesk.dal import articles as stored
-from newsdesk.dal import counters
 from newsdesk.sanitize import clean_html, text_of
 from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug, make_slug
+from newsdesk.text import EncodingProblem, decode, encoding_problem
+from newsdesk.text import clean as clean_text
 
 WIDGET_HEADINGS = ("Số lượng truy cập",)
 _WIDGET_LINE = re.compile(r"^(Đang truy cập|Tổng)\s*:\s*[\d.,]*$")
@@ -33,11 +45,24 @@ _DATE_LINE = re.compile(
     r"(?P<H>\d{1,2}):(?P<M>\d{2})\s*\|\s*cms-view-count:\s*(?P<views>\d[\d.,]*)\s*$"
 )
 _SPACES = re.compile(r"\s+")
+_NUMBERED = re.compile(r"^\[\d+/\d+\] ")  # a report line's "[3/12] "
 MAX_BYLINE = 60
 
 
+MAX_ID = 500  # characters of a JSON article's `id`
+MAX_TITLE = 500
+# What a legacy page's bytes become is decided by parse_legacy and what it calls (cleaning,
+# slugs, the content hash). PARSER_VERSION is part of each page's source digest: a change
+# that makes the same bytes give another article must bump it, or a re-run would take the
+# page for unchanged (tests/unit/test_importer.py pins the fixture's result to it).
+PARSER_VERSION = "1"
+READ_AHEAD = 64  # files read ahead of the parser, by READERS threads (file reads wait on I/O)
+READERS = 4
+MAX_LABEL_TITLE = 60  # characters of a title in a reject's label
+
+
 class InvalidArticle(ValueError):
-    """The file cannot be imported; the message says what is wrong."""
+    """The article (or the whole file) cannot be imported; the message says what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -46,26 +71,151 @@ class Parsed:
     legacy_views: int
     legacy_total: int = 0  # the old widget's "Tổng" (site total visits), when the page has it
     version: str = ""  # when this version was written at the source (ISO, UTC); newer wins
+    source_id: str = ""  # the source's own id of the article (JSON `id`; WXR "wxr:<guid>")
+    # The source named the slug and gave no id (a JSON export, the admin API): the article
+    # at that slug is this one, whatever it was imported from.
+    pinned: bool = False
+    source_digest: str = ""  # a legacy page's bytes (see Page); "" for other sources
+
+    @cached_property
+    def identity(self) -> str:
+        """The source identity (newsdesk.storing): "id:<id>", else "title:<published_at
+        ISO> <title>" (a legacy page is the same page only with the same title and time)."""
+        if self.source_id:
+            return f"id:{self.source_id}"
+        return title_identity(self.article.published_at, self.article.title)
+
+    @property
+    def slug(self) -> str:
+        """The slug the article asks for (newsdesk.storing may give it another)."""
+        return self.article.slug
+
+    @property
+    def published_at(self) -> datetime:
+        return self.article.published_at
+
+    def parse(self) -> Parsed:
+        return self
+
+    @cached_property
+    def digest(self) -> str:
+        """The article's content hash (newsdesk.articles.Article.content_hash)."""
+        return self.article.content_hash()
+
+
+def title_identity(published_at: datetime, title: str) -> str:
+    return f"title:{iso(published_at)} {title}"
+
+
+def source_digest(data: bytes) -> str:
+    """A legacy page's bytes, as read by this PARSER_VERSION (32 hex digits of SHA-256)."""
+    return hashlib.sha256(PARSER_VERSION.encode() + b"\0" + data).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A legacy page read but not parsed yet: its title and publish time (its identity and
+    slug), read from its first lines, and the digest of its bytes. A re-run finds an
+    unchanged page by that digest without parsing it (newsdesk.storing); parse() gives the
+    article when it has to be written."""
+
+    text: str
+    tz: ZoneInfo
+    version: str
+    source_digest: str
+    title: str
+    published_at: datetime
+    slug: str
+    pinned = False
+
+    @cached_property
+    def identity(self) -> str:
+        return title_identity(self.published_at, self.title)
+
+    def parse(self) -> Parsed:
+        """The article (InvalidArticle when the page cannot be imported)."""
+        return parse_legacy(self.text, self.tz, self.version, self.source_digest)
+
+
+HEAD_LINES = 8  # lines a page's title and date are looked for in, before a whole parse
+
+
+def read_page(data: bytes, text: str, tz: ZoneInfo, version: str) -> Page | Parsed:
+    """A legacy page (its bytes `data`, decoded `text`) as a Page, or, when its first lines
+    are not a title and a date line, parsed at once (InvalidArticle says why)."""
+    head = _cleaned_lines(text, HEAD_LINES)
+    try:
+        title, published, _ = _title_and_date(head, tz)
+        slug = make_slug(title) if 0 < len(title) <= MAX_TITLE else ""
+    except InvalidArticle:
+        slug = ""
+    if not slug:
+        return parse_legacy(text, tz, version, source_digest(data))
+    return Page(text, tz, version, source_digest(data), title, published, slug)
 
 
 @dataclass
 class Summary:
+    """What an import did, so far (it is filled in as articles are stored)."""
+
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
     stale: int = 0  # a newer version of the article is already stored: left alone
-    rejected: list[tuple[str, str]] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (slug given, slug wanted)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (slug, the editor's count)
+    notes: list[str] = field(default_factory=list)  # e.g. what a WordPress export skipped
+
+    @property
+    def done(self) -> int:
+        """Articles stored, left alone or rejected."""
+        return self.imported + self.updated + self.unchanged + self.stale + len(self.rejected)
+
+    def add(self, outcome: storing.Outcome) -> None:
+        if outcome.outcome == "rejected":
+            self.rejected.append((_NUMBERED.sub("", outcome.label, count=1), outcome.reason))
+            return
+        setattr(self, outcome.outcome, getattr(self, outcome.outcome) + 1)
+        if outcome.wanted and outcome.outcome in ("imported", "updated"):
+            self.renamed.append((outcome.slug, outcome.wanted))
+        if outcome.kept:
+            self.kept.append((outcome.slug, outcome.kept))
 
     def line(self) -> str:
+        extra = ""
+        if self.renamed:
+            extra += f", given a unique slug {len(self.renamed)}"
+        if self.kept:
+            extra += f", kept an editor's count {len(self.kept)}"
         return (
             f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"skipped as older than stored {self.stale}, rejected {len(self.rejected)}"
+            f"skipped as older than stored {self.stale}, rejected {len(self.rejected)}{extra}"
         )
 
 
 def _clean(text: str) -> str:
-    """NFC, every run of white space (non-breaking spaces included) as one space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    """NFC, every run of white space (non-breaking spaces included) as one space, without
+    the characters XML cannot carry (newsdesk.text.clean); InvalidArticle for mojibake or
+    VNI (checked first: the controls that mojibake may hold are part of the evidence)."""
+    _check_encoding(text)
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """_clean without the encoding check (for text already checked as a whole)."""
+    return _spaced(clean_text(text))
+
+
+def _spaced(text: str) -> str:
+    """Every run of white space as one space, none at the ends."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def _check_encoding(text: str) -> None:
+    problem = encoding_problem(text)
+    if problem:
+        raise InvalidArticle(problem)
 
 
 def _summary_of(body: tuple[str, ...]) -> str:
@@ -105,24 +255,43 @@ def _without_widget(paragraphs: list[str]) -> tuple[list[str], int]:
     return [p for p in paragraphs if not _WIDGET_LINE.match(p)], legacy_total
 
 
-def parse_legacy(text: str, tz: ZoneInfo) -> Parsed:
-    """Parse one legacy page: title, date/view-count line, paragraphs, byline, widget."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = text.split("\n")
-    while lines and not _clean(lines[0]):
-        lines.pop(0)
+def _cleaned_lines(text: str, limit: int = -1) -> list[str]:
+    """The page's lines (the first `limit`), NFC and cleaned (newsdesk.text.clean), from the
+    first that is not blank. Line by line or whole, the same: neither NFC nor the cleaning
+    joins characters across a line break."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = clean_text(text).split("\n") if limit < 0 else text.split("\n", limit)[:limit]
+    if limit >= 0:
+        lines = [clean_text(line) for line in lines]
+    start = next((i for i, line in enumerate(lines) if _spaced(line)), len(lines))
+    return lines[start:]
+
+
+def _title_and_date(lines: list[str], tz: ZoneInfo) -> tuple[str, datetime, int]:
+    """The title (line 1), the publish time and the view count (line 2)."""
     if not lines:
         raise InvalidArticle("the file is empty")
-    title = _clean(lines[0])
     local, legacy = _publish_line(lines, tz)
-    paragraphs = [_clean(block) for block in re.split(r"\n\s*\n", "\n".join(lines[2:]))]
+    return _spaced(lines[0]), local, legacy
+
+
+def parse_legacy(text: str, tz: ZoneInfo, version: str = "", digest: str = "") -> Parsed:
+    """Parse one legacy page: title, date/view-count line, paragraphs, byline, widget.
+    `version`: when the page was written (ISO, UTC; its file's modification time);
+    `digest`: its bytes' source_digest."""
+    text = unicodedata.normalize("NFC", text)
+    _check_encoding(text)  # the page as a whole: once, and VNI signs add up over it
+    lines = _cleaned_lines(text)  # once for the page: what XML cannot carry goes
+    title, local, legacy = _title_and_date(lines, tz)
+    paragraphs = [_spaced(block) for block in re.split(r"\n\s*\n", "\n".join(lines[2:]))]
     paragraphs, legacy_total = _without_widget([p for p in paragraphs if p])  # NBSP-only go
     byline = ""
     if len(paragraphs) > 1 and _looks_like_byline(paragraphs[-1]):
         byline = paragraphs.pop()
     if not paragraphs:
         raise InvalidArticle("the article has no body paragraphs")
-    return Parsed(_article(title, local, tuple(paragraphs), byline), legacy, legacy_total)
+    article = _article(title, local, tuple(paragraphs), byline)
+    return Parsed(article, legacy, legacy_total, version=version, source_digest=digest)
 
 
 def _looks_like_byline(paragraph: str) -> bool:
@@ -146,8 +315,8 @@ def _article(
 ) -> Article:
     if not title:
         raise InvalidArticle("the title is empty")
-    if len(title) > 500:
-        raise InvalidArticle("the title is longer than 500 characters")
+    if len(title) > MAX_TITLE:
+        raise InvalidArticle(f"the title is longer than {MAX_TITLE} characters")
     final_slug = clean_slug(slug) if slug else make_slug(title)
     if not final_slug:
         raise InvalidArticle(
@@ -185,9 +354,15 @@ def _bodies(data: dict[str, Any]) -> tuple[tuple[str, ...], str]:
     raw_html = data.get("body_html")
     if raw_html is not None and not isinstance(raw_html, str):
         raise InvalidArticle("'body_html' must be a string")
+    if raw_html:
+        _check_encoding(raw_html)
     body_html = clean_html(raw_html) if raw_html else ""
     body: tuple[str, ...]
-    if raw_body is None and body_html:
+    if raw_body is None and raw_html is not None:
+        if not text_of(body_html).strip() and "<img" not in body_html:
+            raise InvalidArticle(
+                "'body_html' is empty" if not raw_html.strip() else "'body_html' has no text"
+            )
         body = (text_of(body_html),)  # plain text for descriptions; the page shows the HTML
     elif isinstance(raw_body, str):
         body = tuple(p for p in (_clean(b) for b in re.split(r"\n\s*\n", raw_body)) if p)
@@ -219,10 +394,27 @@ def _legacy_views(data: dict[str, Any]) -> int:
     return views
 
 
-def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
-    """One JSON article: {title, body (list or text), published_at, byline|author, views, ...}."""
+def _source_id(data: dict[str, Any]) -> str:
+    """The article's id at its source (JSON `id`: a string or a whole number), "" for none."""
+    value = data.get("id")
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidArticle("'id' must be a string or a whole number")
+    text = _clean(str(value))
+    if not text or len(text) > MAX_ID:
+        raise InvalidArticle(f"'id' must be 1 to {MAX_ID} characters")
+    return text
+
+
+def parse_json_article(data: Any, tz: ZoneInfo, default_version: str = "") -> Parsed:
+    """One JSON article: {id, slug, title, body (list or text) or body_html, published_at,
+    byline|author, views, ...}. `id` (or, without one, the title and publish time) is its
+    source identity; a `slug` without an `id` names the article (see Parsed.pinned).
+    `default_version`: its version when it has no updated_at (its file's modification time)."""
     if not isinstance(data, dict):
         raise InvalidArticle("each JSON article must be an object")
+    source_id = _source_id(data)
     title = _text(data, "title")
     body, body_html = _bodies(data)
     published = _moment(data, "published_at", tz)
@@ -248,97 +440,203 @@ def parse_json_article(data: Any, tz: ZoneInfo) -> Parsed:
         status=status,
         body_html=body_html,
     )
-    return Parsed(article, views, version=iso(updated) if updated else "")
+    version = iso(updated) if updated else default_version
+    pinned = bool(data.get("slug")) and not source_id
+    return Parsed(article, views, version=version, source_id=source_id, pinned=pinned)
+
+
+def _json_label(path: Path, index: int, data: Any) -> str:
+    """Where a list's item is: `path[index] 'its title'` (the index from 0)."""
+    title = data.get("title") if isinstance(data, dict) else None
+    if isinstance(title, str) and title.strip():
+        return f"{path}[{index}] {_tidy(title)[:MAX_LABEL_TITLE]!r}"
+    return f"{path}[{index}]"
+
+
+Item = tuple[str, "Parsed | Page | InvalidArticle"]  # (where it is, the article or why not)
+
+
+def _attempt(parse: Callable[..., Parsed | Page], *args: Any) -> Parsed | Page | InvalidArticle:
+    """parse(*args), or why it cannot be imported."""
+    try:
+        return parse(*args)
+    except InvalidArticle as exc:
+        return exc
+
+
+def _json_items(path: Path, raw: str, tz: ZoneInfo, version: str) -> Iterator[Item]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        yield str(path), InvalidArticle(f"invalid JSON: {exc}")
+        return
+    if not isinstance(data, list):
+        yield str(path), _attempt(parse_json_article, data, tz, version)
+        return
+    for index, item in enumerate(data):
+        yield _json_label(path, index, item), _attempt(parse_json_article, item, tz, version)
+
+
+def _wxr_items(path: Path, tz: ZoneInfo, version: str, notes: list[str] | None) -> Iterator[Item]:
+    export = wxr.read(path)
+    try:
+        for label, data in export.articles():
+            yield f"{path} {label}", _attempt(parse_json_article, data, tz, version)
+    except wxr.InvalidExport as exc:
+        yield str(path), InvalidArticle(str(exc))
+    if export.summary() and notes is not None:
+        notes.append(f"{path}: {export.summary()}")
+
+
+def load(path: Path) -> tuple[os.stat_result, bytes | None]:
+    """A file's status and, unless it is a WordPress export (read as a stream), its bytes.
+    OSError when it cannot be read; FileNotFoundError when it is not a file."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise FileNotFoundError(errno.ENOENT, "not a file")
+    return status, None if path.suffix.lower() == ".xml" else path.read_bytes()
+
+
+def read_items(
+    path: Path,
+    tz: ZoneInfo,
+    notes: list[str] | None = None,
+    loaded: Loaded | None = None,
+) -> Iterator[Item]:
+    """(where, the article or why it is rejected) for each article of one file, in order:
+    a legacy page (`path`; a Page, parsed when needed), a JSON object (`path`) or list (each
+    item on its own: `path[index] 'title'`), a WordPress export (each post: `path post 42
+    'title'`; what it skipped goes to `notes`). A file that cannot be read is one (path,
+    InvalidArticle). An article without its own updated_at is as new as its file (its
+    modification time). `loaded(path)`: the file as load() reads it (read ahead, say)."""
+    try:
+        status, data = (loaded or load)(path)
+        version = iso(datetime.fromtimestamp(status.st_mtime, UTC))
+        if data is None:  # a WordPress export (newsdesk.wxr)
+            yield from _wxr_items(path, tz, version, notes)
+            return
+        text = decode(data)  # UTF-8, else what the bytes look like
+    except FileNotFoundError:
+        yield str(path), InvalidArticle("no such file")
+        return
+    except OSError as exc:
+        yield str(path), InvalidArticle(f"cannot read the file: {exc.strerror or exc}")
+        return
+    except EncodingProblem as exc:
+        yield str(path), InvalidArticle(str(exc))
+        return
+    if path.suffix.lower() == ".json":
+        yield from _json_items(path, text, tz, version)
+    else:
+        yield str(path), _attempt(read_page, data, text, tz, version)
+
+
+Loaded = Callable[[Path], tuple[os.stat_result, bytes | None]]
+
+
+def read_ahead(files: list[Path]) -> Generator[Loaded, None, None]:
+    """For each file in order, a loaded() for read_items that gives it as load() reads it,
+    READERS threads reading up to READ_AHEAD files ahead (a file read waits on the disk,
+    not on Python)."""
+    with ThreadPoolExecutor(READERS, thread_name_prefix="import-read-files") as pool:
+        ahead: deque[Future[tuple[os.stat_result, bytes | None]]] = deque()
+        upcoming = iter(files)
+        for path in itertools.islice(upcoming, READ_AHEAD):
+            ahead.append(pool.submit(load, path))
+        for path in upcoming:
+            yield _result_of(ahead.popleft())
+            ahead.append(pool.submit(load, path))
+        while ahead:
+            yield _result_of(ahead.popleft())
+
+
+def _result_of(future: Future[tuple[os.stat_result, bytes | None]]) -> Loaded:
+    return lambda _: future.result()
 
 
 def parse_file(path: Path, tz: ZoneInfo) -> list[Parsed]:
-    """All articles in one file (.json: an object or a list of them; else the legacy text)."""
-    try:
-        raw = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidArticle("the file is not UTF-8 text") from None
-    if path.suffix.lower() == ".json":
+    """Every article of one file (see read_items), all or nothing: InvalidArticle names the
+    first one that cannot be imported ("<where>: <why>")."""
+    parsed = []
+    for where, item in read_items(path, tz):
         try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InvalidArticle(f"invalid JSON: {exc}") from None
-        items = data if isinstance(data, list) else [data]
-        parsed = [parse_json_article(item, tz) for item in items]
-    else:
-        parsed = [parse_legacy(raw, tz)]
-    # Without its own updated_at, a version is as new as its file.
-    modified = iso(datetime.fromtimestamp(path.stat().st_mtime).astimezone())
-    return [p if p.version else replace(p, version=modified) for p in parsed]
+            if isinstance(item, InvalidArticle):
+                raise item
+            parsed.append(item.parse())
+        except InvalidArticle as exc:
+            raise InvalidArticle(f"{where}: {exc}") from None
+    return parsed
 
 
-def write(parsed: Parsed, *, keep_legacy: bool = False) -> str:
-    """Store one article and its legacy count atomically: 'imported', 'updated', 'unchanged'
-    or 'stale' (a newer version is stored). With keep_legacy (the admin API), an existing
-    counter keeps its legacy count: only an audited set-views changes a count there."""
-    article = parsed.article
-    digest = article.content_hash()
-    now = iso(datetime.now().astimezone())
-    stored_hash = stored.stored_hash(article.slug)
-    existed = stored_hash is not None
-    if stored_hash != digest:
-        # The site's total is never behind what the old site showed: neither its widget's
-        # total nor any one article's count (each counted view was someone's visit). Raised
-        # before the write, so a rerun after a failure in between still raises it; an
-        # unchanged article (an export imported back, say) raised it when it was written.
-        kept = keep_legacy and existed
-        if parsed.legacy_total:  # the old site's own total visits
-            counters.raise_site("legacy_visits", parsed.legacy_total)
-        if not kept and parsed.legacy_views:
-            counters.raise_total_floor(parsed.legacy_views)
-    legacy = _legacy_action(parsed, existed, keep_legacy)
-    refused_by = stored.write_version(to_item(article), digest, parsed.version or now, now, legacy)
-    if refused_by is not None:
-        return "unchanged" if refused_by == digest else "stale"
-    forget(article.slug)
-    return "updated" if existed else "imported"
+def write(parsed: Parsed, *, keep_legacy: bool = False, who: str = "import") -> str:
+    """Store one article and its legacy count atomically, read afresh (newsdesk.storing):
+    'imported', 'updated', 'unchanged', 'stale' (a newer version is stored) or 'rejected'
+    (every slug it may take is another article's). With keep_legacy (the admin API), an
+    existing counter keeps its legacy count: only an audited set-views changes a count
+    there."""
+    return storing.store_one(parsed, who=who, keep_legacy=keep_legacy).outcome
 
 
-def _legacy_action(parsed: Parsed, existed: bool, keep_legacy: bool) -> dict[str, Any] | None:
-    """The counter's part of the article's transaction, or None when the counter already
-    has what it would write. A save that does not change the count leaves the counter item
-    alone, so views counted on it never meet the save's transaction (on AWS a single write
-    to an item a transaction holds is refused: TransactionConflictException)."""
-    slug = parsed.article.slug
-    if existed:
-        legacy = counters.stored_legacy(slug)
-        if legacy is not None and (keep_legacy or legacy == parsed.legacy_views):
-            return None
-    return counters.legacy_action(slug, parsed.legacy_views, keep_existing=keep_legacy)
+IMPORTED = (".txt", ".json", ".xml")  # .xml: WordPress exports (newsdesk.wxr)
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named, and the .txt/.json files under folders named, in a stable order."""
+    """Files named, and the .txt/.json/.xml files under folders named, in a stable order."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in (".txt", ".json"))
+            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in IMPORTED)
         else:
             yield path
 
 
-def import_paths(paths: Iterable[Path], report: Callable[[str], None] = print) -> Summary:
-    """Import every file; a bad file is rejected with its reason and the rest go on."""
+Progress = Callable[[Summary, float], None]
+
+
+def import_paths(
+    paths: Iterable[Path],
+    report: Callable[[str], None] = print,
+    *,
+    who: str = "import",
+    notable_only: bool = False,
+    progress: Progress | None = None,
+    summary: Summary | None = None,
+    workers: int = storing.WORKERS,
+) -> Summary:
+    """Import every article of every file (folders: their .txt, .json and .xml files), each
+    accepted or rejected on its own, in bulk (newsdesk.storing.Bulk); `report` gets one line
+    per article ("[3/12] path: imported slug"; with notable_only, only rejects, stale
+    versions, unique slugs and kept counts). `progress(summary, fraction of the files
+    read)` is called as it goes; `summary` (given, or a new one) is filled in as
+    articles are stored, so after a KeyboardInterrupt it holds what was done: the writes
+    under way end first, each article whole. `who` names the importer in audit records."""
     tz = settings().tz
     files = list(expand(paths))
-    summary = Summary()
-    for number, path in enumerate(files, 1):
-        prefix = f"[{number}/{len(files)}] {path}"
-        try:
-            if not path.is_file():
-                raise InvalidArticle("no such file")
-            batch = parse_file(path, tz)
-        except InvalidArticle as exc:
-            summary.rejected.append((str(path), str(exc)))
-            report(f"{prefix}: rejected: {exc}")
-            continue
-        for parsed in batch:
-            outcome = write(parsed)
-            setattr(summary, outcome, getattr(summary, outcome) + 1)
-            report(f"{prefix}: {outcome} {parsed.article.slug}")
+    summary = summary if summary is not None else Summary()
+
+    def done(outcome: storing.Outcome) -> None:
+        summary.add(outcome)
+        if not notable_only or outcome.notable:
+            report(outcome.line())
+
+    bulk = storing.Bulk(done, who=who, workers=workers)
+    ahead = read_ahead(files)
+    try:
+        for number, (path, loaded) in enumerate(zip(files, ahead, strict=True), 1):
+            prefix = f"[{number}/{len(files)}] "
+            for where, item in read_items(path, tz, summary.notes, loaded):
+                label = prefix + where
+                if isinstance(item, InvalidArticle):
+                    done(storing.Outcome(label, "rejected", reason=str(item)))
+                else:
+                    bulk.add(label, item)
+                if progress is not None:  # the files before this one are read
+                    progress(summary, (number - 1) / len(files))
+        bulk.finish()
+    finally:
+        ahead.close()  # the reads ahead end
+        bulk.close()
+    if progress is not None:
+        progress(summary, 1.0)
     return summary
 
 
@@ -351,5 +649,6 @@ __all__ = [
     "parse_iso",
     "parse_json_article",
     "parse_legacy",
+    "read_items",
     "write",
 ]

@@ -6,7 +6,8 @@ Instead a scheduled function (MostReadFunction, every 5 minutes) reads the count
 the KEYS_ONLY index `by-kind` lists every counter item, BatchGetItem reads them (their
 per-day buckets, see `counters`), and the top lists, titles included, go into one small
 item `mostread`. Pages read that item through a per-container cache (60 s): no scan and
-at most one GetItem per container per minute, whatever the traffic.
+at most one GetItem per container per minute, whatever the traffic. The same run refreshes
+the header's category menu (newsdesk.menu).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from newsdesk import menu
 from newsdesk.articles import from_item, iso
 from newsdesk.caches import Cache
 from newsdesk.config import settings
@@ -50,7 +52,8 @@ def _sums(today: date) -> dict[str, dict[str, int]]:
 
 
 def refresh(now: datetime | None = None) -> Lists:
-    """Recompute the lists from every counter and store them (the scheduled job)."""
+    """Recompute the lists from every counter and store them, then the category menu (the
+    scheduled job)."""
     now = now or datetime.now(UTC)
     sums = _sums(now.astimezone(settings().tz).date())
     # A few more than shown per list, in case some turn out unpublished or scheduled.
@@ -63,6 +66,7 @@ def refresh(now: datetime | None = None) -> Lists:
     lists = {period: _top(sums, visible, period) for period in PERIODS}
     counters.store_most_read(lists, iso(now))
     forget()
+    menu.refresh(now)
     return lists
 
 

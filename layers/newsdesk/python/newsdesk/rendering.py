@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from newsdesk.config import LOCALES, settings
+from newsdesk.text import xml_text
 from newsdesk.urls import url_for
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -78,22 +79,29 @@ def environment() -> Environment:
     )
     env.filters["isodate"] = lambda moment: moment.isoformat().replace("+00:00", "Z")
     env.filters["rfc822"] = rfc822_date
+    env.filters["xml"] = xml_text  # what XML 1.0 cannot carry, dropped (feed, sitemap)
     env.globals["url_for"] = url_for  # every link in a template: newsdesk/urls.py
     return env
 
 
 def render(template: str, *, base_url: str, **context: Any) -> str:
+    """The template rendered with the site's labels and settings (`site`: the footer's
+    details)."""
     conf = settings()
     context.setdefault("figures", None)  # the visitor widget's figures, when known
     context.setdefault("beacon_slug", None)  # set on article pages in COUNT_MODE=beacon
     context.setdefault("present", False)  # the page's request registered the reader
     context.setdefault("most_read", None)  # the "most read" lists, on index and article pages
+    context.setdefault("share_image", None)  # a page's share picture (newsdesk.sharing.Picture)
+    context.setdefault("json_ld", None)  # a page's schema.org JSON-LD (newsdesk.sharing.json_ld)
+    context.setdefault("categories", [])  # the header's menu (newsdesk.menu.categories())
     return (
         environment()
         .get_template(template)
         .render(
             t=labels(conf.locale),
             site_name=conf.site_name,
+            site=conf,
             base_url=base_url,
             **context,
         )

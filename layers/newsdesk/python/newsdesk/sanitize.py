@@ -1,40 +1,90 @@
 """Stored HTML goes through nh3 (the Ammonia sanitiser) with an allow-list: what a news
 article needs, nothing that runs. Plain text is never trusted as HTML at all (Jinja2
-autoescapes it)."""
+autoescapes it).
+
+The allow-list keeps an article's formatting: headings h1-h6, `pre`/`code` (their white
+space is kept as written), `del`/`ins`/`mark`, pictures with their alignment classes and
+captions (`figure`/`figcaption`), tables, and `video`/`audio` with their `source` and
+`track` elements (always with `controls`: the page's CSP runs no script to drive them).
+URLs are http(s) or mailto only, checked by Ammonia on every attribute it knows to be a URL
+(href, src, poster, cite, action, ...); `srcset` and `style` are never kept (srcset is a
+list of URLs Ammonia does not check; style attributes would be blocked by the CSP anyway).
+Class names are kept only from ALLOWED_CLASSES (WordPress's alignment classes), so the
+page's stylesheet decides what they do.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
+from typing import TYPE_CHECKING
+
+from newsdesk.text import clean
+
+if TYPE_CHECKING:
+    import nh3
+
 _TAGS = (
-    "p br strong b em i u s sub sup blockquote q cite h2 h3 h4 ul ol li a img figure "
-    "figcaption table thead tbody tr th td caption hr abbr time"
+    "p br strong b em i u s sub sup small blockquote q cite h1 h2 h3 h4 h5 h6 ul ol li dl dt dd "
+    "a img figure figcaption table caption colgroup col thead tbody tfoot tr th td hr abbr "
+    "time pre code kbd samp var del ins mark video audio source track"
 )
 ALLOWED_TAGS = set(_TAGS.split())
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "width", "height", "title"},
+    "img": {"src", "alt", "width", "height", "title", "loading"},
     "abbr": {"title"},
     "time": {"datetime"},
+    "del": {"datetime"},
+    "ins": {"datetime"},
+    "ol": {"start", "reversed"},
+    "li": {"value"},
+    "col": {"span"},
+    "colgroup": {"span"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
+    "video": {"src", "poster", "width", "height", "controls", "loop", "muted", "preload"},
+    "audio": {"src", "controls", "loop", "muted", "preload"},
+    "source": {"src", "type"},
+    "track": {"src", "kind", "srclang", "label", "default"},
 }
+# WordPress's alignment classes (classic editor and blocks); every other class is dropped.
+ALIGNMENTS = {"alignleft", "alignright", "aligncenter", "alignnone", "alignwide", "alignfull"}
+ALLOWED_CLASSES = {"img": ALIGNMENTS, "figure": ALIGNMENTS}
+# Set on every such element: media a reader can start, and links that pass nothing on.
+SET_ATTRIBUTES = {"video": {"controls": ""}, "audio": {"controls": ""}}
 URL_SCHEMES = {"http", "https", "mailto"}  # no javascript:, data:, vbscript:, file:
+# A class attribute left empty once the classes not allowed are dropped. Inside an element's
+# tag only: in nh3's output a quote in text or in an attribute value is &quot;.
+_EMPTY_CLASS = re.compile(r'(<(?:img|figure)\b[^<>]*?) class=""')
+# HTML drops a line feed right after <pre>, so a <pre> whose text starts with one must be
+# written with two (the HTML standard's serialisation does; html5ever's does not): else a
+# leading blank line is lost each time the HTML is read.
+_PRE_NEWLINE = re.compile(r"<pre>\n")
+
+
+@cache
+def _cleaner() -> nh3.Cleaner:
+    """The allow-list compiled once per container."""
+    import nh3
+
+    return nh3.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+        allowed_classes=ALLOWED_CLASSES,
+        set_tag_attribute_values=SET_ATTRIBUTES,
+    )
 
 
 def clean_html(html: str) -> str:
     """Keep the allow-listed markup; drop scripts, styles, SVG/MathML, event handlers and
-    every URL that is not http(s) or mailto. Links get rel="noopener noreferrer"."""
-    import nh3
-
-    return str(
-        nh3.clean(
-            html,
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            url_schemes=URL_SCHEMES,
-            link_rel="noopener noreferrer nofollow",
-            strip_comments=True,
-        )
-    )
+    every URL that is not http(s) or mailto. Links get rel="noopener noreferrer nofollow".
+    The text is NFC, without characters XML and HTML cannot carry (newsdesk.text.clean)."""
+    cleaned = str(_cleaner().clean(clean(html)))
+    return _PRE_NEWLINE.sub("<pre>\n\n", _EMPTY_CLASS.sub(r"\1", cleaned))
 
 
 def text_of(html: str) -> str:

@@ -9,6 +9,7 @@ tests/unit/test_urls.py fails when the two disagree.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 # name -> path pattern, exactly as the HttpApi events in template.yaml spell it.
@@ -19,6 +20,7 @@ ROUTES: dict[str, str] = {
     "category": "/categories/{category}",
     "feed": "/feed.xml",
     "sitemap": "/sitemap.xml",
+    "robots": "/robots.txt",
     "api_article_views": "/api/articles/{slug}/views",
     "api_visits": "/api/visits",
     "api_stats": "/api/stats",
@@ -88,3 +90,60 @@ def url_for(name: str, /, base_url: str = "", **params: str | int | None) -> str
     if query:
         path += "?" + urlencode(query, quote_via=quote)
     return base_url.rstrip("/") + path
+
+
+# ---- other spellings of a page's URL -------------------------------------------------------
+
+# The pages a reader or crawler may ask for (the JSON API's clients are programs, and get
+# exactly what they ask for).
+PAGES = tuple(name for name in ROUTES if not name.startswith(("api_", "admin_")))
+# A folder's index file, as static sites and CMSs spell a folder's page.
+_INDEX_FILES = frozenset({"index.html", "index.htm", "index.php"})
+# Where other systems put the feed and the sitemap, for links and crawlers that still ask
+# there after a move: WordPress (/feed/, /rss redirects there, core's /wp-sitemap.xml), Yoast
+# SEO (/sitemap_index.xml), and the usual /rss.xml.
+ALIASES = {
+    "/feed": "feed",
+    "/rss": "feed",
+    "/rss.xml": "feed",
+    "/wp-sitemap.xml": "sitemap",
+    "/sitemap_index.xml": "sitemap",
+}
+
+
+def canonical_path(path: str, clean: Callable[[str], str | None]) -> str | None:
+    """The one path of the page that `path` (decoded, as API Gateway passes rawPath) spells
+    another way, or None when `path` is that path already or names no page.
+
+    Other spellings: doubled or trailing slashes, a trailing index file (index.html,
+    index.htm, index.php), route words in another case (/Articles/...), ALIASES, and path
+    parameters that `clean` maps to their canonical form (newsdesk.slugs.canonical_slug:
+    upper case, Vietnamese letters; None refuses the parameter, and so the path).
+    Example: "/Articles/So-Ket/index.html" -> "/articles/so-ket".
+    """
+    segments = [segment for segment in path.split("/") if segment]
+    if segments and segments[-1].lower() in _INDEX_FILES:
+        segments.pop()
+    alias = ALIASES.get("/" + "/".join(segments).lower())
+    found = ROUTES[alias] if alias else _page_path(segments, clean)
+    return None if found is None or found == path else found
+
+
+def _page_path(segments: list[str], clean: Callable[[str], str | None]) -> str | None:
+    """The path of the page whose route these segments match (route words in any case,
+    parameters cleaned), or None."""
+    for name in PAGES:
+        words = [word for word in ROUTES[name].split("/") if word]
+        if len(words) != len(segments):
+            continue
+        params: dict[str, str] = {}
+        for word, segment in zip(words, segments, strict=True):
+            match = _PLACEHOLDER.fullmatch(word)
+            value = clean(segment) if match else None
+            if match and value:
+                params[match.group(1)] = value
+            elif match or word != segment.lower():
+                break
+        else:
+            return url_for(name, **params)
+    return None

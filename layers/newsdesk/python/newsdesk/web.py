@@ -132,16 +132,31 @@ def compressed(app: APIGatewayHttpResolver, response: Response) -> Response:
     return response
 
 
+# render mode: the page is this reader's (it counted their view, registered their presence),
+# so no shared cache may keep it (`private`), and a new visit asks the server again
+# (`no-cache`: stored, but revalidated before any reuse, RFC 9111 section 5.2.2.4), which
+# counts it under the usual rules. Not `no-store`: the HTTP cache keeps no such page, so a
+# back/forward navigation the bfcache cannot serve asked the server and counted again; and
+# browsers keep a `no-store` page in the bfcache only in some cases (Chromium since 2025:
+# 3 minutes, no cookie change, and no script request answered `no-store` meanwhile, which
+# the widget's heartbeat is; reason "response-cache-control-no-store-with-js-network-request").
+# Restored from the bfcache, or from the HTTP cache on a back/forward navigation (browsers
+# reuse a stored page there without revalidating), the page makes no request and so counts
+# nothing (tests/e2e/test_back_forward.py).
+RENDER_CACHE = "private, no-cache"
+
+
 def page(app: APIGatewayHttpResolver, body: str) -> Response:
     """An HTML page with the caching its count mode allows.
 
-    render mode counts at render time, so pages must not be cached. beacon mode pages are
-    the same for everyone: shared caches may keep them PAGE_CACHE_SECONDS, browsers
-    revalidate, and a matching If-None-Match gets a bodiless 304.
+    render mode counts at render time: RENDER_CACHE (per reader, revalidated, kept by the
+    back/forward cache). beacon mode pages are the same for everyone: shared caches may keep
+    them PAGE_CACHE_SECONDS, browsers revalidate, and a matching If-None-Match gets a
+    bodiless 304.
     """
     conf = settings()
     if conf.count_mode != "beacon":
-        return compressed(app, html(body, headers={"Cache-Control": "no-store"}))
+        return compressed(app, html(body, headers={"Cache-Control": RENDER_CACHE}))
     import hashlib
 
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
@@ -179,8 +194,17 @@ def xml(app: APIGatewayHttpResolver, body: str, content_type: str = XML) -> Resp
     return compressed(app, Response(200, content_type, body, headers))
 
 
+TEXT = "text/plain; charset=utf-8"
+
+
+def text(app: APIGatewayHttpResolver, body: str) -> Response:
+    """A plain-text file for crawlers (robots.txt), cached like the feed."""
+    return xml(app, body, TEXT)
+
+
 def redirect(location: str) -> Response:
-    """A permanent redirect to the canonical URL."""
+    """A permanent redirect to the canonical URL (301: every client follows it with GET or
+    HEAD, the only methods that are redirected here)."""
     return Response(
         status_code=301, headers={"Location": location, "Cache-Control": "max-age=3600"}, body=""
     )
@@ -236,12 +260,14 @@ def error(
     """JSON `{"message": ...}` under /api/, else an HTML page in the site's language."""
     if _is_api(app):
         return json_response({"message": message}, status, headers)
+    from newsdesk import menu
     from newsdesk.rendering import labels, render
 
     t = labels(settings().locale)
     page = render(
         "error.html",
         base_url=base_url(app),
+        categories=menu.categories(cached_only=True),  # an error page reads nothing
         title=t[f"{key}_title"],
         text=t[f"{key}_text"],
     )
@@ -252,8 +278,11 @@ def only(app: APIGatewayHttpResolver, path: str, *allowed: str) -> None:
     """Answer 405 with an Allow header for every method `path` does not support.
 
     The template routes `ANY <path>` to the same function, so these requests arrive here
-    instead of at API Gateway's bare 404.
+    instead of at API Gateway's bare 404. HEAD goes wherever GET does (resolve() answers it
+    with the GET route), so a path allowing GET allows HEAD too.
     """
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed = (*allowed, "HEAD")
     others = [m for m in ALL_METHODS if m not in allowed]
     allow = ", ".join(allowed)
 
@@ -263,9 +292,38 @@ def only(app: APIGatewayHttpResolver, path: str, *allowed: str) -> None:
             app,
             405,
             "method_not_allowed",
-            f"method {app.current_event.request_context.http.method} not allowed; use {allow}",
+            f"method {request_method(app)} not allowed; use {allow}",
             {"Allow": allow},
         )
+
+
+# What the running invocation is (one event at a time per execution environment).
+_request: dict[str, bool] = {"head": False}
+
+
+def is_head() -> bool:
+    """Whether the running invocation is a HEAD: answered as its GET would be (same status
+    and headers, Content-Length included) without a body, and never counted."""
+    return _request["head"]
+
+
+def request_method(app: APIGatewayHttpResolver) -> str:
+    """The method the client sent (HEAD is routed as GET)."""
+    return "HEAD" if is_head() else str(app.current_event.request_context.http.method)
+
+
+def _without_body(response: dict[str, Any]) -> dict[str, Any]:
+    """A HEAD answer: the GET answer's status and headers, Content-Length the size of the
+    body GET would send (RFC 9110 section 9.3.2: the server SHOULD send the same header
+    fields as for GET; section 8.6: Content-Length in a HEAD response is that size), and no
+    body. API Gateway passes a function's headers through; the local server (local/server.py)
+    does as well."""
+    body = response.get("body") or ""
+    raw = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode("utf-8")
+    response.setdefault("headers", {})["Content-Length"] = str(len(raw))
+    response["body"] = ""
+    response["isBase64Encoded"] = False
+    return response
 
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -280,11 +338,17 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
         value = holder.get(key) if isinstance(holder, dict) else None
         if isinstance(value, str) and not value.isascii():
             holder[key] = unicodedata.normalize("NFC", value)
+    request_context = event.get("requestContext")
+    http = request_context.get("http") if isinstance(request_context, dict) else None
+    _request["head"] = isinstance(http, dict) and http.get("method") == "HEAD"
+    if _request["head"]:  # API Gateway's ANY route brings HEAD here: route it as GET
+        http = {**(http or {}), "method": "GET"}
+        event = {**event, "requestContext": {**(request_context or {}), "http": http}}
     response = app.resolve(event, context)
     headers = event.get("headers") or {}
     if headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https":
         response.setdefault("headers", {})["Strict-Transport-Security"] = HSTS
-    return response
+    return _without_body(response) if _request["head"] else response
 
 
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
@@ -292,7 +356,8 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.not_found
     def not_found(_: Exception) -> Response:
-        return error(app, 404, "not_found", "not found")
+        elsewhere = _canonical_redirect(app)
+        return elsewhere or error(app, 404, "not_found", "not found")
 
     @app.exception_handler(ArticleNotFound)
     def article_not_found(_: ArticleNotFound) -> Response:
@@ -321,3 +386,20 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
             "storage temporarily unavailable, retry shortly",
             {"Retry-After": "5"},
         )
+
+
+def _canonical_redirect(app: APIGatewayHttpResolver) -> Response | None:
+    """A 301 to the page a GET or HEAD of an unrouted path means when it is another
+    spelling of a page's URL (newsdesk.urls.canonical_path: a trailing slash, index.html,
+    upper case, doubled slashes, a CMS's feed or sitemap address), the query string kept;
+    None otherwise (and always under /api/, whose clients are programs)."""
+    if _is_api(app) or request_method(app) not in ("GET", "HEAD"):
+        return None
+    from newsdesk.slugs import canonical_slug
+    from newsdesk.urls import canonical_path
+
+    path = canonical_path(app.current_event.raw_path or "/", canonical_slug)
+    if path is None:
+        return None
+    query = app.current_event.raw_query_string
+    return redirect(base_url(app) + path + (f"?{query}" if query else ""))

@@ -11,6 +11,6 @@ Everything else calls named functions here; tests/unit/test_layers.py fails if a
 module imports the client.
 """
 
-from newsdesk.dal.db import backoff, degraded, refused, start_request
+from newsdesk.dal.db import backoff, degraded, refused, start_request, use_operator_client
 
-__all__ = ["backoff", "degraded", "refused", "start_request"]
+__all__ = ["backoff", "degraded", "refused", "start_request", "use_operator_client"]

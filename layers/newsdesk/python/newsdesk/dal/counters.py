@@ -5,16 +5,20 @@ Items (partition key `id`):
   view counter `{views: N, legacy: L, kind: "views", d20181127: n, ...}`. `views` only ever
   changes by an atomic `ADD`; `legacy` is the count imported from the old CMS or set by an
   editor. The count a reader sees is `legacy + views` summed over the shards, so
-  re-importing an article never resets or re-adds what was counted. The same UpdateItem
+  re-importing an article never resets or re-adds what was counted. An editor's set-views
+  also writes `set_by` and `set_at` there: an import never changes a count an editor set
+  (dal.counters.import_legacy). The same UpdateItem
   also ADDs to the day's attribute (site time zone), so daily views for "most read" and the
   chart cost no extra write; buckets older than KEEP_DAYS are removed by the most-read job,
   off the page's path, so the item stays under 1 KB (one write unit). K shards take K times
   the ~1,000 writes/s of one partition; raise K only (shards above a lowered K are unread).
 - `seen#<visitor>#<slug>`: a repeat-view marker `{until: ms, expires_at: s}` (TTL).
-- `audit#views#<slug>#<time>`: who set a count, when, from what to what.
+- `audit#views#<slug>#<time>`: who set a count, when, from what to what, and `via` what
+  ("set-views", or "import" when an import changed an existing article's legacy count).
 - `salt#<day>`: the day's random salt of visitor ids (newsdesk.identity), TTL'd.
 - `site`: total visits `{visits, legacy_visits}` and the peak of visitors online.
 - `mostread`: the most-read lists, computed by the scheduled job.
+- `menu`: the header's category menu `{categories: JSON}`, computed by the same job.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ VIEWS_KIND = "views"  # `kind` of counter items: the by-kind index lists every a
 KEEP_DAYS = 36  # per-day buckets kept on each counter (the stats chart shows 30)
 SITE_KEY = {"id": {"S": "site"}}
 MOSTREAD_KEY = {"id": {"S": "mostread"}}
+MENU_KEY = {"id": {"S": "menu"}}
 
 
 def _table() -> str:
@@ -187,44 +192,64 @@ def audit_id(slug: str, when: str) -> str:
     return f"audit#views#{slug}#{when}"
 
 
+def _audit_put(slug: str, audit: dict[str, str | int]) -> dict[str, Any]:
+    """The TransactWriteItems action that stores one audit record {who, when, old, new, via}
+    (a new item: refused if one exists at that time)."""
+    record: dict[str, Any] = {
+        "id": {"S": audit_id(slug, str(audit["when"]))},
+        "slug": {"S": slug},
+        **{name: {"S": str(audit[name])} for name in ("who", "when", "via") if name in audit},
+        **{name: {"N": str(audit[name])} for name in ("old", "new")},
+    }
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": record,
+            "ConditionExpression": "attribute_not_exists(id)",
+        }
+    }
+
+
+def _legacy_as_read(legacy: str | None, values: dict[str, Any]) -> str:
+    """The condition that the first counter item's legacy count is still `legacy` (as read;
+    None: none), its value added to `values`."""
+    if legacy is None:
+        return "attribute_not_exists(legacy)"
+    values[":legacy"] = {"N": legacy}
+    return "legacy = :legacy"
+
+
 def set_total(
     slug: str, target: int, others: int, legacy: str | None, audit: dict[str, str | int]
 ) -> bool:
     """One transaction: `legacy = target - others - views` on the first counter item (so the
     total is `target` at that write, whatever views were being added), conditional on
-    `legacy` still being what was read, and the audit item `audit` {who, when, old, new}.
-    False when the condition failed (a concurrent set or import: re-read and retry)."""
-    values: dict[str, Any] = {":base": {"N": str(target - others)}, ":zero": {"N": "0"}}
-    if legacy is None:
-        unchanged = "attribute_not_exists(legacy)"
-    else:
-        unchanged = "legacy = :legacy"
-        values[":legacy"] = {"N": legacy}
-    record = {
-        "id": {"S": audit_id(slug, str(audit["when"]))},
-        "slug": {"S": slug},
-        **{name: {"S": str(audit[name])} for name in ("who", "when")},
-        **{name: {"N": str(audit[name])} for name in ("old", "new")},
+    `legacy` still being what was read, marked as set by `audit["who"]` at `audit["when"]`
+    (`set_by`, `set_at`: later imports keep it), and the audit item `audit` {who, when, old,
+    new}. False when the condition failed (a concurrent set or import: re-read and retry)."""
+    values: dict[str, Any] = {
+        ":base": {"N": str(target - others)},
+        ":zero": {"N": "0"},
+        ":who": {"S": str(audit["who"])},
+        ":when": {"S": str(audit["when"])},
     }
+    unchanged = _legacy_as_read(legacy, values)
     cancelled = db.transact_write(
         [
             {
                 "Update": {
                     "TableName": _table(),
                     "Key": counter_key(slug),
-                    "UpdateExpression": "SET legacy = :base - if_not_exists(#v, :zero)",
+                    "UpdateExpression": (
+                        "SET legacy = :base - if_not_exists(#v, :zero), "
+                        "set_by = :who, set_at = :when"
+                    ),
                     "ConditionExpression": unchanged,
                     "ExpressionAttributeNames": {"#v": "views"},
                     "ExpressionAttributeValues": values,
                 }
             },
-            {
-                "Put": {
-                    "TableName": _table(),
-                    "Item": record,
-                    "ConditionExpression": "attribute_not_exists(id)",
-                }
-            },
+            _audit_put(slug, {**audit, "via": "set-views"}),
         ]
     )
     return cancelled is None
@@ -237,6 +262,62 @@ def stored_legacy(slug: str) -> int | None:
         _table(), [counter_key(slug)], ConsistentRead=True, ProjectionExpression="legacy"
     )
     return db.number(items[0], "legacy") if items and "legacy" in items[0] else None
+
+
+@dataclass(frozen=True)
+class Count:
+    """An article's counter as an import sees it, read consistently before changing it."""
+
+    legacy: str | None  # the first item's legacy count as stored (None: none)
+    total: int  # the displayed total, all shards
+    set_by: str = ""  # who set the count with set-views ("": nobody)
+    set_at: str = ""  # when (ISO 8601)
+
+
+def counts(slugs: Iterable[str]) -> dict[str, Count]:
+    """The counter of each article (every shard; a missing counter is Count(None, 0)):
+    consistent BatchGetItem, 100 keys per request, retried as a job's (db.JOB_ATTEMPTS)."""
+    wanted = list(dict.fromkeys(slugs))
+    keys = [key for slug in wanted for key in counter_keys(slug)]
+    items = db.batch_get(_table(), keys, db.JOB_ATTEMPTS, ConsistentRead=True)
+    totals = dict.fromkeys(wanted, 0)
+    firsts: dict[str, dict[str, Any]] = {}
+    for item in items:
+        counter_id = item["id"]["S"]
+        totals[slug_of(counter_id)] += total_of(item)
+        if counter_id.count("#") == 1:  # views#<slug>: the first shard
+            firsts[slug_of(counter_id)] = item
+    found = {}
+    for slug in wanted:
+        first = firsts.get(slug, {})
+        legacy = first.get("legacy", {}).get("N")
+        found[slug] = Count(
+            legacy, totals[slug], db.text(first, "set_by"), db.text(first, "set_at")
+        )
+    return found
+
+
+def import_legacy(
+    slug: str, legacy: int, read: Count, audit: dict[str, str | int] | None
+) -> list[dict[str, Any]]:
+    """The TransactWriteItems actions that store an imported legacy count on the article's
+    counter: conditional on no editor having set the count (set_at) and on the legacy
+    count still being as `read`, so a set-views or another import meanwhile cancels the
+    transaction (re-read: an editor's count is then kept). With `audit` {who, when, old,
+    new}, the change's audit record (via "import") goes with it."""
+    values: dict[str, Any] = {":new": {"N": str(legacy)}, ":kind": {"S": VIEWS_KIND}}
+    condition = f"attribute_not_exists(set_at) AND {_legacy_as_read(read.legacy, values)}"
+    update = {
+        "Update": {
+            "TableName": _table(),
+            "Key": counter_key(slug),
+            "UpdateExpression": "SET legacy = :new, #kind = :kind",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": values,
+        }
+    }
+    return [update, _audit_put(slug, {**audit, "via": "import"})] if audit else [update]
 
 
 def legacy_action(slug: str, legacy: int, keep_existing: bool) -> dict[str, Any]:
@@ -432,6 +513,24 @@ def store_most_read(lists: dict[str, list[dict[str, Any]]], computed_at: str) ->
         Item={
             **MOSTREAD_KEY,
             "lists": {"S": json.dumps(lists, ensure_ascii=False)},
+            "computed_at": {"S": computed_at},
+        },
+    )
+
+
+def menu() -> list[dict[str, Any]] | None:
+    """The stored category menu (None before the job first ran): one GetItem."""
+    item = db.client().get_item(TableName=_table(), Key=MENU_KEY).get("Item")
+    return json.loads(item["categories"]["S"]) if item else None
+
+
+def store_menu(categories: list[dict[str, Any]], computed_at: str) -> None:
+    """Replace the category menu (the scheduled job): one PutItem."""
+    db.client().put_item(
+        TableName=_table(),
+        Item={
+            **MENU_KEY,
+            "categories": {"S": json.dumps(categories, ensure_ascii=False)},
             "computed_at": {"S": computed_at},
         },
     )

@@ -52,6 +52,25 @@ _CONFIG = Config(
     tcp_keepalive=True,
 )
 
+# Operator commands (`python -m newsdesk import/export/set-views...`) run from a terminal or a
+# script, with nobody waiting on a page: a slow or throttled answer is waited for and retried
+# (the standard retry mode's backoff: up to 20 s a wait), and the import's threads each get a
+# connection (botocore's default pool is 10). Parameters are not validated on the client
+# (DynamoDB validates every request; botocore's check of a 100-action transaction costs more
+# CPU than sending it).
+OPERATOR_CONNECT_TIMEOUT = 10.0
+OPERATOR_READ_TIMEOUT = 60.0
+OPERATOR_MAX_ATTEMPTS = 10
+OPERATOR_CONFIG = Config(
+    connect_timeout=OPERATOR_CONNECT_TIMEOUT,
+    read_timeout=OPERATOR_READ_TIMEOUT,
+    retries={"mode": "standard", "total_max_attempts": OPERATOR_MAX_ATTEMPTS},
+    tcp_keepalive=True,
+    max_pool_connections=32,
+    parameter_validation=False,
+)
+_config: dict[str, Any] = {"config": _CONFIG, "attempts": MAX_ATTEMPTS}
+
 _degraded: contextvars.ContextVar[bool] = contextvars.ContextVar("degraded", default=False)
 _at_most_once: contextvars.ContextVar[bool] = contextvars.ContextVar("at_most_once", default=False)
 
@@ -123,7 +142,7 @@ def _retry_only_when_safe(dynamodb: Any) -> None:
     events = dynamodb.meta.events
     event, unique_id = "needs-retry.dynamodb", "retry-config-dynamodb"
     events.unregister(event, unique_id=unique_id)
-    handler = standard.register_retry_handler(dynamodb, max_attempts=MAX_ATTEMPTS)
+    handler = standard.register_retry_handler(dynamodb, max_attempts=int(_config["attempts"]))
     events.unregister(event, unique_id=unique_id)
 
     def needs_retry(**kwargs: Any) -> float | None:
@@ -147,7 +166,7 @@ def client() -> Any:
     """A low-level DynamoDB client; the endpoint follows AWS_ENDPOINT_URL_DYNAMODB."""
     import boto3
 
-    dynamodb = boto3.session.Session().client("dynamodb", config=_CONFIG)
+    dynamodb = boto3.session.Session().client("dynamodb", config=_config["config"])
     _retry_only_when_safe(dynamodb)
     # Any call that ends in an error (after retries) marks this request degraded.
     dynamodb.meta.events.register("after-call-error.dynamodb", _mark_failed)
@@ -317,9 +336,19 @@ def start_request() -> None:
     _degraded.set(False)
 
 
+def use_operator_client() -> None:
+    """From now on, client() is the operator commands' client (OPERATOR_CONFIG: generous
+    timeouts and retries) instead of the pages' (a request's failure budget above). Called
+    by `python -m newsdesk` before anything else; reset() goes back."""
+    _config.update(config=OPERATOR_CONFIG, attempts=OPERATOR_MAX_ATTEMPTS)
+    client.cache_clear()
+
+
 def reset() -> None:
-    """Forget the cached client and settings (tests switch endpoints and tables)."""
+    """Forget the cached client and settings (tests switch endpoints and tables), and use
+    the pages' client again."""
     from newsdesk.config import settings
 
+    _config.update(config=_CONFIG, attempts=MAX_ATTEMPTS)
     client.cache_clear()
     settings.cache_clear()

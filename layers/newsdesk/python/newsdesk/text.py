@@ -1,0 +1,251 @@
+"""Text on the way in (the importer, the admin API, the WordPress import): characters that XML
+and HTML cannot carry are dropped, and text in the wrong encoding is caught rather than
+stored as garbage.
+
+- `clean(text)`: NFC, without the characters `xml_text` drops.
+- `xml_text(text)`: without the characters XML 1.0 cannot carry (section 2.2, production
+  [2] `Char`: everything but tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD and U+10000-U+10FFFF)
+  and without those it and HTML tell authors to avoid (XML 1.0 section 2.2's note on
+  U+007F-U+009F and the noncharacters; the HTML standard's parse errors
+  "control-character-in-input-stream" and "noncharacter-in-input-stream"). Controls that
+  Python counts as white space (VT, FF, U+001C-U+001F, NEL) become a space. Used by the feed
+  and sitemap templates too (the `xml` filter), so they stay well-formed whatever is stored.
+- `encoding_problem(*texts)`: why the texts are not what their writer meant, or None:
+  mojibake (UTF-8 read as Windows-1252, Windows-1258 or Latin-1 and saved again, detected
+  by ftfy's badness heuristic) or VNI (the old Vietnamese font encoding, read as
+  Windows-1252; no maintained detector exists, so its own rule below).
+- `decode(data)`: a file's bytes as text: UTF-8 (with or without a BOM); else
+  EncodingProblem naming what the bytes look like (VNI by the same rule, otherwise
+  charset-normalizer's guess: Windows-1258, UTF-16, ...).
+
+ftfy is imported only when a text has a pair of characters that UTF-8 mojibake always has (a
+lead byte's character followed by a continuation byte's, as Windows-1252/1258 or Latin-1
+show them), so clean Vietnamese text costs one regular-expression search.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Dropped: C0 controls but tab/LF/CR, DEL and C1 controls, lone surrogates, noncharacters.
+_NONCHARACTERS = "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+_DROPPED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
+)
+_SPACE_LIKE = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f\x85")
+
+# The patterns below are compiled on first use (re's cache): the pages only need _DROPPED.
+# A byte 0xC2-0xF4 (what starts a UTF-8 sequence) as Windows-1252/Latin-1 (U+00C2-U+00F4) or
+# Windows-1258 shows it (some as combining marks, which NFC may have composed with the letter
+# before: any accented Latin letter then), followed by a byte 0x80-0xBF (a continuation).
+_LEAD = "\u00c0-\u024f\u0300\u0301\u0303\u0309\u0323\u1e00-\u1eff"
+_CONTINUATION = (
+    "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+)
+_MOJIBAKE_PAIR = f"[{_LEAD}][{_CONTINUATION}]"
+_NON_ASCII = r"[^\x00-\x7f]+"
+# ftfy's "sloppy" codecs map the bytes Windows leaves undefined to U+0080-U+009F, as
+# Windows and MySQL's latin1 do when they read UTF-8 as one of these.
+MOJIBAKE_CODECS = ("sloppy-windows-1252", "sloppy-windows-1258", "latin-1")
+MOJIBAKE_MIN_SEQUENCES = 2  # or one that gives a letter Latin-1 lacks (see _mojibake)
+# A valid UTF-8 sequence of two to four bytes (RFC 3629 section 4), no surrogates.
+_UTF8_SEQUENCE = (
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+# Combining marks of Latin scripts (Vietnamese NFD uses the first nine).
+_LATIN_MARKS = frozenset("\u0300\u0301\u0302\u0303\u0306\u0309\u031b\u0323\u0308\u030c\u0327")
+
+# VNI writes a Vietnamese letter as a base letter and marks from Windows-1252's upper half:
+# "Việt" is "Vieät", "được" is "ñöôïc", "Độc lập" is "Ñoäc laäp". These signs never occur in
+# Vietnamese written in Unicode: a vowel followed by ä å ø û ï ë ü (marks VNI puts after
+# the vowel), ô/ö (VNI's ơ/ư) followed by a tone mark, and ñ/Ñ (VNI's đ/Đ) starting a word.
+_VNI_SIGN = (  # the sign's last character is its kind
+    r"[aeiouyAEIOUY][äåøûïëüÄÅØÛÏËÜ]|[ôöÔÖ][ùøûõïÙØÛÕÏ]|(?<![^\W\d_])[ñÑ](?=[a-zA-Zâêôö])"
+)
+# Letters only Vietnamese written in Unicode has (ă đ ơ ư and U+1EA0-U+1EF9, NFC).
+_VIETNAMESE = "[ăĂđĐơƠưƯ\u1ea0-\u1ef9]"
+_WORD = r"\w+"
+VNI_MIN_SIGNS = 3
+VNI_MIN_KINDS = 3
+
+
+class EncodingProblem(ValueError):
+    """The bytes or the text are in an encoding they should not be; the message says which
+    and what to do."""
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot carry or HTML calls errors (see the module
+    docstring); white-space controls become spaces. Unchanged text is returned as is."""
+    if _DROPPED.search(text) is None:
+        return text
+    return _DROPPED.sub(lambda m: " " if m.group() in _SPACE_LIKE else "", text)
+
+
+def clean(text: str) -> str:
+    """NFC, without the characters `xml_text` drops."""
+    return unicodedata.normalize("NFC", xml_text(text))
+
+
+def encoding_problem(*texts: str) -> str | None:
+    """Why these texts (an article's fields, as they came: before `clean`, whose dropped
+    controls can be part of mojibake) are garbage, or None: mojibake or VNI, judged field by
+    field, and VNI also over all of them (short fields have few signs)."""
+    for text in texts:
+        reason = _mojibake(text) or _vni(text)
+        if reason:
+            return reason
+    return _vni("\n".join(texts)) if len(texts) > 1 else None
+
+
+def _mojibake(text: str) -> str | None:
+    """The reason when `text` is mostly mojibake: UTF-8 sequences undone, more of them than
+    non-ASCII characters that are not, and either two of them or one that gives a character
+    Latin-1 lacks (a Vietnamese letter: "Ná»™i" is "Nội"). One sequence for a Latin-1
+    character is ambiguous: "XÃ”" may be Vietnamese capitals before a closing quote."""
+    if re.search(_MOJIBAKE_PAIR, text) is None:
+        return None
+    import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows-125x codecs)
+
+    undone, genuine, beyond_latin1 = 0, 0, False
+    first: str | None = None
+    for run in re.finditer(_NON_ASCII, text):
+        sequences, rest, _, beyond = _undo(run.group())
+        undone, genuine, beyond_latin1 = undone + sequences, genuine + rest, beyond_latin1 or beyond
+        if sequences and first is None:
+            first = run.group()
+    if first is None or undone <= genuine:
+        return None
+    if undone < MOJIBAKE_MIN_SEQUENCES and not beyond_latin1:
+        return None
+    return _mojibake_reason(text, first)
+
+
+def _undo(run: str) -> tuple[int, int, str, bool]:
+    """A run of non-ASCII characters written back in the best of MOJIBAKE_CODECS: how many
+    UTF-8 sequences of Latin text its bytes hold, how many non-ASCII bytes are left over,
+    the run with those sequences decoded (NFC), and whether one of them decodes beyond
+    Latin-1. Windows-1258 shows some bytes as combining marks, which NFC may have composed
+    with the letter before them: each run is also tried with its letters decomposed."""
+    best: tuple[int, int, str, bool] = (0, len(run), run, False)
+    for codec in MOJIBAKE_CODECS:
+        for variant in (run, _decomposed(run, codec)):
+            try:
+                data = variant.encode(codec)
+            except UnicodeError:
+                continue
+            found = [m for m in re.finditer(_UTF8_SEQUENCE, data) if _plausible(m.group())]
+            if len(found) > best[0]:
+                used = sum(m.end() - m.start() for m in found)
+                rest = sum(byte >= 0x80 for byte in data) - used
+                beyond = any(len(m.group()) > 2 or m.group()[0] > 0xC3 for m in found)
+                best = (len(found), rest, _fixed(data, found, codec), beyond)
+    sequences, rest, fixed, beyond = best
+    return sequences, rest, unicodedata.normalize("NFC", fixed), beyond
+
+
+def _fixed(data: bytes, found: list[re.Match[bytes]], codec: str) -> str:
+    """`data` read as `codec`, but the `found` sequences read as UTF-8."""
+    parts, at = [], 0
+    for match in found:
+        parts += [data[at : match.start()].decode(codec), match.group().decode()]
+        at = match.end()
+    return "".join([*parts, data[at:].decode(codec)])
+
+
+def _plausible(sequence: bytes) -> bool:
+    """A UTF-8 sequence for a character this site's text has: a Latin letter, a mark
+    Latin scripts use, a digit, punctuation, a symbol or a space. Not a control, nor a
+    letter of another script (legitimate pairs such as "ủ”" give bytes 75 D2 94, "uҔ")."""
+    char = sequence.decode()
+    kind = unicodedata.category(char)
+    if kind.startswith("L"):
+        return unicodedata.name(char, "").startswith("LATIN")
+    if kind.startswith("M"):
+        return char in _LATIN_MARKS
+    return kind[0] in "NPSZ"
+
+
+def _decomposed(run: str, codec: str) -> str:
+    """Each character as its NFD form when `codec` can write every part of it."""
+    parts = []
+    for char in run:
+        nfd = unicodedata.normalize("NFD", char)
+        try:
+            nfd.encode(codec)
+        except UnicodeError:
+            nfd = char
+        parts.append(nfd)
+    return "".join(parts)
+
+
+def _mojibake_reason(text: str, run: str) -> str:
+    """The reason, with the words from the first mojibake on (about 40 characters) and what
+    they should read."""
+    at = text.index(run)
+    start = text.rfind(" ", 0, at) + 1
+    end = text.find(" ", at + 40)
+    sample = text[start : end if end != -1 else len(text)].strip()
+    reads = re.sub(_NON_ASCII, lambda m: _undo(m.group())[2], sample)
+    return (
+        "the text is mojibake: UTF-8 read as Windows-1252, Windows-1258 or Latin-1 and saved "
+        f"again ({sample!r} should read {reads!r}); import it from a copy saved as UTF-8 from "
+        "the original"
+    )
+
+
+def _vni(text: str) -> str | None:
+    """The reason when `text` reads as VNI: at least VNI_MIN_SIGNS signs of VNI_MIN_KINDS
+    different marks, on one word in ten or more, and more of them than letters only
+    Unicode Vietnamese has (names such as "Noël" or "Haïti" give one or two kinds)."""
+    signs = [match.group()[-1] for match in re.finditer(_VNI_SIGN, text)]
+    if len(signs) < VNI_MIN_SIGNS or len(set(signs)) < VNI_MIN_KINDS:
+        return None
+    if len(signs) <= len(re.findall(_VIETNAMESE, text)) or len(signs) * 10 < len(
+        re.findall(_WORD, text)
+    ):
+        return None
+    first = re.search(_VNI_SIGN, text)
+    assert first is not None
+    start = text.rfind(" ", 0, first.start()) + 1
+    end = text.find(" ", first.end())
+    sample = text[start : end if end != -1 else len(text)]
+    return (
+        f"the text is VNI-encoded (the old Vietnamese font encoding, e.g. {sample!r}), not "
+        "Unicode: convert it to Unicode (UTF-8) and import it again"
+    )
+
+
+def decode(data: bytes) -> str:
+    """The text of a file: UTF-8 (a BOM is dropped); else EncodingProblem: "the file is not
+    UTF-8 text (...)" with what it looks like."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise EncodingProblem(f"the file is not UTF-8 text ({_looks_like(data)})") from None
+
+
+def _looks_like(data: bytes) -> str:
+    """What non-UTF-8 bytes look like, for the reason given."""
+    if _vni(data.decode("cp1252", errors="replace")):
+        return (
+            "it is VNI-encoded, the old Vietnamese font encoding: convert it to Unicode "
+            "and save it as UTF-8"
+        )
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return "no known text encoding: save it as UTF-8"
+    name = re.sub(r"^cp(125\d)$", r"Windows-\1", best.encoding).replace("utf_", "UTF-")
+    language = f", {best.language}" if best.language and best.language != "Unknown" else ""
+    return f"it looks like {name}{language}: save it as UTF-8"
+
+
+__all__ = ["EncodingProblem", "clean", "decode", "encoding_problem", "xml_text"]
