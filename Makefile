@@ -24,7 +24,7 @@ HAVE_PY313 := yes
 endif
 endif
 
-.PHONY: help install run test test-fast lint validate checkov build import bench clean smoke lighthouse
+.PHONY: help install run test test-fast lint validate checkov build import bench clean smoke lighthouse traffic-model
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -90,6 +90,10 @@ lighthouse: $(STAMP) ## Lighthouse's four scores per page kind, phone and deskto
 
 bench: build ## measure cold-start imports, DynamoDB requests/capacity and latency per route
 	@$(BIN)/python scripts/bench.py
+
+traffic-model: $(STAMP) ## online now at 100, 30,000 and 1,000,000 readers (in memory), then 2,000 on DynamoDB Local
+	@$(BIN)/python scripts/traffic_model.py --online 100 30000 1000000 --seconds 900
+	@$(BIN)/python scripts/traffic_model.py --dynamodb-local 2000 --seconds 600
 
 smoke: $(STAMP) ## check a running stack: make smoke URL=<ApiUrl> [SLUG=slug] [ADMIN=token|iam|none] [WAIT=s]
 	@test -n "$(URL)" || { echo "usage: make smoke URL=<the stack's ApiUrl, or http://127.0.0.1:3000> [SLUG=an-article] [ADMIN=token|iam|none] [WAIT=seconds]"; exit 2; }

@@ -1,6 +1,6 @@
 (function () {
   var d = document, s = d.getElementById("nd-widget").dataset;
-  var fmt = new Intl.NumberFormat(s.locale), last = 0, timer = 0;
+  var fmt = new Intl.NumberFormat(s.locale), last = 0, timer = 0, every = (+s.present || 60) * 1000;
   function show(name, value) {
     if (typeof value !== "number") return;
     d.querySelectorAll("[data-" + name + "]").forEach(function (el) { el.textContent = fmt.format(value); });
@@ -12,16 +12,21 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; });
   }
+  // The server says how often this reader's heartbeat is wanted (a sample of readers at large audiences).
+  function figures(j) {
+    show("online", j.online); show("total", j.total);
+    if (j.heartbeat_seconds > 0 && j.heartbeat_seconds * 1000 !== every) { every = j.heartbeat_seconds * 1000; watch(); }
+  }
   function beat() {
     last = Date.now();
-    post(s.heartbeat).then(function (j) { if (j) { show("online", j.online); show("total", j.total); } });
+    post(s.heartbeat).then(function (j) { if (j) { figures(j); } });
   }
   function visible() { return d.visibilityState === "visible"; }
   function watch() {
     clearInterval(timer);
     if (!visible()) return;
-    if (Date.now() - last >= 60000) beat();
-    timer = setInterval(beat, 60000);
+    if (Date.now() - last >= every) beat();
+    timer = setInterval(beat, every);
   }
   function start() {
     d.addEventListener("visibilitychange", watch);
@@ -32,7 +37,7 @@
     post(s.beacon).then(function (j) {
       if (j) {
         show("views", j.views);
-        if (j.present) { last = Date.now(); show("online", j.online); show("total", j.total); }
+        if (j.present) { last = Date.now(); figures(j); }
       }
       watch();
     });

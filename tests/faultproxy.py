@@ -284,7 +284,17 @@ def tables_of(body: dict[str, Any]) -> tuple[str, ...]:
 
 def key_strings(body: Json) -> tuple[str, ...]:
     """The string values of a single-item request's key (`Key`; for a PutItem, the item's
-    string attributes, as the proxy may not know the table's key schema)."""
+    string attributes, as the proxy may not know the table's key schema), or of every key
+    of a BatchGetItem."""
+    batch = body.get("RequestItems")
+    if isinstance(batch, dict) and all("Keys" in spec for spec in batch.values()):
+        return tuple(
+            value["S"]
+            for spec in batch.values()
+            for key in spec["Keys"]
+            for value in key.values()
+            if isinstance(value, dict) and isinstance(value.get("S"), str)
+        )
     source = body.get("Key") or body.get("Item") or {}
     if not isinstance(source, dict):
         return ()
@@ -564,7 +574,7 @@ class Fault:
     table_suffix: str | None = None
     delay: float = 3.0
     times: int | None = None  # answer only this many matching requests (None: all)
-    key_prefix: str | None = None  # only single-item requests on a key starting with this
+    key_prefix: str | None = None  # only requests with a key starting with this
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     def matches(self, operation: str, tables: Iterable[str], keys: Iterable[str] = ()) -> bool:

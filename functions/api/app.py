@@ -14,10 +14,12 @@ from newsdesk.config import settings
 # POWERTOOLS_LOG_LEVEL.
 settings()
 
-from newsdesk import api, web  # noqa: E402
+from newsdesk import api, dal, web  # noqa: E402
 from newsdesk.articles import ArticleNotFound  # noqa: E402
 from newsdesk.observability import logger, metrics, tracer  # noqa: E402
 from newsdesk.slugs import canonical_slug  # noqa: E402
+
+dal.warm()  # the DynamoDB client, during init (Lambda runs it before the first request)
 
 app = APIGatewayHttpResolver()
 web.install_error_handlers(app)

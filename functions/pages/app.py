@@ -16,11 +16,13 @@ from newsdesk.config import settings
 # POWERTOOLS_LOG_LEVEL.
 settings()
 
-from newsdesk import pages, web  # noqa: E402
+from newsdesk import dal, pages, web  # noqa: E402
 from newsdesk.articles import ArticleNotFound, CategoryNotFound, canonical_cursor  # noqa: E402
 from newsdesk.observability import logger, metrics, tracer  # noqa: E402
 from newsdesk.slugs import canonical_slug  # noqa: E402
 from newsdesk.urls import url_for  # noqa: E402
+
+dal.warm()  # the DynamoDB client, during init (Lambda runs it before the first request)
 
 app = APIGatewayHttpResolver()
 web.install_error_handlers(app)

@@ -90,8 +90,11 @@ def faulty_dynamodb(dynamodb_proxy: FaultProxy) -> FaultProxy:
     """The template's tables in DynamoDB Local, reached only through the dynamodb_proxy
     fixture's fault-injecting proxy (a fresh container's caches; faults cleared after the
     test), with the fixture article imported (no faults) and the proxy's counts reset."""
+    from newsdesk import caches
+
     import_fixture()
     assert dynamodb_proxy.seen("TransactWriteItems") >= 1, "the import did not go through"
+    caches.clear_all()  # the import ran elsewhere (an operator's command)
     dynamodb_proxy.reset_counts()
     return dynamodb_proxy
 
@@ -301,10 +304,12 @@ def test_throttled_counter_write_on_a_fresh_container_shows_the_page_without_a_c
     assert response["statusCode"] == 200, response
     assert f"<h1>{escape(title)}</h1>" in response["body"]
     assert "data-views" not in response["body"]  # no count rather than a wrong one
-    # The SDK retried the one write (standard mode, MAX_ATTEMPTS = 2 tries), then gave up.
-    assert proxy.seen("UpdateItem", "-counters", key_prefix=COUNTER) == db.MAX_ATTEMPTS
+    # A throttled view is not retried on its hot key: it moves to a new shard at once (and
+    # tries to record the new shards on the first one), then gives up (dal.counters).
+    assert proxy.seen("UpdateItem", "-counters", key_prefix=COUNTER) == THROTTLED_VIEW_TRIES
     assert (
-        proxy.seen("UpdateItem", "-counters", faulted=True, key_prefix=COUNTER) == db.MAX_ATTEMPTS
+        proxy.seen("UpdateItem", "-counters", faulted=True, key_prefix=COUNTER)
+        == THROTTLED_VIEW_TRIES
     )
     entry = assert_logged_once(service_log, request_id, "throttled counter write")
     assert entry["level"] == "WARNING"
@@ -329,7 +334,7 @@ def test_throttled_counter_write_after_a_counted_view_shows_the_previous_number(
 
     assert response["statusCode"] == 200, response
     assert shown_count(response["body"]) == "9.575"  # the last count, not a new one
-    assert proxy.seen("UpdateItem", "-counters", key_prefix=COUNTER) == db.MAX_ATTEMPTS
+    assert proxy.seen("UpdateItem", "-counters", key_prefix=COUNTER) == THROTTLED_VIEW_TRIES
     assert_logged_once(service_log, request_id, "throttled counter write")
     assert service_log.problems(first_id) == []
 
@@ -433,8 +438,10 @@ def test_failing_heartbeat_after_a_good_one_answers_the_cached_figures_as_stale(
 def test_failing_heartbeat_with_nothing_cached_answers_a_json_503(
     faulty_dynamodb: FaultProxy, service_log: ServiceLog, attempts: Attempts
 ) -> None:
+    """The figures cannot be read and none were read before: nothing to answer, and no
+    write is attempted in a request whose DynamoDB already failed."""
     proxy = faulty_dynamodb
-    proxy.fail("UpdateItem", mode="error", table_suffix="-connections")
+    proxy.fail("BatchGetItem", mode="error", table_suffix="-counters", key_prefix=FIGURES)
 
     response, request_id = request("api", reader(1, "visits"))
 
@@ -446,7 +453,8 @@ def test_failing_heartbeat_with_nothing_cached_answers_a_json_503(
     assert set(answer) == {"message"} and isinstance(answer["message"], str), answer
     for leak in LEAKS:
         assert leak not in response["body"]
-    assert proxy.seen("UpdateItem", "-connections") == db.MAX_ATTEMPTS
+    assert proxy.seen("BatchGetItem", "-counters", key_prefix=FIGURES) == db.MAX_ATTEMPTS
+    assert proxy.seen("UpdateItem", "-connections") == 0
     assert_inside_the_failure_budget(attempts)
     assert_logged_once(service_log, request_id, "heartbeat, nothing cached")
 
@@ -537,11 +545,24 @@ def test_successive_faults_each_log_once_with_their_own_request_id(
     assert [e["correlation_id"] for e in service_log.problems()] == [first_id, second_id]
 
 
+# A throttled view: its shard, the record of new shards on the first one, a new shard.
+THROTTLED_VIEW_TRIES = 3
+# The widget's figures: one BatchGetItem of the site item, visit shards and online-now buckets.
+FIGURES = "online#"
+
+
 # Other paths a DynamoDB failure can take; each must be logged once with its request's id.
 OTHER_PATHS = {
     "index listing": ("pages", "index", "Query", "-articles", 503, "text/html"),
     "views API read": ("api", "article-views", "BatchGetItem", None, 503, "application/json"),
-    "stats, nothing cached": ("api", "stats", "Query", "-connections", 503, "application/json"),
+    "stats, nothing cached": (
+        "api",
+        "stats",
+        "BatchGetItem",
+        ("-counters", FIGURES),
+        503,
+        "application/json",
+    ),
     "beacon counter write": (
         "api",
         "article-view-beacon",
@@ -551,7 +572,14 @@ OTHER_PATHS = {
         "application/json",
     ),
     "article, daily salt read": ("pages", "article", "GetItem", "-counters", 200, "text/html"),
-    "article, widget figures": ("pages", "article", "Query", "-connections", 200, "text/html"),
+    "article, widget figures": (
+        "pages",
+        "article",
+        "BatchGetItem",
+        ("-counters", FIGURES),
+        200,
+        "text/html",
+    ),
 }
 # A 500 to an ADD may come after the view was counted: sent once (dal.db.at_most_once).
 SENT_ONCE = {"beacon counter write"}
@@ -659,21 +687,18 @@ def test_a_counter_write_whose_answer_is_lost_is_counted_once_not_twice(
 def test_a_repeat_view_marker_whose_answer_is_lost_still_lets_the_view_count(
     faulty_dynamodb: FaultProxy, attempts: Attempts
 ) -> None:
-    """The repeat-view marker's PutItem is applied but its answer comes too late; the SDK
-    sends it again and must not find its own marker and take the view for a repeat."""
-    from datetime import UTC, datetime
-
-    from newsdesk import identity
-
+    """The reader's write (presence and the repeat-view window) is applied but its answer
+    comes too late; the SDK sends it again and must not find its own window and take the
+    view for a repeat."""
     proxy = faulty_dynamodb
-    identity.daily_salt(datetime.now(UTC))  # today's salt exists: the next PutItem is the marker
-    proxy.reset_counts()
-    proxy.fail("PutItem", mode="late", table_suffix="-counters", delay=function_timeout(), times=1)
+    proxy.fail(
+        "UpdateItem", mode="late", table_suffix="-connections", delay=function_timeout(), times=1
+    )
 
     response, _ = request("pages", reader(1))
 
     assert response["statusCode"] == 200, response
-    assert proxy.seen("PutItem", "-counters") == db.MAX_ATTEMPTS  # the retry was sent
+    assert proxy.seen("UpdateItem", "-connections") == db.MAX_ATTEMPTS  # the retry was sent
     assert shown_count(response["body"]) == "9.575"
     proxy.clear()
     assert api_views() == LEGACY_VIEWS + 1

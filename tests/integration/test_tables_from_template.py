@@ -252,15 +252,16 @@ def test_an_existing_table_gets_the_indexes_the_template_added(dynamodb_local: s
         aws_secret_access_key="x",
     )
     specs = tables.table_specs()
-    spec = specs["ConnectionsTable"]
+    spec = specs["CountersTable"]
     old = {k: v for k, v in spec["create_kwargs"].items() if k != "GlobalSecondaryIndexes"}
     old["AttributeDefinitions"] = [
-        a for a in old["AttributeDefinitions"] if a["AttributeName"] == "visitor"
+        a for a in old["AttributeDefinitions"] if a["AttributeName"] == "id"
     ]
     name = tables.table_name("upgrade", spec)
     client.create_table(TableName=name, **old)
-    client.put_item(TableName=name, Item={"visitor": {"S": "kept"}})
+    client.put_item(TableName=name, Item={"id": {"S": "kept"}})
     tables.create_tables(client, "upgrade")
     described = client.describe_table(TableName=name)["Table"]
-    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["by-last-seen"]
-    assert client.get_item(TableName=name, Key={"visitor": {"S": "kept"}})["Item"]
+    wanted = [i["IndexName"] for i in spec["create_kwargs"]["GlobalSecondaryIndexes"]]
+    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == wanted == ["by-kind"]
+    assert client.get_item(TableName=name, Key={"id": {"S": "kept"}})["Item"]

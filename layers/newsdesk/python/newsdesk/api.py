@@ -37,13 +37,16 @@ def beacon_view(
 
     `{slug, views, counted, present}`; when `present` (the reader's presence was registered
     with the view, so the script's first heartbeat is not needed) also the site figures of
-    GET /api/stats: `online`, `total`, `peak`, `window_seconds`.
+    GET /api/stats: `online`, `total`, `peak`, `window_seconds`, and `heartbeat_seconds`
+    (how often this reader's script sends a heartbeat: presence.heartbeat_seconds).
     """
     articles.get_article(slug)
     view = record_view(slug, headers, source_ip, bots.SCRIPT, body)
     answer = {"slug": slug, "views": view.views, "counted": view.counted, "present": view.present}
     figures = presence.shown_figures() if view.present else None
-    return {**figures.public(), **answer} if figures is not None else answer
+    if figures is None:
+        return answer
+    return {**figures.public(), **answer, "heartbeat_seconds": view.heartbeat_seconds}
 
 
 def heartbeat(
@@ -54,13 +57,16 @@ def heartbeat(
     if not is_countable(headers, bots.SCRIPT, body):
         return presence.current_figures().public()
     metrics.add_metric(name="Heartbeats", unit=MetricUnit.Count, value=1)
+    visitor = ""
     try:
         now, user_agent = datetime.now(UTC), headers.get("user-agent", "")
         visitor = identity.visitor_id(source_ip, user_agent, now)
         previous = identity.previous_visitor_id(
             source_ip, user_agent, now, presence.lookback_seconds()
         )
-        return presence.heartbeat(visitor, now, previous).public()
+        figures = presence.heartbeat(visitor, now, previous)
+        every = presence.heartbeat_seconds(visitor, figures)
+        return {**figures.public(), "heartbeat_seconds": every}
     except (ClientError, BotoCoreError) as exc:
         # Fail soft: the page keeps its figures; the next heartbeat registers the reader.
         cached = presence.cached_figures()
@@ -68,7 +74,8 @@ def heartbeat(
             raise
         logger.warning("heartbeat not recorded", extra={"error": str(exc)})
         metrics.add_metric(name="HeartbeatFailures", unit=MetricUnit.Count, value=1)
-        return {**cached.public(), "stale": True}
+        every = presence.heartbeat_seconds(visitor, cached)
+        return {**cached.public(), "heartbeat_seconds": every, "stale": True}
 
 
 def visitor_figures() -> dict[str, Any]:

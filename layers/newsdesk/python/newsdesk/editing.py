@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from newsdesk import dal
+from newsdesk import dal, presence
 from newsdesk.articles import DRAFT, PUBLISHED, STATUSES, forget, from_item, iso
 from newsdesk.auth import AdminError
 from newsdesk.config import settings
@@ -195,7 +195,7 @@ def set_views(raw_slug: str, target: Any, who: str) -> dict[str, Any]:
         raise UnknownArticle(f"no article with slug {slug!r}")
     # The site's total visits is never below a count the site shows (as after an import):
     # its floor is raised first, so a set that fails after it leaves no gap either.
-    counters.raise_total_floor(target)
+    presence.total_at_least(target)
     for attempt in range(1, ATTEMPTS + 1):
         read = counters.read_for_set(slug)
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -35,11 +35,14 @@ _DAY = re.compile(r"d[0-9]{8}")
 
 def _sums(today: date) -> dict[str, dict[str, int]]:
     """Views per article today, this week and all time, from every counter item; drops
-    day buckets older than KEEP_DAYS on the way (housekeeping off the page's path)."""
+    day buckets older than KEEP_DAYS on the way (housekeeping off the page's path), and
+    records on each first shard the shards a hot article got (counters.reconcile_shards)."""
     week = [day_attribute(today - timedelta(days=i)) for i in range(7)]
     oldest = day_attribute(today - timedelta(days=KEEP_DAYS - 1))
     sums: dict[str, dict[str, int]] = {}
-    for item in counters.counter_items(counters.counter_ids()):
+    items = counters.counter_items(counters.counter_ids())
+    counters.reconcile_shards(items)  # a hot article's new shards, for every reader
+    for item in items:
         expired = [name for name in item if _DAY.fullmatch(name) and name < oldest]
         if expired:
             counters.remove_day_buckets(item["id"]["S"], expired)

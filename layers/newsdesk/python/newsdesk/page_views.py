@@ -28,6 +28,7 @@ class View:
     views: int | None  # the total to show; None when unknown
     counted: bool
     present: bool = False  # the reader's presence (and any new visit) was registered
+    heartbeat_seconds: int = 0  # when present: how often the page's script sends one
 
 
 def record_view(
@@ -43,10 +44,10 @@ def record_view(
     bots.SCRIPT (the page's own beacon, whose JSON `body` may say the browser is
     automated). Bots, prefetches, automated browsers and requests that are not `source`
     are not counted (they get the current total: one read). A reader's request
-    registers their presence and, after 30 minutes away, a visit (presence.heartbeat),
-    before the view is counted, so total visits are never behind the view. A repeat view
-    by the same visitor within VIEW_DEDUPE_SECONDS is not counted: a conditional write on
-    a TTL'd marker item decides (after midnight, yesterday's marker of the same reader
+    registers their presence and, after 30 minutes away, a visit, before the view is
+    counted, so total visits are never behind the view; a repeat view by the same visitor
+    within VIEW_DEDUPE_SECONDS is not counted. One conditional write to the reader's item
+    decides all three (presence.view; after midnight, yesterday's item of the same reader
     too), then the last known total is shown. If DynamoDB fails or throttles, the failure
     is logged and counted in a metric and the last known total (or None) is returned, so
     the page still renders.
@@ -81,53 +82,40 @@ def _reader(headers: Mapping[str, str], source_ip: str, now: datetime) -> _Reade
 
 
 def _count(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
-    """A reader's view: presence first, then counted unless it repeats one in the window."""
+    """A reader's view: presence, the visit and the repeat-view rule in one write to the
+    reader's item (presence.view), then the counter unless it repeats one in the window."""
     now = datetime.now(UTC)
     reader = _reader(headers, source_ip, now)
-    present = _register_presence(reader, now)
     window = settings().view_dedupe_seconds
-    if window and not _first_view(reader, slug, window):
+    marker = presence.view(reader.visitor, slug, window, now, reader.previous)
+    if marker is None:
         metrics.add_metric(name="RepeatViewsSkipped", unit=MetricUnit.Count, value=1)
         shown = _last_shown(slug)
         if shown is None:
-            return replace(_known(slug, counters.views_of([slug])[slug]), present=present)
-        return View(shown, counted=False, present=present)
+            return _present(reader, _known(slug, counters.views_of([slug])[slug]))
+        return _present(reader, View(shown, counted=False))
     try:
         total = counters.add_view(slug, now.astimezone(settings().tz).date())
     except ClientError as exc:
-        # DynamoDB refused the ADD (throttled, say): take the marker back, so this reader's
-        # next view counts instead of being taken for a repeat of a view never counted. Not
-        # after a 5xx: that view may have been counted, and a reload must not count it again.
-        if window and dal.refused(exc):
+        # DynamoDB refused the ADD (throttled, say): close the window again, so this
+        # reader's next view counts instead of being taken for a repeat of a view never
+        # counted. Not after a 5xx: that view may have been counted, and a reload must not
+        # count it again.
+        if dal.refused(exc):
             with contextlib.suppress(ClientError, BotoCoreError):
-                counters.unmark_view(reader.visitor, slug)
+                presence.close_window(reader.visitor, marker)
         raise
     metrics.add_metric(name="ViewsCounted", unit=MetricUnit.Count, value=1)
     try:
         presence.total_at_least(total)
     except (ClientError, BotoCoreError) as exc:  # the view is counted: the page goes on
         logger.warning("total visits not checked against the view", extra={"error": str(exc)})
-    return replace(_known(slug, total, counted=True), present=present)
+    return _present(reader, _known(slug, total, counted=True))
 
 
-def _register_presence(reader: _Reader, now: datetime) -> bool:
-    """The reader is present (and a new visit is counted) unless DynamoDB fails: then the
-    page's script sends the heartbeat itself. The view is counted either way."""
-    try:
-        presence.register(reader.visitor, now, reader.previous)
-    except (ClientError, BotoCoreError) as exc:
-        logger.warning("presence not recorded with the view", extra={"error": str(exc)})
-        metrics.add_metric(name="HeartbeatFailures", unit=MetricUnit.Count, value=1)
-        return False
-    return True
-
-
-def _first_view(reader: _Reader, slug: str, window: int) -> bool:
-    """Not a repeat: no live marker of the reader's view of `slug` under yesterday's id
-    (checked only just after midnight) and the marker under today's id was written."""
-    if reader.previous is not None and counters.viewed_within(reader.previous, slug):
-        return False
-    return counters.mark_first_view(reader.visitor, slug, window)
+def _present(reader: _Reader, view: View) -> View:
+    every = presence.heartbeat_seconds(reader.visitor, presence.cached_figures())
+    return replace(view, present=True, heartbeat_seconds=every)
 
 
 def _last_shown(slug: str) -> int | None:

@@ -63,7 +63,7 @@ def article_page(
         canonical=canonical,
         figures=presence.shown_figures(),
         beacon_slug=slug if beacon else None,
-        present=view is not None and view.present,
+        present=view.heartbeat_seconds if view is not None and view.present else 0,
         most_read=most_read({slug: views} if views is not None else None, [article]),
         share_image=image,
         json_ld=sharing.json_ld(sharing.news_article(article, canonical, image, language)),

@@ -1,27 +1,44 @@
-"""Live visitors ("Đang truy cập") and total visits ("Tổng").
+"""Live visitors ("Đang truy cập") and total visits ("Tổng"), at a cost that does not grow
+with the audience.
 
-Connection tracking: one item per visitor in the connections table (newsdesk.dal.connections);
-"online" counts only visitors whose `last_seen` falls inside the presence window.
+A reader's request makes one write to their visitor item (newsdesk.dal.connections): it
+carries presence, the repeat-view windows and the visit gap, and the old values it returns
+decide what else to count:
 
-Bounded cost:
-- A heartbeat writes at most once per visitor per WRITE_INTERVAL seconds: a per-container
-  memo skips repeat heartbeats, and the write's condition (`last_seen <= now - 30`) stops
-  racing containers from writing twice.
-- Reading the figures never scans: the online count is one COUNT query over the index
-  (only recent keys match), cached per container for STATS_CACHE_SECONDS; between refreshes
-  an arrival seen by this container adds one to the cached figure. Departures show up at the
-  next refresh, so the figure lags the exact count by at most that cache age (see
-  tests/integration/test_presence_simulation.py for the measured error).
+- **Online now** comes from time buckets (BUCKETS_PER_WINDOW in a presence window, items
+  `online#<seconds>#<start>` of the counters table). A reader is recorded in the bucket of
+  their latest request: the write into the new bucket adds an arrival `n<j>` and, if they
+  were recorded in an earlier bucket d buckets ago, a move `m<d>_<j>`. The readers whose
+  latest bucket is x are then `n(x)` minus the moves out of x recorded later, so "online
+  now" is read from the window's buckets alone: one BatchGetItem of at most
+  BUCKETS_PER_WINDOW + 2 small items, the same at 10 readers and at 1,000,000. The oldest
+  bucket counts for the part of it still inside the window (arrivals spread evenly).
+- **Sampling.** Once the audience passes SAMPLED_READERS, only readers whose hashed id has
+  at least K leading zero bits (a 2^-K sample, K from the peak audience) are recorded in
+  buckets and send a heartbeat every HEARTBEAT_SECONDS; the figure is the sample's count
+  times 2^K (binomial sampling: relative error about 1/sqrt(sample), 0.6% at 32,768). The
+  others send a keep-alive every KEEP_ALIVE_SECONDS, under the visit gap. Writers record
+  levels K and K+1, so a reader of the figures who already sees a raised K finds its level
+  complete. A bucket item takes the sample's writes only: under 1,000 writes/s at any
+  audience (AWS's per-partition limit, Developer Guide, "Best practices for designing and
+  using partition keys effectively").
+- **Total visits** = the site item's `visits` (rolled-up) + `legacy_visits` + the visit
+  shards `visits#<s>` (visits of readers not sampled, spread over VISIT_SHARDS items) + the
+  visits `v` in buckets not rolled up yet. A sampled reader's new visit is counted in the
+  same bucket write as their presence, so the first view of a visit costs 3 write units:
+  visitor item, bucket, counter. Whoever reads the figures moves visits out of buckets
+  about to leave the window into the site item (one conditional write every few minutes;
+  the scheduled job does it too), so nothing is lost when the window moves on.
 
-Total visits = visits counted since launch + `legacy_visits`. A visit is a visitor's first
-heartbeat after VISIT_GAP_SECONDS (30 minutes) without one, counted by one atomic ADD on the
-`site` item of the counters table (newsdesk.dal.counters). The importer raises
-`legacy_visits` to at least the largest legacy total or article count it has seen, so the
-total is never behind any count the site shows.
+A visit is a reader's first request after VISIT_GAP_SECONDS (30 minutes) without one.
+Figures are cached per container for STATS_CACHE_SECONDS; between refreshes an arrival or a
+visit this container saw is added to its cached figures.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -33,10 +50,19 @@ from newsdesk.articles import iso
 from newsdesk.caches import Cache
 from newsdesk.config import settings
 from newsdesk.dal import connections, counters
+from newsdesk.dal.connections import Marker, Seen
 from newsdesk.observability import logger
 
-WRITE_INTERVAL = 30
+WRITE_INTERVAL = 30  # a heartbeat writes at most once per visitor per 30 s
 VISIT_GAP_SECONDS = 1800
+HEARTBEAT_SECONDS = 60  # sampled readers' heartbeat
+KEEP_ALIVE_SECONDS = 1200  # the others' keep-alive: under the visit gap, so visits are exact
+SAMPLED_READERS = 1 << 15  # at most about this many readers are recorded in buckets
+BUCKETS_PER_WINDOW = 10
+MIN_BUCKET_SECONDS = 30
+VISIT_SHARDS = 5  # ~600 visits/s each at 1,000,000 online, under 1,000 writes/s
+BUCKET_TTL_SECONDS = 7 * 86400  # the scheduled job rolls visits up every 5 minutes
+MAX_LEVEL = 30
 
 
 @dataclass(frozen=True)
@@ -66,13 +92,123 @@ _figures: Cache[Figures] = Cache("presence figures", maxsize=1)
 _last_write: Cache[float] = Cache("presence writes", maxsize=50_000)
 
 
-def _epoch(now: datetime) -> float:
-    return now.timestamp()
+# ---- sampling and buckets --------------------------------------------------------------------
+
+
+def sampling_level(peak: int) -> int:
+    """K: readers with at least K leading zero bits in their hashed id are sampled (2^-K of
+    them), so that about SAMPLED_READERS at most are sampled at the peak audience."""
+    if peak <= SAMPLED_READERS:
+        return 0
+    return min(MAX_LEVEL, math.ceil(math.log2(peak / SAMPLED_READERS)))
+
+
+def level_of(visitor: str) -> int:
+    """Leading zero bits of a 32-bit BLAKE2b of the visitor id (geometric: 2^-j have >= j)."""
+    bits = int.from_bytes(hashlib.blake2b(visitor.encode(), digest_size=4).digest(), "big")
+    return min(MAX_LEVEL, 32 - bits.bit_length())
+
+
+def bucket_seconds() -> int:
+    """Bucket length: a tenth of the presence window, at least 30 s."""
+    return max(MIN_BUCKET_SECONDS, math.ceil(settings().presence_window_seconds / 10))
+
+
+def _window_buckets(epoch: float) -> tuple[list[int], float]:
+    """Starts of the buckets overlapping the window ending at `epoch`, oldest first, and
+    the share of the oldest one inside the window."""
+    size = bucket_seconds()
+    begin = epoch - settings().presence_window_seconds
+    first, last = int(begin // size) * size, int(epoch // size) * size
+    return list(range(first, last + 1, size)), (first + size - begin) / size
+
+
+def heartbeat_seconds(visitor: str, figures: Figures | None) -> int:
+    """How often this reader's page sends a heartbeat (answered to the widget)."""
+    level = sampling_level(figures.peak if figures else 0)
+    return HEARTBEAT_SECONDS if level_of(visitor) >= level else KEEP_ALIVE_SECONDS
+
+
+# ---- reading the figures ---------------------------------------------------------------------
+
+
+def _estimate(items: dict[str, dict[str, Any]], starts: list[int], share: float, k: int) -> int:
+    """Readers whose latest bucket is in the window, at level k, times 2^k."""
+    size = bucket_seconds()
+    latest: dict[int, float] = {}
+    for x in starts:
+        found = counters.bucket_key(size, x)["id"]["S"]
+        latest[x] = counters.number(items.get(found), f"n{k}")
+    for b in starts:
+        item = items.get(counters.bucket_key(size, b)["id"]["S"]) or {}
+        for x in starts:
+            if x < b:
+                latest[x] -= counters.number(item, f"m{(b - x) // size}_{k}")
+    counted = sum(latest[x] for x in starts[1:]) + share * latest[starts[0]]
+    return max(0, round(counted * (1 << k)))
+
+
+def _bucket_visits(items: dict[str, dict[str, Any]], starts: list[int], after: int | None) -> int:
+    size = bucket_seconds()
+    return sum(
+        counters.number(items.get(counters.bucket_key(size, b)["id"]["S"]), "v")
+        for b in starts
+        if after is None or b > after
+    )
 
 
 def count_online(now: datetime) -> int:
-    """Exact count of visitors seen within the window (COUNT queries on the index)."""
-    return connections.count_seen_since(int(_epoch(now)) - settings().presence_window_seconds)
+    """The online-now figure at `now`, read from the buckets (no cache)."""
+    return _read(now.timestamp())[0]
+
+
+def _read(epoch: float) -> tuple[int, counters.Site, int]:
+    """(online, the site item, total visits) at `epoch`: one BatchGetItem of the site item,
+    the visit shards and the window's buckets; visits about to leave the window are rolled
+    up (see module docstring)."""
+    size = bucket_seconds()
+    starts, share = _window_buckets(epoch)
+    keys = [counters.SITE_KEY]
+    keys += [counters.visit_shard_key(s) for s in range(VISIT_SHARDS)]
+    keys += [counters.bucket_key(size, b) for b in starts]
+    items = counters.read_items(keys)
+    site = counters.site_of(items.get("site", {}))
+    online = _estimate(items, starts, share, sampling_level(site.peak))
+    shards = sum(counters.number(items.get(f"visits#{s}"), "visits") for s in range(VISIT_SHARDS))
+    unrolled = _bucket_visits(items, starts, site.rolled) + _roll_up(site, starts, items)
+    return online, site, site.total_visits + shards + unrolled
+
+
+def _roll_up(site: counters.Site, starts: list[int], items: dict[str, dict[str, Any]]) -> int:
+    """Move visits out of buckets that will soon leave the window (up to two buckets
+    before now: later writes land in the current one) into the site item. Returns visits
+    found in buckets older than the window that were not rolled up yet (after an idle
+    spell), which the caller adds to the total."""
+    size = bucket_seconds()
+    to = starts[-1] - 2 * size
+    if site.rolled is None:
+        counters.roll_up(None, to, _bucket_visits(items, [b for b in starts if b <= to], None))
+        return 0
+    if site.rolled > starts[0] + size:
+        return 0  # every bucket not rolled up is inside the window, with room to spare
+    gap = list(range(site.rolled + size, starts[0], size))
+    older = 0
+    for i in range(0, len(gap), 100):
+        chunk = [counters.bucket_key(size, b) for b in gap[i : i + 100]]
+        older += _bucket_visits(counters.read_items(chunk), gap[i : i + 100], None)
+    moving = older + _bucket_visits(items, [b for b in starts if b <= to], site.rolled)
+    counters.roll_up(site.rolled, max(to, site.rolled), moving)
+    return older
+
+
+def roll_up_visits(now: datetime | None = None) -> None:
+    """The scheduled job's share: read the figures (rolling visits up) every run."""
+    _read((now or datetime.now(UTC)).timestamp())
+
+
+def total_visits_now() -> int:
+    """Total visits as the widget shows them, read now."""
+    return _read(datetime.now(UTC).timestamp())[2]
 
 
 def _record_peak(online: int, now: datetime, known_peak: int) -> tuple[int, str | None]:
@@ -89,23 +225,32 @@ def cached_figures() -> Figures | None:
 
 
 def current_figures(now: datetime | None = None) -> Figures:
-    """The widget's figures, from the per-container cache when it is fresh enough."""
+    """The widget's figures, from the per-container cache when it is fresh enough: else
+    one BatchGetItem (at most 18 items, 9 read units)."""
     now = now or datetime.now(UTC)
     cached = cached_figures()
-    if cached is not None and _epoch(now) - cached.as_of < settings().stats_cache_seconds:
+    if cached is not None and now.timestamp() - cached.as_of < settings().stats_cache_seconds:
         return cached
-    online = count_online(now)
-    site = counters.site()
+    online, site, total = _read(now.timestamp())
     peak, peak_at = site.peak, site.peak_at
     if online > peak:
         peak, new_at = _record_peak(online, now, peak)
         peak_at = new_at or peak_at
-    return _keep(Figures(online, site.total_visits, peak, peak_at, _epoch(now)))
+    return _keep(Figures(online, total, peak, peak_at, now.timestamp()))
 
 
 def _keep(figures: Figures) -> Figures:
     _figures.put("site", figures)
     return figures
+
+
+# ---- recording a reader ----------------------------------------------------------------------
+
+
+def lookback_seconds() -> int:
+    """How long after local midnight a reader's item under yesterday's id still matters:
+    the presence window or the visit gap, whichever is longer."""
+    return max(settings().presence_window_seconds, VISIT_GAP_SECONDS)
 
 
 def _written_recently(visitor: str, epoch: float) -> bool:
@@ -115,10 +260,43 @@ def _written_recently(visitor: str, epoch: float) -> bool:
     return not fresh
 
 
-def lookback_seconds() -> int:
-    """How long after local midnight a reader's presence under yesterday's id still
-    matters: the presence window or the visit gap, whichever is longer."""
-    return max(settings().presence_window_seconds, VISIT_GAP_SECONDS)
+def _figures_before(now: datetime, soft: bool) -> Figures | None:
+    """The figures before a write (they give the sampling level): refreshed if stale. If
+    DynamoDB fails (or already failed in this request), this container's last ones when
+    `soft` (a view goes on, logged), else the error is raised (a heartbeat answers it)."""
+    if dal.degraded():
+        return cached_figures()
+    try:
+        return current_figures(now)
+    except (ClientError, BotoCoreError) as exc:
+        if not soft:
+            raise
+        logger.warning("visitor figures unavailable", extra={"error": str(exc)})
+        return cached_figures()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where one reader's write goes: their bucket if sampled, and the levels recorded."""
+
+    epoch: float
+    bucket: int | None
+    levels: tuple[int, ...]
+    figures: Figures | None
+
+
+def _plan(visitor: str, now: datetime, soft: bool = False) -> _Plan:
+    figures = _figures_before(now, soft)
+    k = sampling_level(figures.peak if figures else 0)
+    level = level_of(visitor)
+    levels = tuple(j for j in (k, k + 1) if j <= level)
+    epoch = now.timestamp()
+    size = bucket_seconds()
+    return _Plan(epoch, int(epoch // size) * size if levels else None, levels, figures)
+
+
+def _keep_seconds() -> int:
+    return lookback_seconds() + 3600
 
 
 def heartbeat(visitor: str, now: datetime | None = None, previous: str | None = None) -> Figures:
@@ -129,48 +307,133 @@ def heartbeat(visitor: str, now: datetime | None = None, previous: str | None = 
 
 
 def register(visitor: str, now: datetime | None = None, previous: str | None = None) -> None:
-    """Register `visitor` as present now; count a visit if they were away 30 minutes. At
-    most one presence write per visitor per WRITE_INTERVAL (this container's memo, then the
-    write's condition across containers). This container's figures, if it has any, take
-    the arrival and the visit at once.
-
-    `previous` is the same reader's id under yesterday's salt (identity.previous_visitor_id,
-    shortly after midnight): the first time `visitor` is seen, that item is taken over (one
-    DeleteItem), so a reader present across midnight stays one visitor online and one visit.
-    Raises ClientError/BotoCoreError when DynamoDB fails (nothing is then remembered).
-    """
+    """A heartbeat: `visitor` is present now; a visit is counted if they were away 30
+    minutes. At most one write per visitor per WRITE_INTERVAL (this container's memo, then
+    the write's condition across containers). `previous` is the same reader's id under
+    yesterday's salt, shortly after midnight (identity.previous_visitor_id): their item is
+    taken over the first time `visitor` is seen. Raises ClientError/BotoCoreError when
+    DynamoDB fails (nothing is then remembered)."""
     now = now or datetime.now(UTC)
-    epoch = _epoch(now)
-    if _written_recently(visitor, epoch):
+    if _written_recently(visitor, now.timestamp()):
         return
-    seconds = int(epoch)
-    keep = max(settings().presence_window_seconds, VISIT_GAP_SECONDS) + 3600
+    plan = _plan(visitor, now)
     try:
-        last_seen = connections.touch(visitor, seconds, WRITE_INTERVAL, keep)
+        old = connections.record(
+            visitor,
+            int(plan.epoch),
+            _keep_seconds(),
+            bucket=plan.bucket,
+            write_interval=WRITE_INTERVAL,
+        )
     except connections.RecentlySeen:
         return  # written by another container moments ago
     except (ClientError, BotoCoreError):
         _last_write.pop(visitor)  # not written: the next heartbeat must try again
         raise
-    if last_seen is None and previous is not None:
-        last_seen = connections.take(previous)  # seen before midnight under yesterday's id
-    visit_total = None
-    if last_seen is None or last_seen <= seconds - VISIT_GAP_SECONDS:
-        visit_total = counters.add_visit()  # right after the presence write
-    figures = cached_figures()
+    old = _taken_over(visitor, old, previous, int(plan.epoch * 1000))
+    _count(visitor, plan, old)
+
+
+def view(
+    visitor: str, slug: str, window: int, now: datetime | None = None, previous: str | None = None
+) -> Marker | None:
+    """A reader's view of `slug`: present now, a visit if away 30 minutes, and the view's
+    repeat-view window of `window` seconds opened. Returns the window opened (the view is
+    to be counted) or None (a repeat within an open window, also under yesterday's id
+    just after midnight: not counted). With `window` 0 every view is returned as counted
+    (a Marker that opens nothing). Usually one write to the visitor item plus, for a new
+    visit or a sampled reader in a new bucket, one to a bucket or visit shard. Raises
+    ClientError/BotoCoreError when DynamoDB fails."""
+    now = now or datetime.now(UTC)
+    plan = _plan(visitor, now, soft=True)
+    now_ms = int(plan.epoch * 1000)
+    marker = Marker(connections.marker_name(slug), now_ms, now_ms + window * 1000)
+    try:
+        old = connections.record(
+            visitor,
+            int(plan.epoch),
+            _keep_seconds(),
+            bucket=plan.bucket,
+            marker=marker if window else None,
+        )
+    except connections.RepeatView as repeat:
+        if repeat.seen.last_seen is None or repeat.seen.last_seen <= plan.epoch - WRITE_INTERVAL:
+            register(visitor, now, previous)  # a reader back on a page keeps present
+        return None
+    _last_write.put(visitor, plan.epoch)
+    old = _taken_over(visitor, old, previous, now_ms)
+    _count(visitor, plan, old)
+    if window and old.markers.get(marker.name, 0) > now_ms:
+        return None  # viewed under yesterday's id, window still open
+    return marker
+
+
+def _taken_over(visitor: str, old: Seen, previous: str | None, now_ms: int) -> Seen:
+    """A first write under today's id just after midnight: take yesterday's item over
+    (presence, visit gap, open windows), so the reader is one visitor, one visit and no
+    second view within a window."""
+    if old.last_seen is not None or previous is None:
+        return old
+    before = connections.take(previous)
+    if before.last_seen is None:
+        return old
+    live = {name: until for name, until in before.markers.items() if until > now_ms}
+    if live:
+        connections.keep_windows(visitor, live)
+    return before
+
+
+def _count(visitor: str, plan: _Plan, old: Seen) -> None:
+    """After the visitor write: the bucket write (a sampled reader's arrival or move, and
+    their new visit) or the visit shard's (a new visit of a reader not sampled); then this
+    container's figures take the arrival and the visit."""
+    new_visit = old.last_seen is None or old.last_seen <= plan.epoch - VISIT_GAP_SECONDS
+    if plan.bucket is not None and old.bucket != plan.bucket:
+        size = bucket_seconds()
+        counts = {f"n{j}": 1 for j in plan.levels}
+        moved = (plan.bucket - old.bucket) // size if old.bucket else 0
+        if old.bucket and (plan.bucket - old.bucket) % size == 0 and 0 < moved <= 12:
+            counts.update({f"m{moved}_{j}": 1 for j in plan.levels})
+        if new_visit:
+            counts["v"] = 1
+        key = counters.bucket_key(size, plan.bucket)
+        counters.add_to_bucket(key, counts, plan.bucket + BUCKET_TTL_SECONDS)
+    elif new_visit:
+        counters.add_visit(level_shard(visitor))
+    arrived = (
+        old.last_seen is None or old.last_seen <= plan.epoch - settings().presence_window_seconds
+    )
+    _fold(plan, arrived, new_visit)
+
+
+def level_shard(visitor: str) -> int:
+    return int(hashlib.blake2b(visitor.encode(), digest_size=2).hexdigest(), 16) % VISIT_SHARDS
+
+
+def _fold(plan: _Plan, arrived: bool, new_visit: bool) -> None:
+    """This container's figures (read before the write) take this reader's arrival and
+    visit; the peak shown beside them is never below them."""
+    figures = plan.figures or cached_figures()
     if figures is None:
         return
-    if visit_total is not None:
-        figures = replace(figures, total=max(figures.total, visit_total))
-    arrived = last_seen is None or last_seen <= seconds - settings().presence_window_seconds
-    if arrived and figures.as_of < epoch:
-        # An arrival this container saw after its cached count was taken; the peak shown
-        # beside it is never below it (the next refresh records a new peak).
+    if new_visit:
+        figures = replace(figures, total=figures.total + 1)
+    if arrived:
         online = figures.online + 1
         if online > figures.peak:
-            figures = replace(figures, peak=online, peak_at=iso(now))
+            at = iso(datetime.fromtimestamp(plan.epoch, UTC))
+            figures = replace(figures, peak=online, peak_at=at)
         figures = replace(figures, online=online)
     _keep(figures)
+
+
+def close_window(visitor: str, marker: Marker) -> None:
+    """Close a window view() opened for a view that could not be counted."""
+    if marker.until_ms > marker.now_ms:
+        connections.close_window(visitor, marker)
+
+
+# ---- showing the figures ---------------------------------------------------------------------
 
 
 def shown_figures() -> Figures | None:
@@ -188,11 +451,13 @@ def shown_figures() -> Figures | None:
 def total_at_least(count: int) -> None:
     """Make total visits at least `count`, an article's view count just read (a reader
     whose visit could not be recorded, an editor's count): nothing when the figures (the
-    ones the page shows beside it, so no extra read) already show that much, else the site
-    item's floor is raised (counters.raise_total_floor) and the figures kept here follow,
-    so a page never shows a total below a count beside it."""
+    ones the page shows beside it, so no extra read) already show that much, else the
+    missing visits are added to the site's legacy total (counters.raise_total_floor) and
+    the figures kept here follow, so a page never shows a total below a count beside it."""
+    if dal.degraded():  # DynamoDB already failed in this request: checked next time
+        return
     figures = current_figures()
     if figures.total >= count:
         return
-    counters.raise_total_floor(count)
+    counters.raise_total_floor(count, total_visits_now())  # a fresh read: rare
     _keep(replace(figures, total=count))

@@ -90,7 +90,7 @@ def render(template: str, *, base_url: str, **context: Any) -> str:
     conf = settings()
     context.setdefault("figures", None)  # the visitor widget's figures, when known
     context.setdefault("beacon_slug", None)  # set on article pages in COUNT_MODE=beacon
-    context.setdefault("present", False)  # the page's request registered the reader
+    context.setdefault("present", 0)  # registered by the page's request: heartbeat seconds
     context.setdefault("most_read", None)  # the "most read" lists, on index and article pages
     context.setdefault("share_image", None)  # a page's share picture (newsdesk.sharing.Picture)
     context.setdefault("json_ld", None)  # a page's schema.org JSON-LD (newsdesk.sharing.json_ld)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from newsdesk import dal
+from newsdesk import dal, presence
 from newsdesk.articles import Article, forget, iso, to_item
 from newsdesk.dal import articles as stored
 from newsdesk.dal import counters
@@ -255,7 +255,7 @@ def raise_floors(legacy_total: int, views: int) -> None:
     if legacy_total:
         counters.raise_site("legacy_visits", legacy_total)
     if views:
-        counters.raise_total_floor(views)
+        presence.total_at_least(views)
 
 
 # ---- one article -------------------------------------------------------------------------------

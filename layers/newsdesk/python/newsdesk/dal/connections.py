@@ -1,16 +1,22 @@
-"""The connections table: one presence item per visitor, read and written only here.
+"""The connections table: one item per visitor, read and written only here.
 
-An item is `{visitor, last_seen: epoch s, prev_seen: epoch s (0: none), beat: token of the
-last write, shard: "s0", expires_at: epoch s}`. DynamoDB's TTL
-deletes expired items lazily ("typically within a few days", Developer Guide, "Using time
-to live"), so nothing relies on deletion: the online count takes only items whose
-`last_seen` falls inside the window, from the KEYS_ONLY index `by-last-seen`
-(partition key `shard`, sort key `last_seen`).
+An item is `{visitor, last_seen: epoch s, prev_seen: epoch s (0: none), b: start of the
+online-now bucket the visitor was last recorded in (epoch s), pb: the b it replaced,
+beat: token of the last write, expires_at: epoch s (TTL), m<hash>: until (epoch ms) of the
+visitor's repeat-view window on one article}`. One write carries a reader's presence, the
+repeat-view rule and the visit gap: the old values returned by that write decide what to
+count (newsdesk.presence). Returned values cost nothing extra: "ReturnValues ... there is no
+additional cost" for UpdateItem and DeleteItem (Amazon DynamoDB API Reference, UpdateItem,
+ReturnValues). DynamoDB's TTL deletes expired items lazily ("typically within a few days",
+Developer Guide, "Using time to live"), so nothing relies on deletion: every old value is
+judged by its time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from botocore.exceptions import ClientError
@@ -18,67 +24,179 @@ from botocore.exceptions import ClientError
 from newsdesk.config import settings
 from newsdesk.dal import db
 
-# The index's one partition value: it takes ~1,000 heartbeat writes/s (~30,000 readers online).
-SHARD = "s0"
+# A visitor item holding more repeat-view markers than this has its expired ones removed
+# (one more write, rare): the item stays under 1 KB, one write unit per write.
+MAX_MARKERS = 24
+
+
+def marker_name(slug: str) -> str:
+    """The visitor item's attribute holding the repeat-view window of `slug`: `m` + 32 bits
+    of BLAKE2b (two articles of one reader's day share one with odds about 1 in 10^7)."""
+    return "m" + hashlib.blake2b(slug.encode(), digest_size=4).hexdigest()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A visitor item as it was before a write (or as deleted): all None/empty when none."""
+
+    last_seen: int | None = None  # epoch s
+    bucket: int | None = None  # start of the online-now bucket they were recorded in
+    markers: dict[str, int] = field(default_factory=dict)  # attribute -> until (epoch ms)
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> Seen:
+        return cls(
+            db.number(item, "last_seen") if "last_seen" in item else None,
+            db.number(item, "b") if "b" in item else None,
+            {name: db.number(item, name) for name in item if name.startswith("m")},
+        )
 
 
 class RecentlySeen(Exception):
-    """The visitor's item was written less than the write interval ago (by another
-    container, say): nothing was written."""
+    """A heartbeat within the write interval of the visitor's last write (another
+    container's, say): nothing was written."""
 
 
-def touch(visitor: str, now: int, write_interval: int, keep: int) -> int | None:
-    """Record `visitor` as seen at `now` (epoch seconds), unless they were seen within the
-    last `write_interval` seconds (then RecentlySeen); the item expires `keep` seconds
-    later. Returns when they were seen before (None: never). One conditional UpdateItem.
+class RepeatView(Exception):
+    """The visitor's window on the article is still open: nothing was written. `seen` is
+    the item as it is."""
 
-    The write carries a token of this heartbeat and keeps the time it replaced
-    (`prev_seen`). When the SDK sends it again because the answer to an applied first try
-    was lost, the condition fails on the item this heartbeat wrote; DynamoDB returns that
-    item (ReturnValuesOnConditionCheckFailure=ALL_OLD, API Reference, UpdateItem), the token
-    shows it is ours, and `prev_seen` is the answer the first try would have given, so a
-    new visit is not lost.
+    def __init__(self, seen: Seen) -> None:
+        super().__init__("repeat view")
+        self.seen = seen
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A repeat-view window to open with a write: attribute, now and until (epoch ms)."""
+
+    name: str
+    now_ms: int
+    until_ms: int
+
+
+def record(
+    visitor: str,
+    now: int,
+    keep: int,
+    *,
+    bucket: int | None = None,
+    marker: Marker | None = None,
+    write_interval: int = 0,
+) -> Seen:
+    """Record `visitor` as seen at `now` (epoch s; the item expires `keep` s later), in the
+    online-now bucket starting at `bucket` (None: not sampled, see newsdesk.presence), with
+    the repeat-view window `marker` opened; return the item as it was. One conditional
+    UpdateItem (1 write unit under 1 KB):
+
+    - with `marker`: refused while the window is open (RepeatView, the item returned with
+      ReturnValuesOnConditionCheckFailure=ALL_OLD, so the caller needs no read);
+    - with `write_interval`: refused when the last write is less than that old
+      (RecentlySeen: a heartbeat flood writes once per interval).
+
+    The write carries a token and keeps the values it replaced (`prev_seen`, `pb`). When
+    the SDK sends it again because the answer to an applied first try was lost, the
+    condition fails on the item this write made; the token shows it is ours and the kept
+    values are the answer the first try would have given, so a new visit is not lost.
+    Raises ClientError/BotoCoreError when DynamoDB fails.
     """
     token = secrets.token_hex(8)
+    params = _record_params(visitor, now, keep, token, bucket, marker, write_interval)
     try:
-        old = (
-            db.client()
-            .update_item(
-                TableName=settings().connections_table,
-                Key={"visitor": {"S": visitor}},
-                UpdateExpression=(
-                    "SET last_seen = :now, prev_seen = if_not_exists(last_seen, :never), "
-                    "#shard = :shard, expires_at = :exp, beat = :beat"
-                ),
-                ExpressionAttributeNames={"#shard": "shard"},
-                ConditionExpression="attribute_not_exists(visitor) OR last_seen <= :recent",
-                ExpressionAttributeValues={
-                    ":now": {"N": str(now)},
-                    ":never": {"N": "0"},
-                    ":shard": {"S": SHARD},
-                    ":exp": {"N": str(now + keep)},
-                    ":recent": {"N": str(now - write_interval)},
-                    ":beat": {"S": token},
-                },
-                ReturnValues="UPDATED_OLD",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-            .get("Attributes", {})
-        )
+        old = db.client().update_item(**params).get("Attributes", {})
     except ClientError as exc:
         if not db.condition_failed(exc):
             raise
-        mine = cast("dict[str, Any]", exc.response.get("Item") or {})
-        if db.text(mine, "beat") != token:
-            raise RecentlySeen(visitor) from None
-        return db.number(mine, "prev_seen") or None  # our own first try, answered late
-    return db.number(old, "last_seen") if "last_seen" in old else None
+        item = cast("dict[str, Any]", exc.response.get("Item") or {})
+        if db.text(item, "beat") == token:  # our own first try, answered late
+            return _before(item, marker)
+        if marker is not None and db.number(item, marker.name) > marker.now_ms:
+            raise RepeatView(Seen.of(item)) from None
+        raise RecentlySeen(visitor) from None
+    seen = Seen.of(old)
+    if len(seen.markers) > MAX_MARKERS:
+        _drop_expired(visitor, seen.markers, now * 1000)
+    return seen
 
 
-def take(visitor: str) -> int | None:
-    """Delete `visitor`'s item and return when they were last seen (None: no item). One
-    DeleteItem with ReturnValues ALL_OLD: a reader's presence moves to their new id at
-    midnight without being counted twice."""
+def _record_params(
+    visitor: str,
+    now: int,
+    keep: int,
+    token: str,
+    bucket: int | None,
+    marker: Marker | None,
+    write_interval: int,
+) -> dict[str, Any]:
+    """The UpdateItem of record()."""
+    sets = [
+        "last_seen = :now",
+        "prev_seen = if_not_exists(last_seen, :zero)",
+        "pb = if_not_exists(b, :zero)",
+        "expires_at = :exp",
+        "beat = :beat",
+    ]
+    values: dict[str, Any] = {
+        ":now": {"N": str(now)},
+        ":zero": {"N": "0"},
+        ":exp": {"N": str(now + keep)},
+        ":beat": {"S": token},
+    }
+    params: dict[str, Any] = {
+        "TableName": settings().connections_table,
+        "Key": {"visitor": {"S": visitor}},
+        "ExpressionAttributeValues": values,
+        "ReturnValues": "ALL_OLD",
+    }
+    conditions = []
+    if bucket is not None:
+        sets.append("b = :b")
+        values[":b"] = {"N": str(bucket)}
+    if marker is not None:
+        params["ExpressionAttributeNames"] = {"#m": marker.name}
+        sets.append("#m = :until")
+        values[":until"] = {"N": str(marker.until_ms)}
+        values[":now_ms"] = {"N": str(marker.now_ms)}
+        conditions.append("attribute_not_exists(#m) OR #m <= :now_ms")
+    if write_interval:
+        values[":recent"] = {"N": str(now - write_interval)}
+        conditions.append("attribute_not_exists(last_seen) OR last_seen <= :recent")
+    params["UpdateExpression"] = "SET " + ", ".join(sets)
+    if conditions:
+        params["ConditionExpression"] = " AND ".join(f"({c})" for c in conditions)
+        params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return params
+
+
+def _before(item: dict[str, Any], marker: Marker | None) -> Seen:
+    """The item as it was before our own write `item` (its kept values)."""
+    markers = Seen.of(item).markers
+    if marker is not None:
+        markers.pop(marker.name, None)
+    return Seen(
+        db.number(item, "prev_seen") or None,
+        db.number(item, "pb") or None,
+        markers,
+    )
+
+
+def _drop_expired(visitor: str, markers: dict[str, int], now_ms: int) -> None:
+    expired = [name for name, until in markers.items() if until <= now_ms][:100]
+    if not expired:
+        return
+    names = {f"#x{i}": name for i, name in enumerate(expired)}
+    db.client().update_item(
+        TableName=settings().connections_table,
+        Key={"visitor": {"S": visitor}},
+        UpdateExpression="REMOVE " + ", ".join(names),
+        ExpressionAttributeNames=names,
+    )
+
+
+def take(visitor: str) -> Seen:
+    """Delete `visitor`'s item and return it (Seen() when none). One DeleteItem with
+    ReturnValues ALL_OLD: a reader moves to their new id at midnight without being online
+    twice, a second visit, or a second view within an open window."""
     old = (
         db.client()
         .delete_item(
@@ -88,17 +206,35 @@ def take(visitor: str) -> int | None:
         )
         .get("Attributes", {})
     )
-    return db.number(old, "last_seen") if "last_seen" in old else None
+    return Seen.of(old)
 
 
-def count_seen_since(cutoff: int) -> int:
-    """How many visitors were seen after `cutoff` (epoch seconds): COUNT queries on the
-    by-last-seen index, every page."""
-    params: dict[str, Any] = {
-        "TableName": settings().connections_table,
-        "IndexName": "by-last-seen",
-        "KeyConditionExpression": "#shard = :s AND last_seen > :cutoff",
-        "ExpressionAttributeNames": {"#shard": "shard"},
-        "ExpressionAttributeValues": {":s": {"S": SHARD}, ":cutoff": {"N": str(cutoff)}},
-    }
-    return db.count(**params)
+def keep_windows(visitor: str, markers: dict[str, int]) -> None:
+    """Set repeat-view windows (attribute -> until, epoch ms) on `visitor`'s item: those a
+    reader had open under yesterday's id (one UpdateItem, at most once a day per reader)."""
+    names = {f"#w{i}": name for i, name in enumerate(markers)}
+    values = {f":w{i}": {"N": str(until)} for i, until in enumerate(markers.values())}
+    db.client().update_item(
+        TableName=settings().connections_table,
+        Key={"visitor": {"S": visitor}},
+        UpdateExpression="SET " + ", ".join(f"#w{i} = :w{i}" for i in range(len(names))),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def close_window(visitor: str, marker: Marker) -> None:
+    """Remove the window `marker` opened, if it is still that one (a view that could not be
+    counted: the reader's next view must count)."""
+    try:
+        db.client().update_item(
+            TableName=settings().connections_table,
+            Key={"visitor": {"S": visitor}},
+            UpdateExpression="REMOVE #m",
+            ConditionExpression="#m = :until",
+            ExpressionAttributeNames={"#m": marker.name},
+            ExpressionAttributeValues={":until": {"N": str(marker.until_ms)}},
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise

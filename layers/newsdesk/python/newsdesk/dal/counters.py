@@ -12,21 +12,21 @@ Items (partition key `id`):
   chart cost no extra write; buckets older than KEEP_DAYS are removed by the most-read job,
   off the page's path, so the item stays under 1 KB (one write unit). K shards take K times
   the ~1,000 writes/s of one partition; raise K only (shards above a lowered K are unread).
-- `seen#<visitor>#<slug>`: a repeat-view marker `{until: ms, expires_at: s}` (TTL).
 - `audit#views#<slug>#<time>`: who set a count, when, from what to what, and `via` what
   ("set-views", or "import" when an import changed an existing article's legacy count).
 - `salt#<day>`: the day's random salt of visitor ids (newsdesk.identity), TTL'd.
-- `site`: total visits `{visits, legacy_visits}` and the peak of visitors online.
+- `site`: visits rolled up `{visits, rolled}`, `legacy_visits` and the peak of visitors online.
+- `visits#<s>` (s < presence.VISIT_SHARDS): visits of readers not sampled for online-now.
+- `online#<seconds>#<start>`: one online-now bucket (newsdesk.presence), TTL'd.
 - `mostread`: the most-read lists, computed by the scheduled job.
 - `menu`: the header's category menu `{categories: JSON}`, computed by the same job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
-import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,6 +34,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from newsdesk.caches import Cache
 from newsdesk.config import settings
 from newsdesk.dal import articles, db
 
@@ -61,8 +62,96 @@ def counter_key(slug: str, shard: int = 0) -> dict[str, Any]:
 
 
 def counter_keys(slug: str) -> list[dict[str, Any]]:
-    """Every shard's key of one article's counter."""
-    return [counter_key(slug, shard) for shard in range(settings().counter_shards)]
+    """Every shard's key of one article's counter, as far as this container knows them."""
+    return [counter_key(slug, shard) for shard in range(shards_of(slug))]
+
+
+# ---- hot articles: more shards on demand ----------------------------------------------------
+#
+# One partition key takes at most 1,000 write units per second (Developer Guide, "Best
+# practices for designing and using partition keys effectively"): above that, DynamoDB
+# answers ThrottlingException (on-demand) or ProvisionedThroughputExceededException. A view
+# refused so moves its article to MAX_SHARDS-bounded wider shards at once: the writer counts
+# it on a new (cold) shard and records the new number on the first shard (`shards`), which
+# every reader reads anyway; readers then read the new shards too. A first shard too busy to
+# take that record at once still gets it: every writer that knows more shards than the first
+# shard says retries it, and the most-read job sets it from the shards it finds
+# (reconcile_shards), so a view on a new shard is shown late at worst, never lost.
+
+MAX_SHARDS = 64
+SPREAD = 4  # a throttled article gets four times the shards
+# Shards known per article in this container (at least COUNTER_SHARDS), and the number the
+# first shard was last seen to record.
+_shards: Cache[int] = Cache("counter shards", maxsize=10_000)
+_recorded: Cache[int] = Cache("counter shards recorded", maxsize=10_000)
+
+
+def shards_of(slug: str) -> int:
+    """How many shards the article's counter has, as far as this container knows."""
+    return max(settings().counter_shards, _shards.get(slug)[1] or 1)
+
+
+def _learn(items: Iterable[dict[str, Any]]) -> set[str]:
+    """Note the shard counts first shards record; the articles that have more than known."""
+    grown = set()
+    for item in items:
+        counter_id = item["id"]["S"]
+        if "shards" in item and counter_id.count("#") == 1:
+            slug, recorded = slug_of(counter_id), db.number(item, "shards")
+            _recorded.put(slug, recorded)
+            if recorded > shards_of(slug):
+                _shards.put(slug, recorded)
+                grown.add(slug)
+    return grown
+
+
+def _with_new_shards(
+    items: list[dict[str, Any]], read: dict[str, int], attempts: int = db.BATCH_ATTEMPTS
+) -> list[dict[str, Any]]:
+    """`items` (counter items read, `read` shards per article) plus the shards their first
+    shards record beyond what was read: a second BatchGetItem only when an article grew."""
+    grown = _learn(items)
+    keys = [
+        counter_key(slug, shard)
+        for slug in grown
+        if slug in read
+        for shard in range(read[slug], shards_of(slug))
+    ]
+    return items + db.batch_get(_table(), keys, attempts) if keys else items
+
+
+def record_shards(slug: str, shards: int) -> None:
+    """Record on the article's first shard that it has `shards` (only ever raised): one
+    conditional UpdateItem; a refusal (already as many) is fine."""
+    try:
+        db.client().update_item(
+            TableName=_table(),
+            Key=counter_key(slug),
+            UpdateExpression="SET shards = :n, #kind = if_not_exists(#kind, :kind)",
+            ConditionExpression="attribute_not_exists(shards) OR shards < :n",
+            ExpressionAttributeNames={"#kind": "kind"},
+            ExpressionAttributeValues={":n": {"N": str(shards)}, ":kind": {"S": VIEWS_KIND}},
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+    _recorded.put(slug, shards)
+
+
+def reconcile_shards(items: Iterable[dict[str, Any]]) -> None:
+    """The most-read job: record on each first shard the shards found beyond it."""
+    found: dict[str, int] = {}
+    recorded: dict[str, int] = {}
+    for item in items:
+        counter_id = item["id"]["S"]
+        slug = slug_of(counter_id)
+        shard = int(counter_id.rsplit("#", 1)[1]) if counter_id.count("#") == 2 else 0
+        found[slug] = max(found.get(slug, 1), shard + 1)
+        if shard == 0:
+            recorded[slug] = max(db.number(item, "shards"), 1)
+    for slug, shards in found.items():
+        if shards > max(recorded.get(slug, 1), settings().counter_shards):
+            record_shards(slug, shards)
 
 
 def slug_of(counter_id: str) -> str:
@@ -78,12 +167,33 @@ def add_view(slug: str, today: date | None = None) -> int:
     """Add one view atomically (one UpdateItem, one write unit; never retried when it may
     have counted, see db.at_most_once) to the article's count and to
     `today`'s (default: the site time zone's date now) and return the article's new total
-    (sharded counters: plus one BatchGetItem to sum the shards)."""
+    (sharded counters: plus one BatchGetItem to sum the shards). A view refused because
+    the article's key is hot is counted on new shards (see "hot articles" above)."""
     today = today or datetime.now(settings().tz).date()
-    shards = settings().counter_shards
-    shard = random.randrange(shards) if shards > 1 else 0
-    with db.at_most_once():
-        response = db.client().update_item(
+    shards = shards_of(slug)
+    try:
+        response = _add_view(slug, random.randrange(shards), today)
+    except ClientError as exc:
+        if not db.throttled(exc) or shards >= MAX_SHARDS:
+            raise
+        wider = min(MAX_SHARDS, shards * SPREAD)
+        _shards.put(slug, wider)
+        with contextlib.suppress(ClientError), db.throttle_handled():  # busy: retried below
+            record_shards(slug, wider)
+        response = _add_view(slug, random.randrange(shards, wider), today)
+    attributes = response.get("Attributes", {})
+    _learn([attributes] if attributes else [])
+    if shards_of(slug) > (_recorded.get(slug)[1] or 1):
+        with contextlib.suppress(ClientError):
+            record_shards(slug, shards_of(slug))
+    if shards_of(slug) > 1:
+        return views_of([slug])[slug]
+    return total_of(attributes)
+
+
+def _add_view(slug: str, shard: int, today: date) -> dict[str, Any]:
+    with db.at_most_once(), db.throttle_handled():
+        return db.client().update_item(
             TableName=_table(),
             Key=counter_key(slug, shard),
             UpdateExpression="ADD #v :one, #day :one SET #kind = if_not_exists(#kind, :kind)",
@@ -95,9 +205,6 @@ def add_view(slug: str, today: date | None = None) -> int:
             ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": VIEWS_KIND}},
             ReturnValues="ALL_NEW",
         )
-    if shards > 1:
-        return views_of([slug])[slug]
-    return total_of(response.get("Attributes"))
 
 
 def views_of(slugs: Iterable[str], job: bool = False) -> dict[str, int]:
@@ -106,9 +213,10 @@ def views_of(slugs: Iterable[str], job: bool = False) -> dict[str, int]:
     unprocessed keys get db.JOB_ATTEMPTS tries."""
     wanted = list(dict.fromkeys(slugs))
     totals = dict.fromkeys(wanted, 0)
+    read = {slug: shards_of(slug) for slug in wanted}
     keys = [key for slug in wanted for key in counter_keys(slug)]
     attempts = db.JOB_ATTEMPTS if job else db.BATCH_ATTEMPTS
-    for item in db.batch_get(_table(), keys, attempts):
+    for item in _with_new_shards(db.batch_get(_table(), keys, attempts), read, attempts):
         totals[slug_of(item["id"]["S"])] += total_of(item)
     return totals
 
@@ -126,13 +234,14 @@ def views_with_headline(slug: str) -> tuple[dict[str, Any] | None, int]:
         {**articles.headline_request([slug]), _table(): {"Keys": counter_keys(slug)}}
     )
     headlines = articles.headlines_in(found)
-    return (headlines[0] if headlines else None), sum(total_of(item) for item in found[_table()])
+    items = _with_new_shards(found[_table()], {slug: len(counter_keys(slug))})
+    return (headlines[0] if headlines else None), sum(total_of(item) for item in items)
 
 
 def daily_views(slug: str, days: list[date]) -> tuple[list[int], int]:
     """Views of `slug` on each of `days` and its all-time total: one BatchGetItem over the
     counter's shards."""
-    items = db.batch_get(_table(), counter_keys(slug))
+    items = _with_new_shards(db.batch_get(_table(), counter_keys(slug)), {slug: shards_of(slug)})
     per_day = [sum(db.number(item, day_attribute(day)) for item in items) for day in days]
     return per_day, sum(total_of(item) for item in items)
 
@@ -180,7 +289,7 @@ class Snapshot:
 
 def read_for_set(slug: str) -> Snapshot:
     keys = counter_keys(slug)
-    items = db.batch_get(_table(), keys, ConsistentRead=True)
+    items = _with_new_shards(db.batch_get(_table(), keys, ConsistentRead=True), {slug: len(keys)})
     first_id = keys[0]["id"]["S"]
     first = next((item for item in items if item["id"]["S"] == first_id), None)
     others = sum(total_of(item) for item in items if item["id"]["S"] != first_id)
@@ -279,7 +388,9 @@ def counts(slugs: Iterable[str]) -> dict[str, Count]:
     consistent BatchGetItem, 100 keys per request, retried as a job's (db.JOB_ATTEMPTS)."""
     wanted = list(dict.fromkeys(slugs))
     keys = [key for slug in wanted for key in counter_keys(slug)]
+    read = {slug: shards_of(slug) for slug in wanted}
     items = db.batch_get(_table(), keys, db.JOB_ATTEMPTS, ConsistentRead=True)
+    items = _with_new_shards(items, read, db.JOB_ATTEMPTS)
     totals = dict.fromkeys(wanted, 0)
     firsts: dict[str, dict[str, Any]] = {}
     for item in items:
@@ -338,62 +449,6 @@ def legacy_action(slug: str, legacy: int, keep_existing: bool) -> dict[str, Any]
     }
 
 
-# ---- repeat-view markers --------------------------------------------------------------------
-
-
-def _marker_key(visitor: str, slug: str) -> dict[str, Any]:
-    return {"id": {"S": f"seen#{visitor}#{slug}"}}
-
-
-def mark_first_view(visitor: str, slug: str, window_seconds: int) -> bool:
-    """Write the marker of `visitor` viewing `slug` now and return True, unless a marker from
-    the last `window_seconds` is there (a repeat view: False, nothing written).
-
-    One conditional PutItem on a small item that TTL removes later; an expired marker that
-    TTL has not deleted yet is overwritten (the condition checks the time, in milliseconds:
-    whole seconds would let a view just after a second boundary through). The marker carries
-    a token of this view, so the SDK's retry of a put whose answer was lost finds its own
-    marker and succeeds, instead of taking the view for a repeat of itself.
-    """
-    now_ms = int(time.time() * 1000)
-    until_ms = now_ms + window_seconds * 1000
-    token = secrets.token_hex(8)
-    try:
-        db.client().put_item(
-            TableName=_table(),
-            Item={
-                **_marker_key(visitor, slug),
-                "until": {"N": str(until_ms)},
-                "view": {"S": token},
-                "expires_at": {"N": str(until_ms // 1000 + 1)},  # TTL wants seconds
-            },
-            ConditionExpression="attribute_not_exists(id) OR #until <= :now OR #view = :view",
-            ExpressionAttributeNames={"#until": "until", "#view": "view"},
-            ExpressionAttributeValues={":now": {"N": str(now_ms)}, ":view": {"S": token}},
-        )
-    except ClientError as exc:
-        if db.condition_failed(exc):
-            return False
-        raise
-    return True
-
-
-def viewed_within(visitor: str, slug: str) -> bool:
-    """True when `visitor`'s marker of `slug` is still live (its window has not passed;
-    TTL deletes lazily, so an expired item may still be there): one consistent GetItem."""
-    item = (
-        db.client()
-        .get_item(TableName=_table(), Key=_marker_key(visitor, slug), ConsistentRead=True)
-        .get("Item")
-    )
-    return item is not None and db.number(item, "until") > int(time.time() * 1000)
-
-
-def unmark_view(visitor: str, slug: str) -> None:
-    """Remove the marker of a view that could not be counted."""
-    db.client().delete_item(TableName=_table(), Key=_marker_key(visitor, slug))
-
-
 # ---- the daily salt of visitor ids ----------------------------------------------------------
 
 
@@ -429,52 +484,124 @@ def create_salt(day: date, salt: bytes, expires_at: int) -> bytes:
     return salt
 
 
-# ---- the site item: total visits and the peak ------------------------------------------------
+# ---- the site item, visit shards and online-now buckets ---------------------------------------
 
 
 @dataclass(frozen=True)
 class Site:
-    total_visits: int  # visits counted since launch plus the legacy total
+    total_visits: int  # visits counted since launch plus the legacy total (see presence)
     peak: int  # most visitors online at once
     peak_at: str | None  # when (ISO 8601, UTC)
+    rolled: int | None = None  # buckets up to this start (epoch s) are in `visits`
+
+
+def site_of(item: dict[str, Any]) -> Site:
+    return Site(
+        total_visits(item),
+        db.number(item, "peak"),
+        item.get("peak_at", {}).get("S"),
+        db.number(item, "rolled") if "rolled" in item else None,
+    )
 
 
 def site() -> Site:
-    """Total visits and the peak (zeros before the first visit): one GetItem."""
-    item = _site_item()
-    return Site(total_visits(item), db.number(item, "peak"), item.get("peak_at", {}).get("S"))
-
-
-def _site_item() -> dict[str, Any]:
-    return db.client().get_item(TableName=_table(), Key=SITE_KEY).get("Item") or {}
+    """The site item alone (zeros before the first visit): one GetItem. Total visits here
+    leave out the visit shards and the buckets not rolled up yet: newsdesk.presence reads
+    the whole figure."""
+    return site_of(db.client().get_item(TableName=_table(), Key=SITE_KEY).get("Item") or {})
 
 
 def total_visits(item: dict[str, Any]) -> int:
     return db.number(item, "visits") + db.number(item, "legacy_visits")
 
 
-def add_visit() -> int:
-    """Count one visit (one atomic ADD, never retried when it may have counted); the new
-    total visits."""
+def visit_shard_key(shard: int) -> dict[str, Any]:
+    return {"id": {"S": f"visits#{shard}"}}
+
+
+def bucket_key(seconds: int, start: int) -> dict[str, Any]:
+    """The online-now bucket of `seconds` seconds starting at `start` (epoch s)."""
+    return {"id": {"S": f"online#{seconds}#{start}"}}
+
+
+def add_visit(shard: int) -> None:
+    """Count one visit on visit shard `shard` (one atomic ADD, 1 write unit, never retried
+    when it may have counted): readers who are not sampled for online-now."""
     with db.at_most_once():
-        response = db.client().update_item(
+        db.client().update_item(
             TableName=_table(),
-            Key=SITE_KEY,
+            Key=visit_shard_key(shard),
             UpdateExpression="ADD visits :one",
             ExpressionAttributeValues={":one": {"N": "1"}},
-            ReturnValues="ALL_NEW",
         )
-    return total_visits(response.get("Attributes", {}))
 
 
-def raise_total_floor(at_least: int) -> None:
-    """Make total visits (visits + legacy_visits) at least `at_least`, by raising
-    legacy_visits to what is missing now: one GetItem, and one conditional UpdateItem when
-    the total is behind. Visits only grow, so a visit counted meanwhile leaves it slightly
-    above."""
-    item = _site_item()
-    if at_least > total_visits(item):
-        raise_site("legacy_visits", at_least - db.number(item, "visits"))
+def add_to_bucket(key: dict[str, Any], counts: dict[str, int], expires_at: int) -> None:
+    """ADD `counts` (attribute -> n) to an online-now bucket item, which TTL removes at
+    `expires_at` (epoch s): one UpdateItem, 1 write unit, never retried when it may have
+    counted."""
+    names = {f"#c{i}": name for i, name in enumerate(counts)}
+    values: dict[str, Any] = {f":c{i}": {"N": str(n)} for i, n in enumerate(counts.values())}
+    values[":exp"] = {"N": str(expires_at)}
+    with db.at_most_once():
+        db.client().update_item(
+            TableName=_table(),
+            Key=key,
+            UpdateExpression="ADD "
+            + ", ".join(f"#c{i} :c{i}" for i in range(len(names)))
+            + " SET expires_at = if_not_exists(expires_at, :exp)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+
+def read_items(keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Items of this table by id (missing ones left out): BatchGetItem, 100 keys a
+    request, eventually consistent (0.5 read unit per item up to 4 KB)."""
+    return {item["id"]["S"]: item for item in db.batch_get(_table(), keys)}
+
+
+def roll_up(rolled: int | None, to: int, visits: int) -> bool:
+    """Move `visits` counted in buckets after `rolled` up to `to` (bucket starts, epoch s)
+    into the site item's `visits`: one conditional UpdateItem, refused (False) when another
+    container moved them first."""
+    values: dict[str, Any] = {":to": {"N": str(to)}, ":v": {"N": str(visits)}}
+    if rolled is None:
+        condition = "attribute_not_exists(rolled)"
+    else:
+        condition = "rolled = :from"
+        values[":from"] = {"N": str(rolled)}
+    try:
+        db.client().update_item(
+            TableName=_table(),
+            Key=SITE_KEY,
+            UpdateExpression="SET rolled = :to ADD visits :v",
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        return False
+    return True
+
+
+def number(item: dict[str, Any] | None, name: str) -> int:
+    """The whole number in attribute `name` of an item of this table (0 when absent)."""
+    return db.number(item, name)
+
+
+def raise_total_floor(at_least: int, total: int) -> None:
+    """Make total visits at least `at_least` when they are `total` now (as
+    newsdesk.presence reads them), by adding what is missing to legacy_visits: one
+    UpdateItem when the total is behind. Racing raises can only leave it slightly above."""
+    if at_least > total:
+        db.client().update_item(
+            TableName=_table(),
+            Key=SITE_KEY,
+            UpdateExpression="ADD legacy_visits :missing",
+            ExpressionAttributeValues={":missing": {"N": str(at_least - total)}},
+        )
 
 
 def raise_site(name: str, value: int, also: dict[str, str] | None = None) -> bool:

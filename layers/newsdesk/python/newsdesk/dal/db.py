@@ -91,6 +91,29 @@ def at_most_once() -> Iterator[None]:
         _at_most_once.reset(token)
 
 
+_throttle_handled: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "throttle_handled", default=False
+)
+THROTTLED = ("ThrottlingException", "ProvisionedThroughputExceededException")
+
+
+@contextlib.contextmanager
+def throttle_handled() -> Iterator[None]:
+    """Calls in this block that are throttled are not retried by the SDK: the caller has a
+    better answer than waiting (a hot article's view moves to new shards at once)."""
+    token = _throttle_handled.set(True)
+    try:
+        yield
+    finally:
+        _throttle_handled.reset(token)
+
+
+def throttled(exc: Exception) -> bool:
+    """DynamoDB refused the request for throughput (a hot key, say)."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code in THROTTLED
+
+
 def _maybe_applied(caught_exception: Exception | None, response: Any) -> bool:
     """A failed attempt that DynamoDB may have applied all the same: any failure but a
     refusal (a 4xx) or a connection that was never made (nothing was sent)."""
@@ -149,6 +172,9 @@ def _retry_only_when_safe(dynamodb: Any) -> None:
         response, attempts = kwargs.get("response"), int(kwargs.get("attempts", 1))
         if _at_most_once.get() and _maybe_applied(kwargs.get("caught_exception"), response):
             return None  # no retry: the error goes to the caller
+        error = response[1].get("Error", {}).get("Code") if response is not None else None
+        if _throttle_handled.get() and error in THROTTLED:
+            return None  # the caller handles it
         if _conflict(response):
             return conflict_delay(attempts) if attempts < CONFLICT_ATTEMPTS else None
         delay: float | None = handler.needs_retry(**kwargs)
@@ -164,9 +190,12 @@ def _mark_failed(**_: Any) -> None:
 @cache
 def client() -> Any:
     """A low-level DynamoDB client; the endpoint follows AWS_ENDPOINT_URL_DYNAMODB."""
-    import boto3
+    from botocore.session import get_session
 
-    dynamodb = boto3.session.Session().client("dynamodb", config=_config["config"])
+    # botocore's session, not boto3's: boto3 would import s3transfer too (about 70 ms of a
+    # cold start) for nothing a low-level client uses; boto3.Session.client makes this same
+    # call (region, credentials and AWS_ENDPOINT_URL_DYNAMODB all come from botocore).
+    dynamodb = get_session().create_client("dynamodb", config=_config["config"])
     _retry_only_when_safe(dynamodb)
     # Any call that ends in an error (after retries) marks this request degraded.
     dynamodb.meta.events.register("after-call-error.dynamodb", _mark_failed)

@@ -1,0 +1,68 @@
+"""Issue 15, item 3: a hot article. One partition key takes at most 1,000 write units per
+second on AWS (Developer Guide, "Best practices for designing and using partition keys
+effectively"); DynamoDB Local takes any number, so the fault proxy's partition_limit() puts
+AWS's limit back, with a clock the test advances instead of waiting.
+
+The test runs AWS's situation (10,000 views a second on one article) scaled down a hundred
+times, so that it runs in a minute on a loaded machine: a per-key limit of 10 write units
+per second and 100 counted views per second of one article (ten times what one key takes), from several containers (each with its own caches,
+as Lambda execution environments have). Every view must be counted, the total shown must be
+exact, and the limit must have refused writes (the test is not vacuous)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from newsdesk import caches, mostread
+from newsdesk.dal import counters
+
+from tests.faultproxy import ManualClock
+from tests.support import SLUG, import_fixture
+
+LIMIT = 10  # write units per second per key: AWS's 1,000, scaled down a hundred times
+RATE = 100  # counted views per second: ten times what one key takes
+SECONDS = 3
+CONTAINERS = 5
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_a_hot_article_counts_every_view_under_the_per_key_limit(dynamodb_proxy: Any) -> None:
+    import_fixture()
+    before = counters.views_of([SLUG])[SLUG]
+    clock = ManualClock()
+    limit = dynamodb_proxy.partition_limit(
+        wcu_per_second=LIMIT, clock=clock, table_suffix="-counters"
+    )
+    try:
+        for n in range(RATE * SECONDS):
+            caches.use_environment(f"c{n % CONTAINERS}")
+            counters.add_view(SLUG)
+            clock.advance(1 / RATE)
+    finally:
+        caches.use_environment("default")
+    assert limit.throttled > 0, "the per-key limit never refused a write: nothing was hot"
+
+    clock.advance(1.0)
+    caches.clear_all()  # a container that has never seen the article
+    assert counters.views_of([SLUG])[SLUG] == before + RATE * SECONDS  # exact, none lost
+    shards = counters.shards_of(SLUG)
+    assert RATE / LIMIT <= shards <= counters.MAX_SHARDS  # spread enough, not without bound
+    assert mostread.refresh()["all"][0]["slug"] == SLUG  # the job sums every shard too
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_views_on_shards_the_first_shard_does_not_record_yet_are_found_by_the_job() -> None:
+    """A first shard too busy to record a new shard count: the views on the new shards are
+    shown once the most-read job records it, never lost."""
+    import_fixture()
+    before = counters.views_of([SLUG])[SLUG]
+    counters._shards.put(SLUG, 4)  # a container that spread the article
+    counters._recorded.put(SLUG, 4)  # ... and believes the first shard says so (it does not)
+    for _ in range(40):
+        counters.add_view(SLUG)
+    caches.clear_all()
+    assert counters.views_of([SLUG])[SLUG] < before + 40  # some are on shards not recorded
+    mostread.refresh()
+    caches.clear_all()
+    assert counters.views_of([SLUG])[SLUG] == before + 40
