@@ -476,3 +476,68 @@ def test_yesterdays_salt_is_read_not_created(
     invoke("pages", reader(1))
     ids = [item["id"]["S"] for item in scan_all(fresh) if "id" in item]
     assert sorted(i for i in ids if i.startswith("salt#")) == [f"salt#{midnight.date()}"]
+
+
+# issue 15: the same cost at any audience, sampling, visits that outlive the window
+
+
+def test_reading_online_now_is_one_request_at_any_audience(fresh: dict[str, str]) -> None:
+    """Online now and total visits for 10 readers and for 300 cost the same read: one
+    BatchGetItem of at most 18 small items (site, 5 visit shards, 11-12 buckets), 9 read
+    units at most (issue 15: at most 2 requests and 10 read units a refresh)."""
+    start = SOON.replace(second=0)
+    batches = []
+    for audience in (10, 300):
+        for n in range(audience):
+            presence.heartbeat(f"{audience:04x}{n:028x}", start)
+        caches.clear_all()  # a container that reads afresh
+        calls = Calls()
+        figures = presence.current_figures(start + timedelta(seconds=5))
+        assert figures.online == audience + (10 if audience == 300 else 0)
+        batches.append((calls.count("BatchGetItem"), calls.count()))
+        start += timedelta(seconds=1)
+    # one read; at most one write with it (a new peak, or visits rolled up)
+    assert [reads for reads, _ in batches] == [1, 1]
+    assert all(requests <= 2 for _, requests in batches)
+    assert len(presence._window_buckets(start.timestamp())[0]) + 1 + presence.VISIT_SHARDS <= 18
+
+
+def test_a_sample_of_readers_stands_for_a_large_audience(
+    fresh: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past SAMPLED_READERS at the peak, only readers with K leading zero bits in their
+    hashed id are recorded (and asked for a heartbeat a minute); the figure is their count
+    times 2^K. Here the sample size is made small (16) so that 400 readers need K = 5."""
+    monkeypatch.setattr(presence, "SAMPLED_READERS", 16)
+    start = SOON.replace(second=0)
+    boto3.client("dynamodb").put_item(
+        TableName=fresh["COUNTERS_TABLE"],
+        Item={"id": {"S": "site"}, "peak": {"N": "400"}},
+    )
+    k = presence.sampling_level(400)
+    assert k == 5
+    readers = [f"{n:032x}" for n in range(400)]
+    sampled = [r for r in readers if presence.level_of(r) >= k]
+    calls = Calls()
+    answers = [presence.heartbeat(r, start) for r in readers]
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(seconds=5)).online == len(sampled) * 2**k
+    # only the sample writes the bucket (one write each); every visit is counted
+    assert calls.count("UpdateItem", "-counters", key_prefix="online#") == len(sampled)
+    assert presence.current_figures(start + timedelta(seconds=5)).total == 400
+    every = {r: presence.heartbeat_seconds(r, answers[-1]) for r in readers}
+    assert {every[r] for r in sampled} == {presence.HEARTBEAT_SECONDS}
+    assert set(every.values()) == {presence.HEARTBEAT_SECONDS, presence.KEEP_ALIVE_SECONDS}
+
+
+def test_visits_stay_in_the_total_after_their_bucket_leaves_the_window() -> None:
+    """A visit counted in an online-now bucket is still in "Tổng" an hour later, whether
+    nobody read the figures meanwhile (the next reader rolls it up) or the scheduled job did."""
+    presence.heartbeat("a" * 32, SOON)
+    presence.heartbeat("b" * 32, SOON + timedelta(seconds=40))
+    caches.clear_all()
+    assert presence.current_figures(SOON + timedelta(hours=1)).total == 2  # idle: rolled up now
+    presence.heartbeat("c" * 32, SOON + timedelta(hours=1, seconds=10))
+    presence.roll_up_visits(SOON + timedelta(hours=3))  # the job, with nobody reading
+    caches.clear_all()
+    assert presence.current_figures(SOON + timedelta(hours=5)).total == 3
