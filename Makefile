@@ -24,7 +24,7 @@ HAVE_PY313 := yes
 endif
 endif
 
-.PHONY: help install run test test-fast lint validate checkov build import bench clean smoke lighthouse traffic-model
+.PHONY: help install run sam-local test test-fast lint validate checkov build import bench clean smoke lighthouse traffic-model
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ install: $(STAMP) ## create .venv and install everything the commands need
 
 run: $(STAMP) ## run the service locally at http://127.0.0.1:3000 (PORT=... for another; DynamoDB Local included)
 	@$(BIN)/python -m local run
+
+sam-local: $(STAMP) ## the same site in SAM CLI's emulator (Docker: installed and started as root if missing); PORT=...
+	@$(BIN)/python -m local.samlocal
 
 import: $(STAMP) ## import articles into the local stack: make import FILE=path [FILE=dir]
 	@test -n "$(FILE)" || { echo "usage: make import FILE=path/to/article.txt (or a folder, or .json)"; exit 2; }

