@@ -19,7 +19,6 @@ share their first 100 slug characters (about 4% of the pages in all).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
@@ -28,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -183,27 +181,6 @@ def run(
     return figures
 
 
-@contextlib.contextmanager
-def _dynamodb_local() -> Iterator[str]:
-    from local import dynamodb
-
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-    dynamodb.ensure_jar()
-    handle = dynamodb.start(in_memory=True, allow_moto=False)
-    try:
-        yield handle.endpoint
-    finally:
-        handle.stop()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=5000)
@@ -212,7 +189,9 @@ def main() -> int:
         "--package", type=Path, help="the folder of another newsdesk package, to compare"
     )
     args = parser.parse_args()
-    with _dynamodb_local() as endpoint:
+    from scripts.bench import dynamodb_local  # make bench's DynamoDB Local, one setup
+
+    with dynamodb_local() as endpoint:
         figures = run(args.pages, endpoint, args.package)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

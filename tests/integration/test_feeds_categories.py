@@ -442,3 +442,88 @@ def test_other_methods_are_405_with_allow(name: str) -> None:
     assert response["statusCode"] == 405
     assert response["headers"]["Allow"] == "GET, HEAD"
     assert response["headers"]["Content-Type"].startswith("text/html")
+
+
+# ---- slugs that cannot be a URL (issue 14) -----------------------------------------------------
+
+# Slugs no request can reach (each spelling a client or API Gateway would turn into another
+# path, or into none), as another tool or an old version might have stored them.
+UNROUTABLE = [".", "..", "a/b", "%2e%2e", "a%2Fb", "Bài-Số", "tin nhanh", "x" * 201]
+
+
+def store_unroutable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seven good articles (bai-so-1..7, half of them in CATEGORY) and, between them, the
+    UNROUTABLE ones, written straight into the table with a counter big enough to lead the
+    most-read lists."""
+    from newsdesk.articles import Article, to_item
+
+    settings_changed(monkeypatch, PAGE_SIZE="2")
+    good = [article(n, category=CATEGORY if n % 2 else "", views=n) for n in range(1, 8)]
+    import_json(tmp_path, good)
+    for n, slug in enumerate(UNROUTABLE, 1):
+        published = datetime(2024, 1, n, 2, tzinfo=UTC)  # just after bai-so-<n>
+        bad = Article(slug, f"Lạc {n}", published, (f"Nội dung {n}.",), category=CATEGORY)
+        db.client().put_item(TableName=ddb_names()["ARTICLES_TABLE"], Item=to_item(bad))
+        db.transact_write([counters.legacy_action(slug, 10**6 + n, keep_existing=False)])
+
+
+def ddb_names() -> dict[str, str]:
+    import os
+
+    return {"ARTICLES_TABLE": os.environ["ARTICLES_TABLE"]}
+
+
+def listed(first: dict[str, Any], follow: Any) -> list[str]:
+    """The titles of a listing page after page: `first` the first page's answer,
+    `follow(query)` the next's."""
+    seen: list[str] = []
+    response = first
+    for _ in range(10):
+        assert response["statusCode"] == 200, response["body"][:300]
+        seen += titles(response["body"])
+        query = next_query(response["body"])
+        if not query:
+            return seen
+        response = follow(query)
+    raise AssertionError(f"more than 10 pages: {seen}")
+
+
+def home(query: str = "") -> dict[str, Any]:
+    data = event("index")
+    if query:
+        data["rawQueryString"] = query
+        data["queryStringParameters"] = {"cursor": unquote(query.split("=", 1)[1])}
+    return invoke("pages", data)
+
+
+def test_stored_slugs_that_cannot_be_a_url_are_left_out_of_every_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdesk import mostread
+
+    store_unroutable(tmp_path, monkeypatch)
+    good = [f"Bài số {n}" for n in range(7, 0, -1)]
+
+    response, root = feed()
+    assert [item.findtext("title") for item in root.iter("item")] == good
+    _, urls = sitemap()
+    assert sitemap_locs(urls) == [
+        f"{BASE}/",
+        f"{BASE}/categories/thoi-su",
+        *(f"{BASE}/articles/bai-so-{n}" for n in range(7, 0, -1)),
+    ]
+    # The home page and the category, page after page: every good article, no other.
+    assert listed(home(), home) == good
+    in_category = ["Bài số 7", "Bài số 5", "Bài số 3", "Bài số 1"]
+    assert listed(get_category("thoi-su"), lambda q: get_category("thoi-su", q)) == in_category
+    # The most-read job lists only articles a reader can reach (the others have more views),
+    # and every page shows its lists.
+    lists = mostread.refresh()
+    assert [entry["slug"] for entry in lists["all"]] == [f"bai-so-{n}" for n in (7, 6, 5, 4, 3)]
+    mostread.forget()
+    assert home()["statusCode"] == 200
+    # Lists stored by an older job, with one of them: the pages still show.
+    counters.store_most_read({**lists, "all": [{"slug": "..", "title": "Lạc", "views": 9}]}, "t")
+    mostread.forget()
+    response = home()
+    assert response["statusCode"] == 200 and "Lạc" not in response["body"]

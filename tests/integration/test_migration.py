@@ -74,7 +74,16 @@ def scan(var: str) -> list[dict[str, Any]]:
 
 
 def stored() -> dict[str, dict[str, Any]]:
-    return {item["slug"]["S"]: item for item in scan("ARTICLES_TABLE")}
+    """The articles by slug (not the source key items: stored_articles.home_key)."""
+    items = scan("ARTICLES_TABLE")
+    return {i["slug"]["S"]: i for i in items if not i["slug"]["S"].startswith("source#")}
+
+
+def source_keys() -> dict[str, str]:
+    """Source identity -> the slug its source key item names."""
+    items = scan("ARTICLES_TABLE")
+    found = [i for i in items if i["slug"]["S"].startswith("source#")]
+    return {item["source"]["S"]: item["article"]["S"] for item in found}
 
 
 def total(slug: str) -> int:
@@ -116,6 +125,27 @@ class Transactions:
             & {next(iter(action.values()))["TableName"] for action in items}
             for items in self.sent
         ]
+
+
+class Batches:
+    """The puts of every BatchWriteItem the newsdesk client sends from now on, in order:
+    (table variable, key) per put, one list per call."""
+
+    def __init__(self) -> None:
+        self.sent: list[list[tuple[str, str]]] = []
+        db.client().meta.events.register(
+            "provide-client-params.dynamodb.BatchWriteItem", self._record
+        )
+
+    def _record(self, params: dict[str, Any], **_: Any) -> None:
+        var = {os.environ[v]: v for v in ("ARTICLES_TABLE", "COUNTERS_TABLE")}
+        self.sent.append(
+            [
+                (var[table], next(iter(r["PutRequest"]["Item"].values()))["S"])
+                for table, requests in params["RequestItems"].items()
+                for r in requests
+            ]
+        )
 
 
 # ---- 1. an article is the same article only when its source identity matches ----------------
@@ -211,6 +241,125 @@ def test_json_ids_are_identities_and_an_export_carries_them(
     assert capsys.readouterr().out.startswith("imported 0, updated 0, unchanged 2,")
 
 
+def test_an_article_whose_title_changes_at_the_source_keeps_its_url(tmp_path: Path) -> None:
+    first = [article("Tin nhanh", views=7, id="cms-9"), article("Tin khác", id="cms-8")]
+    run([json_file(tmp_path, "a.json", first)])
+    assert source_keys() == {"id:cms-9": "tin-nhanh", "id:cms-8": "tin-khac"}
+    edited = [{**first[0], "title": "Tin nhanh (cập nhật)", "updated_at": "2030-01-01T00:00:00Z"}]
+    summary, lines = run([json_file(tmp_path, "b.json", edited)])
+    assert (summary.updated, summary.imported, summary.renamed) == (1, 0, [])
+    assert summary.stayed == [("tin-nhanh", "tin-nhanh-cap-nhat")]
+    assert lines[0].endswith(
+        ": updated tin-nhanh (its source now gives it slug tin-nhanh-cap-nhat: its URL stays)"
+    )
+    assert set(stored()) == {"tin-nhanh", "tin-khac"}
+    assert shown_title("tin-nhanh") == "Tin nhanh (cập nhật)"
+    assert total("tin-nhanh") == 7
+    # Twice over, and in another run: still that article.
+    again = [{**edited[0], "title": "Tin nhanh lần hai", "updated_at": "2030-01-02T00:00:00Z"}]
+    assert run([json_file(tmp_path, "c.json", again)])[0].updated == 1
+    assert set(stored()) == {"tin-nhanh", "tin-khac"}
+    # The key item lists nowhere: not in the feed, the sitemap nor the export.
+    out = tmp_path / "export.json"
+    assert cli.main(["export", "--out", str(out)]) == 0
+    assert sorted(e["slug"] for e in json.loads(out.read_text("utf-8"))) == [
+        "tin-khac",
+        "tin-nhanh",
+    ]
+    feed = invoke("pages", event("feed"))["body"]
+    assert feed.count("<item>") == 2
+
+
+def test_a_slug_changed_at_the_source_keeps_the_articles_url(tmp_path: Path) -> None:
+    """BREAK14 finding 16: the same JSON id (a WordPress guid) with another slug was a second
+    article with its own count."""
+    first = [article("Tin có id", views=100, id="story-77", slug="bai-co-id")]
+    run([json_file(tmp_path, "a.json", first)])
+    moved = [{**first[0], "slug": "bai-co-id-moi", "views": 150}]
+    summary, _ = run([json_file(tmp_path, "b.json", moved)])
+    assert (summary.updated, summary.imported) == (1, 0)
+    assert summary.stayed == [("bai-co-id", "bai-co-id-moi")]
+    assert set(stored()) == {"bai-co-id"}
+    assert total("bai-co-id") == 150
+
+
+def test_an_article_stored_before_source_keys_gets_one_on_a_rerun(tmp_path: Path) -> None:
+    items = [article("Tin nhanh", views=7, id="cms-9")]
+    run([json_file(tmp_path, "a.json", items)])
+    boto3.client("dynamodb").delete_item(
+        TableName=os.environ["ARTICLES_TABLE"],
+        Key={"slug": {"S": stored_articles.home_key("id:cms-9")}},
+    )  # as an older version stored it
+    summary, _ = run([json_file(tmp_path, "a.json", items)])
+    assert (summary.unchanged, summary.updated) == (1, 0)
+    assert source_keys() == {"id:cms-9": "tin-nhanh"}
+    edited = [{**items[0], "title": "Tiêu đề mới", "updated_at": "2030-01-01T00:00:00Z"}]
+    assert run([json_file(tmp_path, "b.json", edited)])[0].updated == 1
+    assert set(stored()) == {"tin-nhanh"}
+
+
+def test_one_source_id_is_one_article_even_when_two_runs_place_it_at_once(
+    tmp_path: Path,
+) -> None:
+    """Another import stores the article (by its old title) between this one's read and its
+    write: the source key item's condition refuses the second article, which is read again
+    and found by its id."""
+    from zoneinfo import ZoneInfo
+
+    from newsdesk import storing
+    from newsdesk.importer import parse_json_article
+
+    def parsed(title: str) -> Any:
+        return parse_json_article(article(title, id="cms-1"), ZoneInfo("Asia/Ho_Chi_Minh"))
+
+    write_together = stored_articles.write_together
+
+    def racing(actions: list[dict[str, Any]]) -> Any:
+        stored_articles.write_together = write_together  # type: ignore[assignment]
+        assert storing.store_one(parsed("Tin cũ")).outcome == "imported"  # the other run
+        return write_together(actions)
+
+    stored_articles.write_together = racing  # type: ignore[assignment]
+    try:
+        outcome = storing.store_one(parsed("Tin mới"))
+    finally:
+        stored_articles.write_together = write_together  # type: ignore[assignment]
+    assert (outcome.outcome, outcome.slug) == ("updated", "tin-cu")
+    assert set(stored()) == {"tin-cu"}
+    assert source_keys() == {"id:cms-1": "tin-cu"}
+
+
+def test_a_legacy_pages_last_edit_is_its_publish_time_not_its_files(tmp_path: Path) -> None:
+    """BREAK14 finding 2: a clone or a copy sets a page's file time to the moment it was made;
+    that time was the article's version, so lastmod and article:modified_time said every
+    2018 article was edited today."""
+    (page,) = pages(tmp_path / "p", 1)  # published 01/02/2024 08:00 at +07:00
+    os.utime(page, (2_000_000_000, 2_000_000_000))  # 2033: a copy made later
+    run([page])
+    published = "2024-02-01T01:00:00Z"
+    assert stored()["tin-so-0"]["version"]["S"] == published
+    sitemap = invoke("pages", event("sitemap"))["body"]
+    assert f"<lastmod>{published}</lastmod>" in sitemap and "2033" not in sitemap
+    # Stored by an older version (the file time; the old parser's digest): a re-run puts
+    # it right, the counts untouched.
+    boto3.client("dynamodb").update_item(
+        TableName=os.environ["ARTICLES_TABLE"],
+        Key={"slug": {"S": "tin-so-0"}},
+        UpdateExpression="SET version = :v, source_digest = :d",
+        ExpressionAttributeValues={":v": {"S": "2033-05-18T03:33:20Z"}, ":d": {"S": "old"}},
+    )
+    summary, lines = run([page])
+    assert (summary.updated, summary.stale) == (1, 0), lines
+    assert stored()["tin-so-0"]["version"]["S"] == published
+    assert run([page])[0].unchanged == 1
+    # An edited page is written, never "older than stored", whatever its file's time
+    # (finding 25: restored with cp -p, rsync -t, unzip).
+    page.write_text(page.read_text("utf-8").replace("đoạn một", "đoạn đã sửa"), "utf-8")
+    os.utime(page, (1_546_300_800, 1_546_300_800))  # 2019-01-01
+    assert run([page])[0].updated == 1
+    assert total("tin-so-0") == 1000
+
+
 # ---- 2. an editor's count wins over a later import ---------------------------------------------
 
 
@@ -237,6 +386,88 @@ def test_an_editors_count_survives_a_reimport_and_the_import_says_so(
     assert total(SLUG) == 5
     assert [(a["who"]["S"], a["new"]["N"]) for a in audits(SLUG)] == [("editor@example.org", "5")]
     assert "Thanh Tùng - Minh Hà" in invoke("pages", event("article-bot"))["body"]
+
+
+def test_a_reimport_whose_only_change_is_the_count_updates_the_count(tmp_path: Path) -> None:
+    """BREAK14 finding 10: a site re-exported the night before the move, its articles as
+    they were, its counts higher: the views since the first export count."""
+    items = [article("Tin nhanh", views=3, id="cms-1"), article("Tin chậm", views=4)]
+    run([json_file(tmp_path, "a.json", items)])
+    (page,) = pages(tmp_path / "p", 1)
+    run([page])
+    items[0]["views"], items[1]["views"] = 30, 40
+    page.write_text(page.read_text("utf-8").replace("count: 1000", "count: 1500"), "utf-8")
+    summary, lines = run([json_file(tmp_path, "b.json", items), page])
+    assert (summary.updated, summary.unchanged) == (3, 0), lines
+    assert [total(slug) for slug in ("tin-nhanh", "tin-cham", "tin-so-0")] == [30, 40, 1500]
+    assert [(a["old"]["N"], a["new"]["N"]) for a in audits("tin-nhanh")] == [("3", "30")]
+    # An editor's count is kept, and the import says so.
+    editing.set_views("tin-nhanh", 5, "cli:an")
+    items[0]["views"] = 60
+    summary, lines = run([json_file(tmp_path, "c.json", items)])
+    assert (summary.updated, summary.unchanged) == (0, 2)
+    assert [slug for slug, _ in summary.kept] == ["tin-nhanh"]
+    assert total("tin-nhanh") == 5
+    assert run([json_file(tmp_path, "c.json", items)])[0].kept == summary.kept  # each run
+
+
+def old_set_views(slug: str, target: int, when: str) -> None:
+    """A set-views as made before 0addad3: the counter's legacy count set (no set_by, set_at)
+    and an audit record without `via`."""
+    client = boto3.client("dynamodb")
+    table = os.environ["COUNTERS_TABLE"]
+    client.update_item(
+        TableName=table,
+        Key=counters.counter_key(slug),
+        UpdateExpression="SET legacy = :l REMOVE set_by, set_at",
+        ExpressionAttributeValues={":l": {"N": str(target)}},
+    )
+    record = {"slug": slug, "who": "editor@example.org", "when": when}
+    client.put_item(
+        TableName=table,
+        Item={
+            "id": {"S": counters.audit_id(slug, when)},
+            **{name: {"S": value} for name, value in record.items()},
+            "old": {"N": "9574"},
+            "new": {"N": str(target)},
+        },
+    )
+
+
+def test_a_set_views_made_before_they_were_marked_survives_a_reimport(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from newsdesk import storing
+
+    import_fixture()
+    run([json_file(tmp_path, "a.json", [article("Tin sửa sau", views=7)])])
+    later = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    old_set_views(SLUG, 5, later)
+    old_set_views("tin-sua-sau", 3, "2020-01-01T00:00:00.000000Z")  # before the import above
+    # As stored before the upgrade: no import since has read the audit trail.
+    boto3.client("dynamodb").update_item(
+        TableName=os.environ["COUNTERS_TABLE"],
+        Key=counters.SITE_KEY,
+        UpdateExpression="REMOVE editor_marks_at",  # counters.EDITOR_MARKS
+    )
+    getattr(storing, "_MARKS_READ", set()).clear()  # a new import process
+
+    assert cli.main(["import", str(edited_fixture(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert total(SLUG) == 5, out
+    assert f"kept {SLUG}'s count set by an editor: 5 (set by editor@example.org on {later})" in out
+    assert f"the count {SLUG} was set to by editor@example.org on {later} is kept" in out
+    # Written after that set-views (an import of the time rewrote the count): not marked.
+    assert "the count tin-sua-sau was set to by editor@example.org on 2020-01-01" in out
+    assert "is not kept: the article was written after it" in out
+    # Once per table: a later import process reads the site item only.
+    getattr(storing, "_MARKS_READ", set()).clear()
+    calls = Calls()
+    run([edited_fixture(tmp_path)])
+    assert calls.count("Scan", os.environ["COUNTERS_TABLE"]) == 0
+    assert total(SLUG) == 5
 
 
 def test_an_import_that_changes_a_count_is_on_the_record(tmp_path: Path) -> None:
@@ -285,6 +516,63 @@ def test_a_save_that_keeps_the_count_leaves_the_counter_out(tmp_path: Path) -> N
 # ---- 3. each item of a list on its own ----------------------------------------------------------
 
 
+def test_a_slug_that_cannot_be_a_url_gets_one_that_can_and_is_reported(
+    tmp_path: Path,
+) -> None:
+    items = [article("Tin một", slug="."), article("Tin hai", slug="..", id="2"), article("Ba")]
+    summary, lines = run([json_file(tmp_path, "a.json", items)])
+    assert (summary.imported, summary.rejected) == (3, [])
+    assert summary.derived == [("tin-mot", "."), ("tin-hai", "..")]
+    assert f"{tmp_path}/a.json[0] 'Tin một': imported tin-mot (its slug '.' cannot be a URL)" in [
+        line.split("] ", 1)[1] for line in lines
+    ]
+    assert set(stored()) == {"tin-mot", "tin-hai", "ba"}
+    # Re-run: the same articles, unchanged (their identities, not the unusable slug).
+    again, _ = run([json_file(tmp_path, "a.json", items)])
+    assert (again.unchanged, again.imported, again.derived) == (3, 0, [])
+
+
+def test_counts_no_counter_could_have_are_rejected_alone_and_the_rest_imported(
+    tmp_path: Path,
+) -> None:
+    """BREAK14 findings 5 and 6: a count of "²" crashed the import with a traceback, and
+    one of 40 digits (over DynamoDB's 38) cancelled the whole batch it was in."""
+    from tests.unit.test_wxr import export, item
+
+    def meta(value: str) -> str:
+        return (
+            "<wp:postmeta><wp:meta_key><![CDATA[post_views_count]]></wp:meta_key>"
+            f"<wp:meta_value><![CDATA[{value}]]></wp:meta_value></wp:postmeta>\n\t\t</item>"
+        )
+
+    posts = [
+        item(n).replace("\t\t</item>", meta(value))
+        for n, value in ((1, "²"), (2, "١٢٣"), (3, "9" * 45), (4, "812"), (5, "1" + "0" * 13))
+    ]
+    listed = [article("Tin một", views=1), article("Tin hai", views=10**40), article("Tin ba")]
+    (page,) = pages(tmp_path / "p", 1)
+    page.write_text(page.read_text("utf-8").replace("count: 1000", "count: " + "9" * 39), "utf-8")
+    paths = [export(tmp_path, *posts), json_file(tmp_path, "a.json", listed), page]
+    summary, _ = run(paths)
+    assert summary.imported == 5
+    assert sorted(where for where, _ in summary.rejected) == sorted(
+        [
+            f"{paths[0]} post 3 'Bài số 3'",
+            f"{paths[0]} post 5 'Bài số 5'",
+            f"{paths[1]}[1] 'Tin hai'",
+            str(page),
+        ]
+    )
+    assert all("1,000,000,000,000" in why for _, why in summary.rejected)
+    assert [total(s) for s in ("bai-so-1", "bai-so-2", "bai-so-4", "tin-mot", "tin-ba")] == [
+        0,
+        0,
+        812,
+        1,
+        0,
+    ]
+
+
 def test_one_bad_item_of_a_list_is_rejected_alone_and_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -311,12 +599,25 @@ def test_a_first_import_is_batched_and_a_rerun_only_reads(tmp_path: Path) -> Non
     files = pages(tmp_path / "pages", 250)
     calls = Calls()
     sent = Transactions()
+    batches = Batches()
     first, _ = run(files)
     assert first.imported == 250
-    # 100 articles planned at a time, written 50 to a transaction (100 actions: each article
-    # whole, with its counter), one BatchGetItem of their slugs per 100.
-    assert len(sent.sent) == 2 + 2 + 1
-    assert all(len(items) <= 100 for items in sent.sent)
+    # 100 articles planned at a time (one BatchGetItem of their slugs, one of their counters
+    # per 100); new ones written by BatchWriteItem, 25 puts a call, no transaction.
+    assert sent.sent == []
+    assert all(len(puts) <= 25 for puts in batches.sent)
+    puts = [put for call in batches.sent for put in call]
+    assert sorted(puts) == sorted(
+        [("ARTICLES_TABLE", f"tin-so-{n}") for n in range(250)]
+        + [("COUNTERS_TABLE", f"views#tin-so-{n}") for n in range(250)]
+    )
+    # Each article's own item goes in a call after the one that wrote its counter.
+    call_of = {put: i for i, call in enumerate(batches.sent) for put in call}
+    assert all(
+        call_of[("ARTICLES_TABLE", f"tin-so-{n}")]
+        > call_of[("COUNTERS_TABLE", f"views#tin-so-{n}")]
+        for n in range(250)
+    )
     assert calls.count("BatchGetItem", os.environ["ARTICLES_TABLE"]) == 3
     assert all(total(f"tin-so-{n}") == 1000 + n for n in range(0, 250, 49))
 
@@ -358,18 +659,31 @@ def test_a_group_refused_by_a_condition_is_written_article_by_article(
 def test_bulk_imports_under_unprocessed_keys_and_conflicts(
     dynamodb_proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    """AWS answers part of a BatchGetItem (UnprocessedKeys: retried with backoff) and cancels
-    transactions that meet another (TransactionConflict: retried); every article still goes
-    in whole, exactly once."""
+    """AWS answers part of a BatchGetItem (UnprocessedKeys) and of a BatchWriteItem
+    (UnprocessedItems: both retried with backoff), and cancels transactions that meet another
+    (TransactionConflict: retried); every article still goes in whole, exactly once."""
     files = pages(tmp_path / "pages", 120)
-    partial = dynamodb_proxy.unprocessed("BatchGetItem", share=0.5, seed=3)
-    race = dynamodb_proxy.conflict_on("TransactWriteItems", calls=[1, 3])
+    partial = dynamodb_proxy.unprocessed("*", share=0.5, seed=3)
     summary, _ = run(files)
     dynamodb_proxy.clear()
     assert (summary.imported, summary.rejected) == (120, [])
-    assert partial.left > 0 and race.hits == 2  # AWS's behaviours did happen
-    assert dynamodb_proxy.seen("TransactWriteItems") == 3 + 2  # 3 groups, 2 sent again
+    assert partial.left > 0  # AWS's behaviour did happen
+    # New articles by BatchWriteItem: 10 calls at least (3 groups; counters, then articles).
+    assert dynamodb_proxy.seen("BatchWriteItem") > 10
+    assert dynamodb_proxy.seen("TransactWriteItems") == 0
     assert sorted(total(f"tin-so-{n}") for n in range(120)) == list(range(1000, 1120))
+    # Their counts changed at the source: updates, by transaction.
+    for page in files:
+        page.write_text(page.read_text("utf-8").replace("count: 1", "count: 2"), "utf-8")
+    race = dynamodb_proxy.conflict_on("TransactWriteItems", calls=[1, 3])
+    sent = Transactions()
+    summary, lines = run(files)
+    dynamodb_proxy.clear()
+    assert (summary.updated, summary.rejected) == (120, []), lines
+    assert race.hits == 2
+    # 3 groups (a counter and an audit record an article: 50 a group), 2 sent again.
+    assert [len(actions) for actions in sent.sent] == [100, 100, 100, 100, 40], lines
+    assert sorted(total(f"tin-so-{n}") for n in range(120)) == list(range(2000, 2120))
 
 
 def fake_clock(step: float) -> Iterator[float]:
@@ -421,6 +735,19 @@ def test_ctrl_c_shows_the_counts_so_far_and_a_rerun_finishes(
     assert cli.main(["import", str(tmp_path / "pages")]) == 0
     out, _ = capsys.readouterr()
     assert out.startswith(f"imported {600 - so_far}, updated 0, unchanged {so_far},")
+
+
+def test_a_listing_piped_into_head_ends_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BREAK14 finding 24a: `newsdesk list | head -5` ended in a BrokenPipeError traceback."""
+    import sys
+
+    run(pages(tmp_path / "pages", 30))
+    read, write = os.pipe()
+    os.close(read)  # head has read its lines and gone
+    monkeypatch.setattr(sys, "stdout", os.fdopen(write, "w", buffering=1))
+    assert cli.main(["list"]) == 0
 
 
 # ---- 8. operator commands: their own timeouts, retries and a progress line -----------------

@@ -35,7 +35,10 @@ HOSTILE_TEXT = [
     "<script>alert(1)</script> & &amp; &#8211; &#0; &#x1; &lt;b&gt; \"'",
     "Thời sự \U0001f600 \u2028 \u200b",
 ]
-HOSTILE_SLUGS = ["tin-\x01-nhanh", "tin nhanh?x=1&y=<2>", "thời-sự", "a" * 200, "%00"]
+# Stored slugs: routable ones carry the hostile text; the others no request can reach, so
+# they are left out of the feed and the sitemap (newsdesk.slugs.routable).
+HOSTILE_SLUGS = ["tin-nhanh", "a" * 200, "tin-cham", "cdata", "markup"]
+UNROUTABLE_SLUGS = ["tin-\x01-nhanh", "tin nhanh?x=1&y=<2>", "thời-sự", "%00", ".", ".."]
 
 
 def store_directly(names: dict[str, str]) -> list[Article]:
@@ -56,6 +59,9 @@ def store_directly(names: dict[str, str]) -> list[Article]:
         )
         db.client().put_item(TableName=names["ARTICLES_TABLE"], Item=to_item(article))
         articles.append(article)
+    for n, slug in enumerate(UNROUTABLE_SLUGS):
+        unreachable = Article(slug, "Không tới được", start + timedelta(minutes=n), ("x",))
+        db.client().put_item(TableName=names["ARTICLES_TABLE"], Item=to_item(unreachable))
     return articles
 
 
@@ -158,3 +164,58 @@ def test_a_decomposed_title_is_stored_composed(admin: dict[str, str]) -> None:
     title = unicodedata.normalize("NFD", "Thời sự tỉnh nhà")
     assert put("thoi-su", {**ARTICLE, "title": title})[0] == 201
     assert get_article("thoi-su").title == unicodedata.normalize("NFC", title)
+
+
+def test_vni_in_short_fields_is_refused_over_the_whole_article(admin: dict[str, str]) -> None:
+    """BREAK14 finding 13: each field alone has too few VNI signs to tell; together they do."""
+    body = {
+        **ARTICLE,
+        "title": "Hoäi nghò toång keát naêm",
+        "body": "Nguyeãn Vaên Vaân - Phoù Tröôûng Ban Tuyeân giaùo Tænh uûy",
+        "body_html": None,
+        "summary": None,
+    }
+    status, answer = put("admin-vni", body)
+    assert status == 400, answer
+    assert "the text is VNI-encoded" in answer["message"], answer
+
+
+def test_a_count_no_counter_could_have_is_a_400_naming_views(admin: dict[str, str]) -> None:
+    """BREAK14 finding 12: 10**42 views were stored; every page then failed to render."""
+    status, answer = put("admin-huge", {**ARTICLE, "views": 10**42})
+    assert status == 400, answer
+    assert "'views' must be a whole number from 0 to 1,000,000,000,000" in answer["message"]
+    assert invoke("pages", event("index"))["statusCode"] == 200
+
+
+def test_one_garbled_paragraph_of_a_legacy_page_is_refused(tmp_path: Any) -> None:
+    """BREAK14 finding 11: one mojibake paragraph among clean ones was out-voted and stored."""
+    from zoneinfo import ZoneInfo
+
+    from newsdesk.importer import InvalidArticle, parse_legacy
+
+    from tests.support import FIXTURE
+
+    text = FIXTURE.read_text("utf-8")
+    lead = text.split("\n\n")[1].strip()
+    garbled = text.replace(lead, lead.encode("utf-8").decode("cp1252", errors="ignore"), 1)
+    with pytest.raises(InvalidArticle, match="mojibake"):
+        parse_legacy(garbled, ZoneInfo("Asia/Ho_Chi_Minh"))
+    parse_legacy(text, ZoneInfo("Asia/Ho_Chi_Minh"))  # the page as it is: fine
+    # VNI text whose page chrome (the old widget) is Unicode: its letters out-voted the signs.
+    vni = (
+        f"{to_vni('Hội nghị tổng kết năm 2018')}\n"
+        "cms-publish-date 07/10/2020 | 09:00  | cms-view-count: 50\n\n"
+        f"{to_vni('Nguyễn Văn Vân - Phó Trưởng Ban Tuyên giáo Tỉnh ủy')}\n\n"
+        "Thanh Tùng\n\nSố lượng truy cập\nĐang truy cập: 5\nTổng: 123.456\n"
+    )
+    with pytest.raises(InvalidArticle, match="VNI-encoded"):
+        parse_legacy(vni, ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+def test_a_new_articles_starting_count_raises_the_site_total(admin: dict[str, str]) -> None:
+    """BREAK14 finding 22: the total is never below a count the site shows."""
+    from newsdesk.dal import counters
+
+    assert put("nhieu-luot-xem", {**ARTICLE, "views": 200_000_000})[0] == 201
+    assert counters.site().total_visits >= 200_000_000

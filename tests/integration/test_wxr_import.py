@@ -112,9 +112,9 @@ def test_the_page_shows_the_formatting_and_the_title_once() -> None:
     assert "Đà Nẵng &amp; Hội An – mùa lễ hội rực rỡ" in html
     assert "&amp;amp;" not in html and "&amp;#8211;" not in html and "&lt;em&gt;" not in html
     body = html[html.index("<article") : html.index("</article>")]
-    shown = Markup(body, text_of=("h1", "h3", "h6", "figcaption", "pre", "del", "ins", "mark"))
+    shown = Markup(body, text_of=("h1", "h2", "h3", "figcaption", "pre", "del", "ins", "mark"))
     assert shown.text["h1"] == ["Đà Nẵng & Hội An – mùa lễ hội rực rỡ"]
-    assert shown.text["h3"] == ["Lịch trình chính"] and shown.text["h6"] == ["Nguồn: Sở Du lịch"]
+    assert shown.text["h2"] == ["Lịch trình chính"] and shown.text["h3"] == ["Nguồn: Sở Du lịch"]
     assert "Pháo hoa trên sông Hàn đêm khai mạc." in shown.text["figcaption"]
     assert {"class": "aligncenter"} in shown.all("figure")
     assert shown.text["pre"] == ["08:00  Khai mạc\n    20:00  Bắn pháo hoa"]
@@ -144,3 +144,20 @@ def test_feed_and_category_pages_list_the_published_posts() -> None:
     listing = category_page("du-lich")
     assert listing["statusCode"] == 200
     assert "Đà Nẵng &amp; Hội An – mùa lễ hội rực rỡ" in listing["body"]
+
+
+def test_the_old_wordpress_permalinks_redirect_to_the_articles() -> None:
+    """BREAK14 finding 4: links to the old site's permalinks answered 404 after the move."""
+    import_wxr()
+    base = "https://abc123.execute-api.us-east-1.amazonaws.com"
+    for old, new in (
+        ("/2024/04/20/da-nang-hoi-an-mua-le-hoi/", "/articles/da-nang-hoi-an-mua-le-hoi"),
+        ("/da-nang-hoi-an-mua-le-hoi/", "/articles/da-nang-hoi-an-mua-le-hoi"),
+        ("/category/du-lich/", "/categories/du-lich"),
+    ):
+        data = event("not-found")
+        data["rawPath"] = data["requestContext"]["http"]["path"] = old
+        response = invoke("pages", data)
+        assert (response["statusCode"], response["headers"]["Location"]) == (301, base + new)
+    assert page("da-nang-hoi-an-mua-le-hoi")["statusCode"] == 200  # where they lead
+    assert category_page("du-lich")["statusCode"] == 200

@@ -39,6 +39,14 @@ from newsdesk.urls import canonical_path
         ("/wp-sitemap.xml", "/sitemap.xml"),
         ("/sitemap_index.xml", "/sitemap.xml"),
         ("/Robots.txt", "/robots.txt"),
+        # A WordPress site's permalinks (BREAK14 finding 4): the post_name is the slug.
+        ("/2024/04/20/da-nang-hoi-an-mua-le-hoi/", "/articles/da-nang-hoi-an-mua-le-hoi"),
+        ("/2024/04/da-nang-hoi-an-mua-le-hoi/", "/articles/da-nang-hoi-an-mua-le-hoi"),
+        ("/2024/da-nang-hoi-an-mua-le-hoi/", "/articles/da-nang-hoi-an-mua-le-hoi"),
+        ("/da-nang-hoi-an-mua-le-hoi/", "/articles/da-nang-hoi-an-mua-le-hoi"),
+        ("/2018/11/27/bản-tin-sáng/", "/articles/ban-tin-sang"),  # decoded post_name
+        ("/category/du-lich/", "/categories/du-lich"),
+        ("/category/thoi-su/trong-nuoc/", "/categories/trong-nuoc"),
     ],
 )
 def test_another_spelling_maps_to_the_page(asked: str, canonical: str) -> None:
@@ -57,6 +65,13 @@ def test_another_spelling_maps_to_the_page(asked: str, canonical: str) -> None:
         "/articles/so-ket/comments",
         "/api/stats/",  # the JSON API is no page
         "/API/visits",
+        "/2024/04/20/",  # a WordPress date archive: no page here
+        "/wp-admin/",
+        "/tag/bao/",
+        "/page/2/",
+        "/articles/",
+        "/categories/",
+        "/da-nang/comments/",
     ],
 )
 def test_a_canonical_or_unknown_path_maps_to_nothing(path: str) -> None:

@@ -25,7 +25,7 @@ from newsdesk.importer import (
     read_page,
     source_digest,
 )
-from newsdesk.slugs import MAX_SLUG_LENGTH, short_id
+from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug, short_id
 from newsdesk.storing import Outcome, candidates, place
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -114,7 +114,13 @@ def test_json_article_and_list(tmp_path: Path) -> None:
         ({"views": -1}, "views"),
         ({"views": "9"}, "views"),
         ({"status": "live"}, "status"),
-        ({"slug": "../etc/passwd"}, "slug"),
+        ({"summary": "s" * 1001}, "'summary' is longer than 1,000"),  # BREAK14 finding 20
+        ({"published_at": "0001-01-02T00:00:00Z"}, "'published_at' is out of range"),  # 27
+        ({"published_at": "0999-06-01T00:00:00Z"}, "'published_at' is out of range"),
+        ({"updated_at": "0204-01-01T00:00:00Z"}, "'updated_at' is out of range"),
+        ({"author": "A" * 201}, "'author' is longer than 200"),
+        ({"byline": "A" * 201}, "'author' is longer than 200"),
+        ({"views": 10**12 + 1}, "'views' must be a whole number from 0 to 1,000,000,000,000"),
     ],
 )
 def test_invalid_json_articles_are_rejected(patch: dict[str, object], reason: str) -> None:
@@ -242,6 +248,40 @@ def test_titles_that_make_one_slug_make_two_urls(first: str, second: str) -> Non
     assert len(candidates(b)[1]) <= MAX_SLUG_LENGTH
 
 
+@pytest.mark.parametrize(
+    ("given", "slug"),
+    [
+        (".", "tin-nhanh"),
+        ("..", "tin-nhanh"),
+        ("../etc/passwd", "tin-nhanh"),
+        ("a/b", "tin-nhanh"),
+        ("%2e%2e", "tin-nhanh"),
+        ("a%2Fb", "tin-nhanh"),
+        ("x" * 201, "tin-nhanh"),
+        ("Thời-Sự", "thoi-su"),  # a readable spelling: its transliteration
+        ("tin nhanh hôm nay", "tin-nhanh-hom-nay"),
+    ],
+)
+def test_a_slug_that_cannot_be_a_url_is_never_stored(given: str, slug: str) -> None:
+    base = {"title": "Tin nhanh", "body": ["x"], "published_at": "2024-05-01T09:30:00+07:00"}
+    parsed = parse_json_article({**base, "slug": given}, HCM)
+    assert (parsed.article.slug, parsed.unusable_slug) == (slug, given)
+    assert not parsed.pinned  # the source's slug did not name it: its title and time do
+    assert clean_slug(parsed.article.slug) == parsed.article.slug
+    good = parse_json_article({**base, "slug": "tin-nhanh"}, HCM)
+    assert (good.article.slug, good.unusable_slug, good.pinned) == ("tin-nhanh", "", True)
+
+
+def test_the_summary_reports_a_slug_given_for_one_that_cannot_be_a_url() -> None:
+    summary = Summary()
+    outcome = Outcome("a.json[0] 'Tin'", "imported", "tin", unusable="..")
+    assert outcome.notable
+    assert outcome.line() == "a.json[0] 'Tin': imported tin (its slug '..' cannot be a URL)"
+    summary.add(outcome)
+    assert summary.derived == [("tin", "..")]
+    assert summary.line().endswith(", given a slug for one that cannot be a URL 1")
+
+
 def test_the_summary_line_reports_unique_slugs_and_kept_counts() -> None:
     summary = Summary()
     summary.add(Outcome("[1/2] a.txt", "imported", "a"))
@@ -281,7 +321,7 @@ def test_a_page_read_unparsed_is_the_page_parsed(fixture_text: str, change: Any)
     """A re-run places a page by its first lines only (and skips it when its bytes are those
     stored): they must give the same identity and slug as the whole parse."""
     text = change(fixture_text)
-    page = read_page(text.encode(), text, HCM, "2024-01-01T00:00:00Z")
+    page = read_page(text.encode(), text, HCM)
     assert isinstance(page, Page)
     parsed = page.parse()
     assert (page.identity, page.slug, page.published_at) == (
@@ -294,7 +334,7 @@ def test_a_page_read_unparsed_is_the_page_parsed(fixture_text: str, change: Any)
 
 def test_a_page_without_a_date_line_is_parsed_at_once() -> None:
     with pytest.raises(InvalidArticle, match="line 2"):
-        read_page(b"x", "Tiêu đề\nkhông có ngày\n\nNội dung.", HCM, "")
+        read_page(b"x", "Tiêu đề\nkhông có ngày\n\nNội dung.", HCM)
 
 
 def test_the_parser_version_moves_with_what_a_page_becomes(fixture_text: str) -> None:
@@ -302,4 +342,15 @@ def test_the_parser_version_moves_with_what_a_page_becomes(fixture_text: str) ->
     PARSER_VERSION (else a re-run takes the changed pages for unchanged, by their source
     digest) and write both new values here."""
     digest = parse_legacy(fixture_text, HCM).article.content_hash()
-    assert (PARSER_VERSION, digest) == ("1", "201422b56b4cf79bcff1976a6a82a058")
+    assert (PARSER_VERSION, digest) == ("2", "201422b56b4cf79bcff1976a6a82a058")
+
+
+def test_a_json_file_nested_too_deeply_is_rejected_alone(tmp_path: Path) -> None:
+    """BREAK14 finding 19: a RecursionError killed the whole import with a traceback."""
+    from newsdesk.importer import read_items
+
+    deep = tmp_path / "a.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, "utf-8")
+    ((where, item),) = list(read_items(deep, HCM))
+    assert where == str(deep)
+    assert isinstance(item, InvalidArticle) and str(item) == "invalid JSON: nested too deeply"

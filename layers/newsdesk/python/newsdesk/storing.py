@@ -20,12 +20,14 @@ and reported. A save that leaves the count as stored leaves the counter item out
 transaction, so views counted meanwhile never meet it (on AWS a single write to an item a
 transaction holds is refused with TransactionConflictException).
 
-Bulk. Articles are planned 100 at a time (one consistent BatchGetItem of their slots, one
-of their counters), and written in groups: one TransactWriteItems of up to 100 actions
-(each article whole: its item, its counter's legacy count, an audit record), on a small
-thread pool. A group that a condition cancels (someone wrote one of its articles meanwhile)
-is written again one article at a time, each read afresh. The site's total visits is raised
-once per 100 articles, before their writes.
+Bulk. Articles are planned 100 at a time (one consistent BatchGetItem of their slots and
+source key items, one of their counters), and written in groups on a small thread pool. New
+articles (slot, counter and source key item all read absent) go by BatchWriteItem, counters
+and key items first, the articles' own items after them (Bulk._put_new); the others in one
+TransactWriteItems of up to 100 actions (each article whole: its item, its counter's legacy
+count, an audit record). A group that a condition cancels (someone wrote one of its
+articles meanwhile) is written again one article at a time, each read afresh. The site's
+total visits is raised once per 100 articles, before their writes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from newsdesk import dal, presence
 from newsdesk.articles import Article, forget, iso, to_item
+from newsdesk.config import settings
 from newsdesk.dal import articles as stored
 from newsdesk.dal import counters
 from newsdesk.slugs import unique_slug
@@ -90,6 +93,8 @@ class Outcome:
     wanted: str = ""  # the slug it would have had, when another article has it
     kept: str = ""  # the editor's count it kept: "5 (set by cli:an on 2026-12-01T...)"
     reason: str = ""
+    unusable: str = ""  # the slug its source gave, which cannot be a URL (not stored)
+    elsewhere: str = ""  # the slug its source now gives (or its new title makes): URL kept
 
     def line(self) -> str:
         """One line of the import's report."""
@@ -100,6 +105,10 @@ class Outcome:
             notes.append(f"slug {self.wanted} is another article's")
         if self.kept:
             notes.append(f"kept the count an editor set: {self.kept}")
+        if self.unusable:
+            notes.append(f"its slug {self.unusable!r} cannot be a URL")
+        if self.elsewhere:
+            notes.append(f"its source now gives it slug {self.elsewhere}: its URL stays")
         return f"{self.label}: {self.outcome} {self.slug}" + (
             f" ({'; '.join(notes)})" if notes else ""
         )
@@ -107,7 +116,10 @@ class Outcome:
     @property
     def notable(self) -> bool:
         """Worth a line even when routine lines are not shown."""
-        moved = bool(self.wanted) and self.outcome in ("imported", "updated")
+        moved = bool(self.wanted or self.unusable or self.elsewhere) and self.outcome in (
+            "imported",
+            "updated",
+        )
         return self.outcome in ("rejected", "stale") or moved or bool(self.kept)
 
 
@@ -127,16 +139,48 @@ def same_article(parsed: Source, holder: stored.Slot) -> bool:
     return holder.published_at == iso(parsed.published_at)
 
 
+def home_of(parsed: Source) -> str:
+    """The key of the source key item that finds the article by its source id
+    (newsdesk.dal.articles.home_key), "" for an article without one (a legacy page, whose
+    identity is its title and time; a pinned article, which its slug names)."""
+    if parsed.pinned or not parsed.identity.startswith("id:"):
+        return ""
+    return stored.home_key(parsed.identity)
+
+
+def _at_home(
+    parsed: Source, key: str, found: Mapping[str, stored.Slot | None], claims: Mapping[str, str]
+) -> tuple[str, str] | None:
+    """("read", key or slug) while the source key item or the slot it names is unread,
+    ("at", slug) when that slot holds this article, else None (place by slug)."""
+    if key not in found:
+        return "read", key
+    home = found[key]
+    target = home.article if home else ""
+    if not target or claims.get(target, parsed.identity) != parsed.identity:
+        return None
+    if target not in found:
+        return "read", target
+    holder = found[target]
+    return ("at", target) if holder is not None and same_article(parsed, holder) else None
+
+
 def place(
     parsed: Source, found: Mapping[str, stored.Slot | None], claims: Mapping[str, str]
 ) -> tuple[str, str]:
-    """Where the article goes, from the slots read so far (`found`: slug -> what is there)
-    and the slugs this run has given to other identities (`claims`): ("at", slug), or
-    ("read", slug) when that slot must be read first, or ("taken", "") when every slug it may
-    take holds another article."""
+    """Where the article goes, from the slots read so far (`found`: slug -> what is there,
+    source key items included) and the slugs this run has given to other identities
+    (`claims`): ("at", slug), or ("read", slug) when that slot must be read first, or
+    ("taken", "") when every slug it may take holds another article. An article with a
+    source id goes where its source key item says when that slot holds it (its title,
+    and so the slug made from it, may have changed at the source: its URL stays)."""
     if parsed.pinned:
         slug = parsed.slug
         return ("at", slug) if slug in found else ("read", slug)
+    key = home_of(parsed)
+    at_home = _at_home(parsed, key, found, claims) if key else None
+    if at_home is not None:
+        return at_home
     for slug in candidates(parsed):
         if claims.get(slug, parsed.identity) != parsed.identity:
             continue
@@ -165,6 +209,9 @@ class Write:
     actions: list[dict[str, Any]]
     size: int
     floor: int = 0  # the site's total visits must reach at least this (its count)
+    # A new article where nothing is (its slot, counter and source key item read absent):
+    # the same write as (table, item) Puts for BatchWriteItem, the article's item last.
+    puts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def _now() -> str:
@@ -182,13 +229,22 @@ def _count_actions(
     count kept ("" when none)."""
     if count.set_at:
         return [], f"{count.total} (set by {count.set_by} on {count.set_at})"
-    if count.legacy is not None and int(count.legacy) == parsed.legacy_views:
+    if not _count_differs(parsed, count):
         return [], ""
     audit: dict[str, str | int] | None = None
     if holder is not None:  # an existing article's count changes: on the record
         new = count.total - int(count.legacy or 0) + parsed.legacy_views
         audit = {"who": who, "when": _audit_time(), "old": count.total, "new": new}
     return counters.import_legacy(slug, parsed.legacy_views, count, audit), ""
+
+
+def _count_differs(parsed: Parsed, count: counters.Count) -> bool:
+    """Whether the source's count says something new: neither the legacy count stored nor
+    the total the site shows (what newsdesk's own export writes: importing an export back
+    changes nothing)."""
+    if count.legacy is None:
+        return True
+    return parsed.legacy_views not in (int(count.legacy), count.total)
 
 
 def _kept_legacy_actions(
@@ -210,32 +266,119 @@ def plan(
     who: str,
     keep_legacy: bool = False,
     now: str = "",
+    home: stored.Slot | None = None,
 ) -> Write | Outcome:
     """The write that stores `parsed` at `slug` (where `holder` is, with its counter
     `count`, None: not read yet), or the Outcome when nothing is to be written (unchanged,
     or a newer version stored). Counts: see the module docstring. `now`: the time written
-    (ISO; default: now), also the version of an article without one."""
+    (ISO; default: now), also the version of an article without one. `home`: the
+    article's source key item as read (home_of; None: absent), written with the article
+    when it does not name `slug` yet (an unchanged article stored before source keys were
+    gets it alone)."""
     now = now or _now()
+    counted = count is not None  # read (absent: Count(None, 0)), not only unknown
     article = stored_as(parsed, slug)
     digest = parsed.digest if article is parsed.article else article.content_hash()
     version = parsed.version or now
-    wanted = "" if slug == parsed.article.slug else parsed.article.slug
-    if holder is not None and holder.content_hash == digest:
-        return Outcome(label, "unchanged", slug, wanted)
-    if holder is not None and holder.version > version:
-        return Outcome(label, "stale", slug, wanted)
+    kept_url = home is not None and home.article == slug  # found by its source id
+    wanted = "" if slug == parsed.article.slug or kept_url else parsed.article.slug
+    keyed = [] if kept_url or not home_of(parsed) else [_home_action(parsed, slug, home)]
     count = count or counters.Count(None, 0)
+    elsewhere = parsed.article.slug if kept_url and slug != parsed.article.slug else ""
+    if holder is not None and _same_version(parsed, holder, digest, version):
+        only = _count_only(label, parsed, slug, holder, count, wanted, keyed, who, keep_legacy)
+        if isinstance(only, Write) and only.done.outcome == "updated":
+            only.done = replace(only.done, elsewhere=elsewhere)
+        return only
+    if holder is not None and not parsed.undated and holder.version > version:
+        return Outcome(label, "stale", slug, wanted)
     if keep_legacy:
         counter, kept = _kept_legacy_actions(parsed, slug, holder, count), ""
     else:
         counter, kept = _count_actions(parsed, slug, holder, count, who)
     fields = to_item(article)
     action = stored.write_action(
-        fields, digest, version, now, parsed.identity, parsed.source_digest, pinned=parsed.pinned
+        fields,
+        digest,
+        version,
+        now,
+        parsed.identity,
+        parsed.source_digest,
+        pinned=parsed.pinned,
+        undated=parsed.undated,
     )
-    done = Outcome(label, "updated" if holder else "imported", slug, wanted, kept)
-    floor = parsed.legacy_views if counter and not keep_legacy else 0
-    return Write(parsed, done, [action, *counter], stored.item_bytes(fields), floor)
+    done = Outcome(
+        label,
+        "updated" if holder else "imported",
+        slug,
+        wanted,
+        kept,
+        unusable=parsed.unusable_slug,
+        elsewhere=elsewhere,
+    )
+    floor = parsed.legacy_views if counter else 0  # a new count, imported or an editor's
+    write = Write(parsed, done, [action, *counter, *keyed], stored.item_bytes(fields), floor)
+    fresh = holder is None and counted and count == counters.Count(None, 0) and not keep_legacy
+    if fresh and (home is None or not keyed):
+        write.puts = _puts(parsed, slug, fields, digest, version, now, bool(keyed))
+    return write
+
+
+def _puts(
+    parsed: Parsed,
+    slug: str,
+    fields: dict[str, Any],
+    digest: str,
+    version: str,
+    now: str,
+    keyed: bool,
+) -> list[tuple[str, dict[str, Any]]]:
+    """A new article's write as BatchWriteItem Puts: its counter and source key item first,
+    its own item last (see Bulk._put_new)."""
+    from newsdesk.config import settings
+
+    conf = settings()
+    puts = [(conf.counters_table, counters.new_counter(slug, parsed.legacy_views))]
+    if keyed:
+        puts.append((conf.articles_table, stored.home_item(parsed.identity, slug)))
+    item = stored.new_item(fields, digest, version, now, parsed.identity, parsed.source_digest)
+    return [*puts, (conf.articles_table, item)]
+
+
+def _count_only(
+    label: str,
+    parsed: Parsed,
+    slug: str,
+    holder: stored.Slot,
+    count: counters.Count,
+    wanted: str,
+    keyed: list[dict[str, Any]],
+    who: str,
+    keep_legacy: bool,
+) -> Write | Outcome:
+    """An article stored as it is: "unchanged", or "updated" when only its legacy count
+    changed at the source (a site re-exported the night before the move: the views since
+    the first export count), written with its audit record; an editor's count is kept and
+    reported instead. Its source key item goes with it when missing (see plan)."""
+    counter: list[dict[str, Any]] = []
+    kept = ""
+    if not keep_legacy and _count_differs(parsed, count):
+        counter, kept = _count_actions(parsed, slug, holder, count, who)
+    done = Outcome(label, "updated" if counter else "unchanged", slug, wanted, kept)
+    actions = [*counter, *keyed]
+    if not actions:
+        return done
+    return Write(parsed, done, actions, 0, parsed.legacy_views if counter else 0)
+
+
+def _same_version(parsed: Parsed, holder: stored.Slot, digest: str, version: str) -> bool:
+    """Whether the stored article is this one: the same content (and, for a source without
+    edit times, the same version: its publish time, not an older import's file time)."""
+    return holder.content_hash == digest and (not parsed.undated or holder.version == version)
+
+
+def _home_action(parsed: Source, slug: str, home: stored.Slot | None) -> dict[str, Any]:
+    return stored.home_action(parsed.identity, slug, home.article if home else None)
 
 
 def stored_as(parsed: Parsed, slug: str) -> Article:
@@ -290,7 +433,10 @@ def store_one(
         if not slug:
             return _taken(label, parsed)
         count = counters.counts([slug])[slug]
-        write = plan(label, parsed, slug, found[slug], count, who=who, keep_legacy=keep_legacy)
+        home = found.get(home_of(parsed))
+        write = plan(
+            label, parsed, slug, found[slug], count, who=who, keep_legacy=keep_legacy, home=home
+        )
         if isinstance(write, Outcome):
             return write
         if parsed.legacy_total or write.floor:
@@ -313,11 +459,53 @@ def _refused_by(parsed: Parsed, holder: stored.Slot, planned: Outcome) -> Outcom
     newer version, or None (another article took the slot, or it changed: read again)."""
     if not same_article(parsed, holder) and not parsed.pinned:
         return None
-    if holder.content_hash == digest_at(parsed, planned.slug):
+    if _same_version(parsed, holder, digest_at(parsed, planned.slug), parsed.version):
         return Outcome(planned.label, "unchanged", planned.slug, planned.wanted)
-    if holder.version > (parsed.version or _now()):
+    if not parsed.undated and holder.version > (parsed.version or _now()):
         return Outcome(planned.label, "stale", planned.slug, planned.wanted)
     return None
+
+
+# ---- set-views made before they marked the counter ----------------------------------------------
+
+_MARKS_READ: set[str] = set()  # counters tables whose audit trail this process has read
+
+
+def mark_old_set_views(now: str = "") -> list[str]:
+    """Mark the counters whose count an editor set before set-views marked them (before
+    2026-12), so that imports keep those counts as they keep later ones; one line per
+    article for the import's summary. Once per table: the site item records it, so a
+    Scan of the counters table's audit records (they have no index) runs on the first
+    import after the upgrade only, and one GetItem per later import process.
+
+    An article counts as editor-set when its latest audit record is a set-views (`via`
+    "set-views", or none: older imports wrote no record) later than any import's record, and
+    newsdesk has not written the article since (an import of that time rewrote the count
+    with the article, so after such a write the count may be the import's: left unmarked,
+    and said so)."""
+    table = settings().counters_table
+    if table in _MARKS_READ or counters.editor_marks_read():
+        _MARKS_READ.add(table)
+        return []
+    latest: dict[str, counters.Audit] = {}
+    imported: dict[str, str] = {}
+    for audit in counters.audits():
+        if audit.via == "import":
+            imported[audit.slug] = max(imported.get(audit.slug, ""), audit.when)
+        elif audit.slug not in latest or audit.when > latest[audit.slug].when:
+            latest[audit.slug] = audit
+    edits = {slug: a for slug, a in latest.items() if a.when > imported.get(slug, "")}
+    written = stored.written_times(sorted(edits)) if edits else {}
+    notes = []
+    for slug, audit in sorted(edits.items()):
+        set_by = f"the count {slug} was set to by {audit.who} on {audit.when}"
+        if written.get(slug, "")[:19] > audit.when[:19]:  # whole seconds, as written_at
+            notes.append(f"{set_by} is not kept: the article was written after it")
+        elif counters.mark_set(slug, audit.who, audit.when):
+            notes.append(f"{set_by} is kept by imports from now on")
+    counters.editor_marks_done(now or _now())
+    _MARKS_READ.add(table)
+    return notes
 
 
 # ---- in bulk -----------------------------------------------------------------------------------
@@ -384,6 +572,7 @@ class Bulk:
         # Each article's own slot is read ahead (it does not depend on the articles before
         # it: those of this run are in `claims`), while the planner places the chunk before.
         slugs = [item.slug for _, item in chunk]
+        slugs += [key for _, item in chunk if (key := home_of(item))]  # source key items
         ahead = self._reader.submit(stored.slots, slugs)
         self._planned.append(self._planner.submit(self._plan_and_write, chunk, ahead))
 
@@ -443,7 +632,14 @@ class Bulk:
         self._pending.append(self._pool.submit(self._write, group))
 
     def _write(self, group: list[Write]) -> None:
-        """(A writer thread.) One transaction for the group; each article alone if refused."""
+        """(A writer thread.) New articles by BatchWriteItem (_put_new); the others in one
+        transaction; each article alone if a condition refused it."""
+        new = [write for write in group if write.puts]
+        if new:
+            self._put_new(new)
+        group = [write for write in group if not write.puts]
+        if not group:
+            return
         actions = [action for write in group for action in write.actions]
         if stored.write_together(actions) is None:
             for write in group:
@@ -459,6 +655,22 @@ class Bulk:
                 outcome = Outcome(write.done.label, "rejected", reason=f"{exc}")
             self._results.put(outcome)
 
+    def _put_new(self, writes: list[Write]) -> None:
+        """New articles, where the planner read nothing (slot, counter, source key item):
+        BatchWriteItem, not a transaction (DynamoDB Local runs transactions one at a time,
+        about 2.9 ms an article here; AWS bills a transactional write twice). Their counters
+        and source key items first, then, once those are written, the articles' own items:
+        a reader never sees an article without its counter, and a run stopped in between
+        leaves only items no page shows, which a re-run finds (a counter read present sends
+        the article to a transaction) and completes. Puts have no condition: the planner's
+        consistent reads stand in for one, and two imports writing the same new article at
+        the same moment write the same source's article (the last one stays)."""
+        stored.put_all([put for write in writes for put in write.puts[:-1]])
+        stored.put_all([write.puts[-1] for write in writes])
+        for write in writes:
+            forget(write.done.slug)
+            self._results.put(write.done)
+
     def _key(self, item: Source) -> str:
         return f"slug:{item.slug}" if item.pinned else item.identity
 
@@ -466,15 +678,17 @@ class Bulk:
         self, chunk: list[tuple[str, Source]], found: dict[str, stored.Slot | None]
     ) -> list[Write]:
         placed = self._parsed(self._place(chunk, found), found)
-        # Counters of the articles to update (a new article's is absent: its write says so in
-        # its condition, and a counter that is there after all cancels the group).
-        slugs = [slug for _, p, slug in placed if found[slug] and _changed(p, slug, found[slug])]
+        # Every article's counter, consistently: a stored article's count alone may have
+        # changed at the source; a new article's counter read absent lets it be written by
+        # BatchWriteItem (Write.puts), one read present sends it to a transaction.
+        slugs = [slug for _, _, slug in placed]
         counts = counters.counts(slugs) if slugs else {}
         now = _now()
         writes = []
         for label, parsed, slug in placed:
+            home = found.get(home_of(parsed))
             planned = plan(
-                label, parsed, slug, found[slug], counts.get(slug), who=self.who, now=now
+                label, parsed, slug, found[slug], counts.get(slug), who=self.who, now=now, home=home
             )
             if isinstance(planned, Outcome):
                 self._results.put(planned)
@@ -545,10 +759,6 @@ class Bulk:
         source = holder.source if parsed.pinned and holder and holder.source else parsed.identity
         self.claims[slug] = source
         return True
-
-
-def _changed(parsed: Parsed, slug: str, holder: stored.Slot | None) -> bool:
-    return holder is None or holder.content_hash != digest_at(parsed, slug)
 
 
 __all__ = ["Bulk", "Outcome", "StoreConflict", "candidates", "place", "plan", "store_one"]

@@ -104,6 +104,15 @@ def encoding_problem(*texts: str) -> str | None:
     return _vni("\n".join(texts)) if len(texts) > 1 else None
 
 
+def page_problem(lines: list[str]) -> str | None:
+    """encoding_problem of a page's lines (as they came, before cleaning): VNI judged over
+    them all (its signs add up over a page), mojibake over them all and line by line (one
+    garbled paragraph among clean ones is out-voted on the whole page)."""
+    whole = "\n".join(lines)
+    problem = _mojibake(whole) or _vni(whole)
+    return problem or next((reason for reason in map(_mojibake, lines) if reason), None)
+
+
 def _mojibake(text: str) -> str | None:
     """The reason when `text` is mostly mojibake: UTF-8 sequences undone, more of them than
     non-ASCII characters that are not, and either two of them or one that gives a character
@@ -248,4 +257,4 @@ def _looks_like(data: bytes) -> str:
     return f"it looks like {name}{language}: save it as UTF-8"
 
 
-__all__ = ["EncodingProblem", "clean", "decode", "encoding_problem", "xml_text"]
+__all__ = ["EncodingProblem", "clean", "decode", "encoding_problem", "page_problem", "xml_text"]

@@ -119,14 +119,49 @@ def canonical_path(path: str, clean: Callable[[str], str | None]) -> str | None:
     index.htm, index.php), route words in another case (/Articles/...), ALIASES, and path
     parameters that `clean` maps to their canonical form (newsdesk.slugs.canonical_slug:
     upper case, Vietnamese letters; None refuses the parameter, and so the path).
-    Example: "/Articles/So-Ket/index.html" -> "/articles/so-ket".
+    Example: "/Articles/So-Ket/index.html" -> "/articles/so-ket". A WordPress site's
+    permalinks, after a move from it (newsdesk.wxr keeps each post's post_name as its slug):
+    see _wordpress_path.
     """
     segments = [segment for segment in path.split("/") if segment]
     if segments and segments[-1].lower() in _INDEX_FILES:
         segments.pop()
     alias = ALIASES.get("/" + "/".join(segments).lower())
     found = ROUTES[alias] if alias else _page_path(segments, clean)
+    if found is None and path.endswith("/"):
+        found = _wordpress_path(segments, clean)
     return None if found is None or found == path else found
+
+
+# Path words of this site and of WordPress's own pages: never a WordPress post's name.
+_NOT_POST_NAMES = frozenset(
+    word.lower() for pattern in ROUTES.values() for word in pattern.split("/") if word
+) | {"api", "feed", "page", "tag", "author", "search", "comments", "trackback", "embed"}
+_YEAR, _TWO_DIGITS = re.compile(r"(?:19|20)\d\d"), re.compile(r"\d\d")
+
+
+def _wordpress_path(segments: list[str], clean: Callable[[str], str | None]) -> str | None:
+    """The page a WordPress permalink (which ends with "/") names: the post's name under
+    the usual structures, "/%postname%/", "/%year%/%monthnum%/%day%/%postname%/",
+    "/%year%/%monthnum%/%postname%/", "/%year%/%postname%/" -> its article; "/category/
+    <name>/" (a subcategory: "/category/<parent>/<name>/") -> its category. None for
+    anything else ("/?p=123" is a query, not a path: not mapped)."""
+    if len(segments) >= 2 and segments[0].lower() == "category":
+        category = clean(segments[-1])
+        return url_for("category", category=category) if category else None
+    dated = 0
+    for segment, shape in zip(segments[:-1], (_YEAR, _TWO_DIGITS, _TWO_DIGITS), strict=False):
+        if not shape.fullmatch(segment):
+            break
+        dated += 1
+    if len(segments) != dated + 1:
+        return None
+    name = segments[-1]
+    # WordPress never gives a post an all-digit name (it would read as a date archive).
+    if name.isdigit() or name.lower() in _NOT_POST_NAMES or name.lower().startswith("wp-"):
+        return None
+    slug = clean(name)
+    return url_for("article", slug=slug) if slug else None
 
 
 def _page_path(segments: list[str], clean: Callable[[str], str | None]) -> str | None:

@@ -94,38 +94,197 @@ def is_wxr(path: Path) -> bool:
     return b"<rss" in head and EXPORT_NS.encode() in head
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A media file of the export (an item of `wp:post_type` "attachment")."""
+
+    url: str  # wp:attachment_url
+    title: str
+    caption: str  # its excerpt, as WordPress keeps an attachment's caption
+    alt: str  # the _wp_attachment_image_alt meta value
+    parent: str  # the post it was uploaded to (wp:post_parent; "0": none)
+    order: tuple[int, int]  # (wp:menu_order, id): the order of a [gallery] without ids
+
+
+# What [gallery] and [playlist] show: pictures, and for a playlist audio (its default) or
+# video, chosen by the file's extension as WordPress chooses by MIME type.
+_IMAGE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp|svg)$", re.IGNORECASE)
+_KINDS = {
+    "audio": re.compile(r"\.(?:mp3|m4a|ogg|oga|wav|wma|flac)$", re.IGNORECASE),
+    "video": re.compile(r"\.(?:mp4|m4v|webm|ogv|mov)$", re.IGNORECASE),
+}
+_LISTS = re.compile(r"\[(?:gallery|playlist)\b")
+
+
 @dataclass
 class Export:
     """One WXR file. `articles()` reads it once; `skipped` then counts what was not a post
-    to import, by kind ("page", "attachment", "trash", ...)."""
+    to import, by kind ("page", "attachment", "trash", ...), and `media` what became of
+    [gallery] and [playlist] shortcodes (see Media)."""
 
     path: Path
     skipped: Counter[str] = field(default_factory=Counter)
+    media: Counter[str] = field(default_factory=Counter)
+    attachments: dict[str, Attachment] = field(default_factory=dict)
+    base_url: str = ""  # the old site's address (wp:base_blog_url, else wp:base_site_url)
 
     def articles(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(label, article) for each post, in file order; label names it for messages:
-        "post 42 'Tiêu đề'". Raises InvalidExport when the file is not a WordPress export,
+        "post 42 'Tiêu đề'". A post that needs attachments the file holds after it (a
+        [gallery], a [playlist], a featured picture uploaded once the post existed) comes
+        at the end, from a second read of the file (only its id is kept meanwhile, so
+        memory stays flat). Raises InvalidExport when the file is not a WordPress export,
         or its XML is malformed or forbidden (a DTD, an entity declaration)."""
         if not is_wxr(self.path):
             raise InvalidExport(NOT_WXR)
+        later: set[str] = set()
+        yield from self._read(later)
+        if later:
+            yield from self._read(set(), only=later)
+
+    def _read(
+        self, later: set[str], only: set[str] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """One read of the file: its posts (`only` those ids, on the second read), the
+        ones that wait for attachments put in `later`."""
+        first = only is None
         authors: dict[str, str] = {}
-        for element in _channel_children(self.path):
+        for element in _channel_children(self.path, self.media if first else None):
             kind = _kind(element.tag)
             if kind == ("wp", "author"):
                 fields = _fields(element)
                 login = fields.get(("wp", "author_login"), "")
                 authors[login] = fields.get(("wp", "author_display_name"), "") or login
+            elif kind == ("wp", "base_blog_url"):  # the blog's own address (multisite)
+                self.base_url = (element.text or "").strip()
+            elif kind == ("wp", "base_site_url"):
+                self.base_url = self.base_url or (element.text or "").strip()
             elif kind == ("", "item"):
-                post = _post(element, authors, self.skipped)
-                if post is not None:
-                    yield post
+                if first:
+                    self._attachment(element)
+                if first:
+                    post = _post(element, authors, self.skipped, self.media)
+                else:
+                    post = _post(element, authors, Counter(), Counter())
+                if post is None or (only is not None and post[3] not in only):
+                    continue
+                label, data, content, post_id = post
+                thumbnail = _meta(element).get("_thumbnail_id", "")
+                if first and self._waits(content, thumbnail):
+                    later.add(post_id)
+                    continue
+                yield label, {**data, "body_html": self._body(content, post_id, thumbnail)}
+
+    def _waits(self, content: str, thumbnail: str) -> bool:
+        """Whether a post needs attachments not read yet: its featured picture, or the
+        files of a [gallery] or [playlist] (those without ids: the files uploaded to the
+        post, which come after it)."""
+        if thumbnail and thumbnail not in self.attachments:
+            return True
+        return bool(_LISTS.search(content))
+
+    def _body(self, content: str, post_id: str, thumbnail: str) -> str:
+        """The post's HTML: its content (content_html), after its featured picture when it
+        has one the content does not show already (themes show it above the text; it is
+        what link previews showed)."""
+        media = Media(self, post_id) if _LISTS.search(content) else None
+        body = _outlined(content_html(content, media, self.base_url))
+        picture = self.attachments.get(thumbnail) if thumbnail else None
+        if picture is None or not picture.url or picture.url in content:
+            return body
+        self.media["featured pictures placed first in their post"] += 1
+        caption = (
+            f"<figcaption>{html.escape(picture.caption)}</figcaption>" if picture.caption else ""
+        )
+        image = f'<img src="{html.escape(picture.url)}" alt="{html.escape(picture.alt)}">'
+        return f"<figure>{image}{caption}</figure>\n{body}"
+
+    def _attachment(self, item: Element) -> None:
+        fields = _fields(item)
+        if fields.get(("wp", "post_type")) != "attachment":
+            return
+        post_id = fields.get(("wp", "post_id"), "")
+        self.attachments[post_id] = Attachment(
+            url=fields.get(("wp", "attachment_url"), ""),
+            title=_text(fields.get(("", "title"), "")),
+            caption=_text(_raw(item, ("excerpt", "encoded"))),
+            alt=_meta(item).get("_wp_attachment_image_alt", ""),
+            parent=fields.get(("wp", "post_parent"), "0"),
+            order=(_number(fields.get(("wp", "menu_order"), "")), _number(post_id)),
+        )
 
     def summary(self) -> str:
-        """ "skipped: 3 attachment, 1 page" (nothing when nothing was skipped)."""
-        if not self.skipped:
-            return ""
-        parts = [f"{count} {kind}" for kind, count in sorted(self.skipped.items())]
-        return "skipped (not posts to import): " + ", ".join(parts)
+        """ "skipped (not posts to import): 3 attachment, 1 page; [gallery] as a list of
+        pictures: 2; pictures in them: 7" (nothing when there is nothing to say)."""
+        parts = []
+        if self.skipped:
+            kinds = [f"{count} {kind}" for kind, count in sorted(self.skipped.items())]
+            parts.append("skipped (not posts to import): " + ", ".join(kinds))
+        parts += [f"{what}: {count}" for what, count in sorted(self.media.items())]
+        return "; ".join(parts)
+
+
+def _number(text: str) -> int:
+    """A small whole number written in ASCII digits, else 0."""
+    return int(text) if _DIGITS.fullmatch(text) and len(text) < _MAX_DIGITS else 0
+
+
+@dataclass
+class Media:
+    """[gallery] and [playlist] of one post, as WordPress shows them: a list of figures, each
+    an attachment of the export (the shortcode's `ids`, else the files uploaded to the
+    post, in their order) with its caption (a playlist's: its title). An id the export
+    does not hold is left out and counted; a shortcode with nothing to show leaves a
+    visible note in the article, so that an editor sees what to put back."""
+
+    export: Export
+    post_id: str
+
+    def gallery(self, match: re.Match[str]) -> str:
+        found = self._attachments(_attributes(match[1]), _IMAGE)
+        items = [
+            f'<li><figure><img src="{html.escape(a.url)}" alt="{html.escape(a.alt)}">'
+            + (f"<figcaption>{html.escape(a.caption)}</figcaption>" if a.caption else "")
+            + "</figure></li>"
+            for a in found
+        ]
+        return self._list("[gallery]", "pictures", items)
+
+    def playlist(self, match: re.Match[str]) -> str:
+        attributes = _attributes(match[1])
+        kind = "video" if attributes.get("type") == "video" else "audio"
+        found = self._attachments(attributes, _KINDS[kind])
+        items = [
+            f'<li><figure><{kind} controls><source src="{html.escape(a.url)}"></{kind}>'
+            f"<figcaption>{html.escape(a.caption or a.title)}</figcaption></figure></li>"
+            for a in found
+        ]
+        return self._list("[playlist]", "files", items)
+
+    def _attachments(self, attributes: dict[str, str], kind: re.Pattern[str]) -> list[Attachment]:
+        every = self.export.attachments
+        named = attributes.get("ids") or attributes.get("include", "")
+        ids = [i.strip() for i in named.split(",") if i.strip()]
+        if not ids:  # the files uploaded to the post
+            own = [a for a in every.values() if a.parent == self.post_id and kind.search(a.url)]
+            return sorted(own, key=lambda a: a.order)
+        missing = sum(1 for i in ids if i not in every)
+        if missing:
+            self.export.media["attachments a shortcode names that are not in the export"] += missing
+        return [every[i] for i in ids if i in every and every[i].url]
+
+    def _list(self, shortcode: str, things: str, items: list[str]) -> str:
+        if not items:
+            self.export.media[f"{shortcode} with nothing to show (a note left in its post)"] += 1
+            return f"<p>{shortcode} {MISSING_NOTE}</p>"
+        self.export.media[f"{shortcode} as a list of {things}"] += 1
+        self.export.media[f"{things} in them"] += len(items)
+        return "<ul>" + "".join(items) + "</ul>"
+
+
+# The note left where a [gallery] or [playlist] had nothing to show, in the site's language
+# (an editor reading the article sees it).
+MISSING_NOTE = "(không có tệp nào của mục này trong tệp xuất WordPress)"
 
 
 def read(path: Path) -> Export:
@@ -150,15 +309,56 @@ def parse(path: Path, tz: ZoneInfo) -> list[Parsed]:
     return parsed
 
 
-def _channel_children(path: Path) -> Iterator[Element]:
-    """Each child of <channel>, complete, then dropped (memory stays flat)."""
+# The C0 controls XML 1.0 cannot carry (all but tab, LF, CR). WordPress writes them raw
+# inside CDATA (wxr_cdata() escapes only "]]>"; text pasted from Word carries \x0b, \x0c,
+# \x08), which makes the file malformed XML from there on. In UTF-8 these bytes are never
+# part of another character, so they are dropped from the byte stream before the parser, as
+# the importer drops them from every field (newsdesk.text.clean).
+_NOT_XML_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+@dataclass
+class _XmlBytes:
+    """A binary file read without the bytes of _NOT_XML_BYTES; `dropped` counts them."""
+
+    handle: Any
+    dropped: int = 0
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            data = self.handle.read(size)
+            kept = data.translate(None, _NOT_XML_BYTES)
+            self.dropped += len(data) - len(kept)
+            if kept or not data:
+                return bytes(kept)
+
+
+def _channel_children(path: Path, dropped: Counter[str] | None = None) -> Iterator[Element]:
+    """Each child of <channel>, complete, then dropped (memory stays flat). A UTF-8 file
+    (as WordPress writes them) is read without the control characters XML cannot carry,
+    counted in `dropped`."""
+    with path.open("rb") as handle:
+        declaration = handle.read(200).split(b"?>", 1)[0]
+    encoding = _ENCODING.search(declaration) if declaration.lstrip().startswith(b"<?xml") else None
+    utf8 = encoding is None or encoding[1].lower() in (b"utf-8", b"utf8")  # XML's default
+    with path.open("rb") as handle:
+        source = _XmlBytes(handle) if utf8 else handle
+        try:
+            yield from _children(source)
+        finally:
+            if isinstance(source, _XmlBytes) and source.dropped and dropped is not None:
+                dropped["characters XML cannot carry, dropped"] += source.dropped
+
+
+def _children(source: Any) -> Iterator[Element]:
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, iterparse
 
     depth = 0
     channel: Element | None = None
     try:
-        for event, element in iterparse(str(path), events=("start", "end"), forbid_dtd=True):
+        for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
             depth += 1 if event == "start" else -1
             if event == "start" and depth == 2 and _kind(element.tag) == ("", "channel"):
                 channel = element
@@ -190,9 +390,11 @@ def _fields(element: Element) -> dict[tuple[str, str], str]:
 
 
 def _post(
-    item: Element, authors: dict[str, str], skipped: Counter[str]
-) -> tuple[str, dict[str, Any]] | None:
-    """(label, article) for an item that is a post to import; else counts it as skipped."""
+    item: Element, authors: dict[str, str], skipped: Counter[str], noted: Counter[str]
+) -> tuple[str, dict[str, Any], str, str] | None:
+    """(label, the article without its body_html, its content, its id) for an item that is
+    a post to import; else counts it as skipped. A post without content has its excerpt
+    as its body (a photo story, a post kept for its URL)."""
     fields = _fields(item)
     post_type = fields.get(("wp", "post_type"), "post")
     wp_status = fields.get(("wp", "status"), "")
@@ -207,20 +409,25 @@ def _post(
     data: dict[str, Any] = {
         "id": "wxr:" + (fields.get(("", "guid")) or f"post-{post_id}"),
         "title": title,
-        "body_html": content_html(_raw(item, ("content", "encoded"))),
-        "summary": _text(_raw(item, ("excerpt", "encoded"))),
+        "summary": _excerpt(_text(_raw(item, ("excerpt", "encoded"))), noted),
         "status": _status(wp_status, fields.get(("wp", "post_password"), "")),
         **_dates(fields),
     }
     creator = fields.get(("dc", "creator"), "")
+    post_name = fields.get(("wp", "post_name"), "")
     optional = {
-        "slug": canonical_slug(fields.get(("wp", "post_name"), "")),
+        # One that cannot be a URL (".", "a/b") goes as it is: the importer gives the post a
+        # slug from its title and reports it (newsdesk.importer.usable_slug).
+        "slug": canonical_slug(post_name) or post_name,
         "byline": html.unescape(authors.get(creator, creator)),
         "category": _category(item),
         "views": _views(item),
     }
     data.update({name: value for name, value in optional.items() if value})
-    return f"post {post_id} {title[:60]!r}", data
+    content = _raw(item, ("content", "encoded"))
+    if not content.strip() and data["summary"]:
+        content = f"<p>{html.escape(data['summary'])}</p>"
+    return f"post {post_id} {title[:60]!r}", data, content, post_id
 
 
 def _text(html_text: str) -> str:
@@ -266,6 +473,44 @@ def _category(item: Element) -> str:
     return ""
 
 
+EXCERPT_CHARACTERS = 1000  # the importer's bound on a summary (importer.MAX_SUMMARY)
+
+
+def _excerpt(text: str, counted: Counter[str]) -> str:
+    """A post's excerpt as its summary: cut at a word before EXCERPT_CHARACTERS (with "…")
+    when longer, and counted, rather than the post refused for it."""
+    if len(text) <= EXCERPT_CHARACTERS:
+        return text
+    counted[f"excerpts cut to {EXCERPT_CHARACTERS:,} characters"] += 1
+    return text[: EXCERPT_CHARACTERS - 1].rsplit(" ", 1)[0] + "…"
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])(?=[\s/>])", re.IGNORECASE)
+_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^<>]*\balt\s*=)", re.IGNORECASE)
+
+
+def _outlined(body: str) -> str:
+    """A post's HTML fitted into the article page's outline, which the W3C checker holds
+    every page to: its headings follow the page's h1 (the title) without skipping a level
+    (the levels it uses, in order, become h2, h3, ...: WordPress authors pick h3 or h6 for
+    their look), and a picture without alt text gets an empty one (a picture the text does
+    not describe)."""
+    levels = sorted({int(match[2]) for match in _HEADING.finditer(body)})
+    rank = {level: min(2 + n, 6) for n, level in enumerate(levels)}
+    body = _HEADING.sub(lambda m: f"<{m[1]}h{rank[int(m[2])]}", body) if levels else body
+    return _IMG_WITHOUT_ALT.sub('<img alt=""', body)
+
+
+def _meta(item: Element) -> dict[str, str]:
+    """An item's post meta: key -> value (the first of each key)."""
+    found: dict[str, str] = {}
+    for child in item:
+        if _kind(child.tag) == ("wp", "postmeta"):
+            meta = _fields(child)
+            found.setdefault(meta.get(("wp", "meta_key"), ""), meta.get(("wp", "meta_value"), ""))
+    return found
+
+
 def _views(item: Element) -> int:
     """The largest count any supported view counter left (a site that changed plugins may
     have two; a sum would count views twice). Non-numeric values are ignored."""
@@ -275,9 +520,16 @@ def _views(item: Element) -> int:
             continue
         meta = _fields(child)
         value = meta.get(("wp", "meta_value"), "")
-        if meta.get(("wp", "meta_key")) in VIEW_META_KEYS and value.isdigit():
-            counts.append(int(value))
+        # ASCII digits only: str.isdigit() is also true of "²" (int() refuses it) and of
+        # other scripts' digits ("١٢٣"), which no counter plugin writes. A count too big to be
+        # one is passed on for the importer to reject the post alone (importer.MAX_VIEWS).
+        if meta.get(("wp", "meta_key")) in VIEW_META_KEYS and _DIGITS.fullmatch(value):
+            counts.append(int(value) if len(value) <= _MAX_DIGITS else 10**_MAX_DIGITS)
     return max(counts)
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_MAX_DIGITS = 20  # longer: no count (int() of thousands of digits is slow, or refused)
 
 
 # ---- content -------------------------------------------------------------------------------
@@ -310,17 +562,35 @@ _EMBED_WRAPPER = _Regex(
 )
 
 
-def content_html(content: str) -> str:
+def content_html(content: str, media: Media | None = None, base: str = "") -> str:
     """A post's content as the HTML WordPress would show (before sanitising): block content
     (it has block comments) as it is, without the comments; classic content with its
-    paragraphs made from blank lines. Shortcodes become HTML in both."""
+    paragraphs made from blank lines. Shortcodes become HTML in both ([gallery] and
+    [playlist] through `media`; without it they are dropped). Relative links and media
+    ("/wp-content/uploads/a.jpg") point at the old site, `base` (its address): the pictures
+    keep loading from where they are, not from the new site, which does not have them."""
     if not content.strip():
         return ""
+    if base:
+        content = _RELATIVE.sub(lambda m: _absolute(m, base), content)
     if "<!-- wp:" in content:
         content = _BLOCK_COMMENT.sub("", content)
         content = _EMBED_WRAPPER.sub(r'<a href="\1">\1</a>', content)
-        return _shortcodes(content).strip()
-    return _autop(_shortcodes(_embeds(content)))
+        return _shortcodes(content, media).strip()
+    return _autop(_shortcodes(_embeds(content), media))
+
+
+# src, href and poster attributes (in tags and shortcodes) whose URL has no scheme.
+_RELATIVE = _Regex(
+    r"""(\b(?:src|href|poster)\s*=\s*)(["'])(?![A-Za-z][A-Za-z0-9+.-]*:|#)([^"'<>]+)\2"""
+)
+
+
+def _absolute(match: re.Match[str], base: str) -> str:
+    from urllib.parse import urljoin
+
+    url = urljoin(base.rstrip("/") + "/", html.unescape(match[3]))
+    return f"{match[1]}{match[2]}{html.escape(url)}{match[2]}"
 
 
 _OWN_LINE_URL = _Regex(r"^[ \t]*(https?://[^\s<>\"]+)[ \t]*$", re.MULTILINE)
@@ -337,6 +607,8 @@ _CAPTION_MEDIA = _Regex(r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$"
 _MEDIA = _Regex(r"\[(video|audio)([^\]]*)\](?:(.*?)\[/\1\])?", re.S)
 _EMBED = _Regex(r"\[embed[^\]]*\](.*?)\[/embed\]", re.S)
 _DROPPED_SHORTCODES = _Regex(r"\[/?(?:gallery|playlist)\b[^\]]*\]")
+_GALLERY = _Regex(r"\[gallery\b([^\]]*)\]")
+_PLAYLIST = _Regex(r"\[playlist\b([^\]]*)\]")
 _MEDIA_SOURCES = {
     "video": ("src", "mp4", "m4v", "webm", "ogv", "flv"),
     "audio": ("src", "mp3", "m4a", "ogg", "wav", "wma", "flac"),
@@ -350,14 +622,17 @@ def _attributes(text: str) -> dict[str, str]:
     }
 
 
-def _shortcodes(content: str) -> str:
+def _shortcodes(content: str, media: Media | None = None) -> str:
     """WordPress's core shortcodes that carry content, as the HTML they render to:
     [caption] as figure and figcaption, [video]/[audio] as media elements, [embed] as a
-    link. [gallery] and [playlist] (lists of attachment ids) are dropped; any other
-    bracketed text is left as it is."""
+    link, [gallery] and [playlist] (lists of attachment ids) as lists of figures (Media;
+    without one, dropped); any other bracketed text is left as it is."""
     content = _CAPTION.sub(_caption, content)
     content = _MEDIA.sub(_media, content)
     content = _EMBED.sub(_link, content)
+    if media is not None:
+        content = _GALLERY.sub(media.gallery, content)
+        content = _PLAYLIST.sub(media.playlist, content)
     return _DROPPED_SHORTCODES.sub("", content)
 
 

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from newsdesk.config import settings
 from newsdesk.dal import db
+from newsdesk.slugs import routable
 
 # Optional attributes: removed when a new version no longer has them (an emptied summary).
 OPTIONAL = ("byline", "summary", "category", "category_slug", "body_html")
@@ -29,6 +30,11 @@ OPTIONAL = ("byline", "summary", "category", "category_slug", "body_html")
 _CHANGED = (
     "(attribute_not_exists(content_hash) OR content_hash <> :hash) "
     "AND (attribute_not_exists(version) OR version <= :version)"
+)
+# A source without edit times (a legacy page: its version is its publish time): write a
+# changed article, or one whose stored version is not that, whatever is stored.
+_CHANGED_UNDATED = (
+    "(attribute_not_exists(content_hash) OR content_hash <> :hash OR version <> :version)"
 )
 
 
@@ -77,10 +83,13 @@ class Slot:
     content_hash: str
     version: str  # ISO 8601, UTC ("" when none)
     source_digest: str = ""  # the digest of the page it was imported from ("" when none)
+    article: str = ""  # a source key item's: the slug of the article it names (home_key)
 
 
 _SLOT = {
-    "ProjectionExpression": "slug, #src, published_at, content_hash, version, source_digest",
+    "ProjectionExpression": (
+        "slug, #src, published_at, content_hash, version, source_digest, article"
+    ),
     "ExpressionAttributeNames": {"#src": "source"},
 }
 
@@ -94,6 +103,7 @@ def slot_of(item: dict[str, Any]) -> Slot:
         db.text(item, "content_hash"),
         db.text(item, "version"),
         db.text(item, "source_digest"),
+        db.text(item, "article"),
     )
 
 
@@ -119,6 +129,38 @@ def slots(slugs: Iterable[str]) -> dict[str, Slot | None]:
     return found
 
 
+def _routable(items: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The items whose slug can be a URL (newsdesk.slugs.routable). One that cannot (".",
+    "..", "a/b": written by another tool or an old version; the importer and the admin API
+    never store one) is left out, with a warning naming it, so no listing, feed or sitemap
+    links to a page nobody can reach, and none fails to build its link."""
+    for item in items:
+        slug = db.text(item, "slug")
+        if routable(slug):
+            yield item
+        else:
+            from newsdesk.observability import logger
+
+            logger.warning("an article's slug cannot be a URL: left out", extra={"slug": slug})
+
+
+def written_times(slugs: list[str]) -> dict[str, str]:
+    """When newsdesk last wrote each of these articles (ISO 8601; `updated_at` on items
+    written before 2026-11; absent articles left out): consistent BatchGetItem."""
+    keys = [_key(slug) for slug in slugs]
+    items = db.batch_get(
+        _table(),
+        keys,
+        db.JOB_ATTEMPTS,
+        ConsistentRead=True,
+        ProjectionExpression="slug, written_at, updated_at",
+    )
+    return {
+        db.text(item, "slug"): max(db.text(item, "written_at"), db.text(item, "updated_at"))
+        for item in items
+    }
+
+
 _HEADLINE = {
     "ProjectionExpression": "slug, title, #s, published_at",
     "ExpressionAttributeNames": {"#s": "status"},
@@ -139,12 +181,16 @@ def headlines_in(found: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]
 def headlines(slugs: list[str]) -> list[dict[str, Any]]:
     """slug, title, status and published_at of these articles (BatchGetItem; the most-read
     job)."""
-    return db.batch_get(_table(), [_key(slug) for slug in slugs], db.JOB_ATTEMPTS, **_HEADLINE)
+    items = db.batch_get(_table(), [_key(slug) for slug in slugs], db.JOB_ATTEMPTS, **_HEADLINE)
+    return list(_routable(items))
 
 
 def full_items(slugs: list[str]) -> list[dict[str, Any]]:
     """Whole items of these articles (BatchGetItem; export)."""
     return db.batch_get(_table(), [_key(slug) for slug in slugs], db.JOB_ATTEMPTS)
+
+
+PAGE_QUERIES = 5  # per page: more than one only when unroutable slugs are left out
 
 
 def published_page(
@@ -159,6 +205,8 @@ def published_page(
     Developer Guide, Query.Pagination.html; DynamoDB Local 1.25.1 does the same, moto does
     not), so a key taken from that answer led to an empty last page whenever the count was
     a multiple of the page size. A next key is given only when that extra article exists.
+    Articles whose slug cannot be a URL are left out (_routable): then another Query takes
+    up where the last stopped, up to PAGE_QUERIES.
     """
     params: dict[str, Any] = {
         "TableName": _table(),
@@ -169,21 +217,29 @@ def published_page(
         "ScanIndexForward": False,
         "Limit": limit + 1,
     }
-    if start:
-        params["ExclusiveStartKey"] = start
-    items = db.client().query(**params).get("Items", [])
+    items: list[dict[str, Any]] = []
+    for _ in range(PAGE_QUERIES):  # more than one only past articles left out (_routable)
+        if start:
+            params["ExclusiveStartKey"] = start
+        params["Limit"] = limit + 1 - len(items)
+        response = db.client().query(**params)
+        items += _routable(response.get("Items", []))
+        start = response.get("LastEvaluatedKey")
+        if len(items) > limit or not start:
+            break
     page = items[:limit]
     if len(items) > limit:  # resume after the page's last article (the index's key)
         return page, {name: page[-1][name] for name in ("slug", "status", "published_at")}
-    return page, None
+    return page, start  # None, unless PAGE_QUERIES ran out past left-out articles
 
 
 def lastmods(status: str, now: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
     """slug, published_at, category and version (the last edit, ISO) of every article of
     `status` published at or before `now`, newest first: Queries of `page_size` items on the
     by-published-lastmod index (keyed like by-published, projecting what a sitemap needs),
-    every page, no Scan. Stop iterating to read less."""
-    return db.query(
+    every page, no Scan. Stop iterating to read less. Slugs that cannot be a URL are left
+    out (_routable)."""
+    rows = db.query(
         Limit=page_size,
         TableName=_table(),
         IndexName="by-published-lastmod",
@@ -192,6 +248,7 @@ def lastmods(status: str, now: str, page_size: int = 1000) -> Iterator[dict[str,
         ExpressionAttributeValues={":status": {"S": status}, ":now": {"S": now}},
         ScanIndexForward=False,
     )
+    return _routable(rows)
 
 
 CATEGORY_QUERIES = 5  # per page: more only when drafts and scheduled articles fill pages
@@ -206,7 +263,7 @@ def category_page(
     Other statuses share the index, so status is a filter. Each Query asks for one article
     more than the page still needs, so a next key is given only when more exist; after
     CATEGORY_QUERIES queries of filtered items the page may come out short, with a key to
-    go on.
+    go on. Articles whose slug cannot be a URL are left out as filtered ones are (_routable).
     """
     params: dict[str, Any] = {
         "TableName": _table(),
@@ -227,7 +284,7 @@ def category_page(
             params["ExclusiveStartKey"] = start
         params["Limit"] = limit + 1 - len(found)
         response = db.client().query(**params)
-        found += response.get("Items", [])
+        found += _routable(response.get("Items", []))
         start = response.get("LastEvaluatedKey")
         if len(found) > limit or not start:
             break
@@ -266,6 +323,51 @@ def by_status(status: str) -> Iterator[dict[str, Any]]:
     )
 
 
+# ---- source keys -----------------------------------------------------------------------------
+
+# A source key item: partition key `source#<32 hex digits of SHA-256 of the source identity>`
+# (no slug has a "#": newsdesk.slugs), {article: the slug of the article with that identity,
+# source: the identity}. It has no status nor category, so no index holds it. It is written in
+# the transaction that writes the article, conditional on still naming what was read, so one
+# source id names one article, and an article whose title changes at its source (a new slug
+# from the title) is found by its id and keeps its URL (newsdesk.storing.place). Chosen over
+# a global secondary index on `source`: an index is read eventually consistently only, cannot
+# refuse a second article with the same id, and is written on every article write; the key
+# item is read in the same consistent BatchGetItem as the slugs, and written only when an
+# article is first stored or moves ("All reads from GSIs and streams are eventually
+# consistent", Developer Guide, HowItWorks.ReadConsistency.html; a Put with
+# attribute_not_exists in a TransactWriteItems is how DynamoDB keeps a value unique).
+SOURCE_KEY_PREFIX = "source#"
+
+
+def home_key(identity: str) -> str:
+    """The partition key of the source key item of an article with this source identity."""
+    import hashlib
+
+    return SOURCE_KEY_PREFIX + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def home_action(identity: str, slug: str, named: str | None) -> dict[str, Any]:
+    """The TransactWriteItems action that makes the source key item of `identity` name the
+    article at `slug`, conditional on it still naming `named` as read (None: absent)."""
+    if named is None:
+        condition, values = "attribute_not_exists(slug)", {}
+    else:
+        condition, values = "article = :named", {":named": {"S": named}}
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": {
+                **_key(home_key(identity)),
+                "article": {"S": slug},
+                "source": {"S": identity},
+            },
+            "ConditionExpression": condition,
+            **({"ExpressionAttributeValues": values} if values else {}),
+        }
+    }
+
+
 # ---- writes ---------------------------------------------------------------------------------
 
 
@@ -279,8 +381,24 @@ ITEM_MARGIN = 2048
 
 def item_bytes(fields: dict[str, Any]) -> int:
     """The size of an item (low-level attribute values) as DynamoDB counts it, or a little
-    more: its JSON's UTF-8 bytes (names and values, plus quotes and type keys)."""
+    more: its JSON's UTF-8 bytes (names and values, plus quotes and type keys). Below
+    a quarter of MAX_ITEM_BYTES in characters, a bound is enough (at most 4 UTF-8 bytes a
+    character, plus 16 bytes of JSON a value): it is, without encoding the item."""
+    chars = sum(len(name) + _chars(value) for name, value in fields.items())
+    if 4 * chars < MAX_ITEM_BYTES // 2:
+        return 4 * chars
     return len(json.dumps(fields, ensure_ascii=False).encode())
+
+
+def _chars(value: dict[str, Any]) -> int:
+    """An upper bound of a low-level attribute value's JSON characters, less quotes: 16 a
+    value, plus its text's characters."""
+    ((kind, inner),) = value.items()
+    if kind == "L":
+        return 16 + sum(_chars(member) for member in inner)
+    if kind == "M":
+        return 16 + sum(len(name) + _chars(member) for name, member in inner.items())
+    return 16 + len(str(inner)) * 2  # escapes (\", \\, \n) at most double a character
 
 
 # Placing an article at a slug (newsdesk.storing): the slug is free, or holds this article
@@ -301,6 +419,7 @@ def write_action(
     source_digest: str = "",
     *,
     pinned: bool = False,
+    undated: bool = False,
 ) -> dict[str, Any]:
     """The TransactWriteItems action that writes one article version (its item from
     to_item) with its content hash, version and source identity, only if its content
@@ -309,7 +428,8 @@ def write_action(
     same source (see _SAME_SOURCE), which the article's write then records; a pinned write
     keeps the source stored. `source_digest` (a legacy page's bytes, newsdesk.importer.Page)
     lets a re-run find the page unchanged unparsed; a write without one removes it.
-    Optional attributes the version lacks are removed. On a failed
+    Optional attributes the version lacks are removed. `undated`: the source has no edit
+    times (see _CHANGED_UNDATED). On a failed
     condition the stored item comes back (ALL_OLD): see write_together."""
     slug = fields["slug"]["S"]
     values = {name: value for name, value in fields.items() if name != "slug"}
@@ -341,9 +461,9 @@ def write_action(
     }
     if source_digest:
         attribute_values[":digest"] = {"S": source_digest}
-    condition = _CHANGED
+    condition = _CHANGED_UNDATED if undated else _CHANGED
     if not pinned:
-        condition = f"{_SAME_SOURCE} AND {_CHANGED}"
+        condition = f"{_SAME_SOURCE} AND {condition}"
         attribute_values[":published"] = fields["published_at"]
     return {
         "Update": {
@@ -356,6 +476,66 @@ def write_action(
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
+
+
+def new_item(
+    fields: dict[str, Any],
+    digest: str,
+    version: str,
+    now: str,
+    source: str,
+    source_digest: str = "",
+) -> dict[str, Any]:
+    """The whole item write_action() makes of an article where no item is (its item from
+    to_item, content hash, version, times, source identity), for a BatchWriteItem Put."""
+    item = {
+        **fields,
+        "content_hash": {"S": digest},
+        "version": {"S": version},
+        "written_at": {"S": now},
+        "created_at": {"S": now},
+        "source": {"S": source},
+    }
+    if source_digest:
+        item["source_digest"] = {"S": source_digest}
+    return item
+
+
+def home_item(identity: str, slug: str) -> dict[str, Any]:
+    """The source key item home_action() writes, as an item for a BatchWriteItem Put."""
+    return {**_key(home_key(identity)), "article": {"S": slug}, "source": {"S": identity}}
+
+
+# BatchWriteItem: "up to 25 item put or delete operations" per call; the ones DynamoDB did
+# not process come back in UnprocessedItems, to be sent again: "we strongly recommend that
+# you use an exponential backoff algorithm" (DynamoDB API Reference, BatchWriteItem). boto3's
+# client has no paginator nor retry for them (botocore retries throttled calls, not
+# unprocessed items), so put_all() does.
+BATCH_WRITE_LIMIT = 25
+
+
+class UnprocessedItemsError(RuntimeError):
+    """Some puts of a BatchWriteItem stayed unprocessed after every retry."""
+
+
+def put_all(puts: list[tuple[str, dict[str, Any]]], attempts: int = db.JOB_ATTEMPTS) -> None:
+    """Put every (table, item) by BatchWriteItem, BATCH_WRITE_LIMIT per call (no item twice),
+    unprocessed ones sent again after db.backoff (full jitter, capped), at most `attempts`
+    calls per chunk. Unconditional: for items the caller has read and found absent. Raises
+    UnprocessedItemsError when some stay unprocessed, ClientError when the store fails."""
+    for start in range(0, len(puts), BATCH_WRITE_LIMIT):
+        pending: dict[str, list[dict[str, Any]]] = {}
+        for table, item in puts[start : start + BATCH_WRITE_LIMIT]:
+            pending.setdefault(table, []).append({"PutRequest": {"Item": item}})
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                db.backoff(attempt - 1)
+            pending = db.client().batch_write_item(RequestItems=pending).get("UnprocessedItems")
+            if not pending:
+                break
+        else:
+            left = sum(len(requests) for requests in pending.values())
+            raise UnprocessedItemsError(f"{left} put(s) unprocessed after {attempts} calls")
 
 
 def write_together(actions: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]] | None:

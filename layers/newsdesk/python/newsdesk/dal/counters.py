@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -431,6 +431,12 @@ def import_legacy(
     return [update, _audit_put(slug, {**audit, "via": "import"})] if audit else [update]
 
 
+def new_counter(slug: str, legacy: int) -> dict[str, Any]:
+    """The item import_legacy() makes of an article's counter where none is (its first
+    shard), for a BatchWriteItem Put."""
+    return {**counter_key(slug), "legacy": {"N": str(legacy)}, "kind": {"S": VIEWS_KIND}}
+
+
 def legacy_action(slug: str, legacy: int, keep_existing: bool) -> dict[str, Any]:
     """The TransactWriteItems action that stores an imported legacy count on the article's
     counter (with keep_existing, an existing legacy count stays)."""
@@ -447,6 +453,85 @@ def legacy_action(slug: str, legacy: int, keep_existing: bool) -> dict[str, Any]
             },
         }
     }
+
+
+# ---- set-views made before they marked the counter (import parts) ---------------------------
+
+# On the site item: when the audit trail was last read for them (mark_old_set_views).
+EDITOR_MARKS = "editor_marks_at"
+
+
+@dataclass(frozen=True)
+class Audit:
+    """One audit record of a count (see audit_id)."""
+
+    slug: str
+    who: str
+    when: str  # ISO 8601 with microseconds
+    via: str  # "set-views" or "import"; "" in records written before `via` (set-views only)
+
+
+def editor_marks_read() -> bool:
+    """Whether the audit trail was read for set-views older than their marks: one GetItem."""
+    item = (
+        db.client()
+        .get_item(TableName=_table(), Key=SITE_KEY, ProjectionExpression=EDITOR_MARKS)
+        .get("Item")
+    )
+    return bool(item and EDITOR_MARKS in item)
+
+
+def audits() -> Iterator[Audit]:
+    """Every audit record of a count: a Scan of the counters table, filtered, every page.
+    For the one-time mark_old_set_views only (the records have no index)."""
+    pages = (
+        db.client()
+        .get_paginator("scan")
+        .paginate(
+            TableName=_table(),
+            ConsistentRead=True,
+            FilterExpression="begins_with(id, :audit)",
+            ProjectionExpression="slug, who, #w, via",
+            ExpressionAttributeNames={"#w": "when"},
+            ExpressionAttributeValues={":audit": {"S": "audit#views#"}},
+        )
+    )
+    for page in pages:
+        for item in page.get("Items", []):
+            yield Audit(
+                db.text(item, "slug"),
+                db.text(item, "who"),
+                db.text(item, "when"),
+                db.text(item, "via"),
+            )
+
+
+def mark_set(slug: str, who: str, when: str) -> bool:
+    """Mark an article's counter as set by `who` at `when` (as set_total does), unless it is
+    marked already or absent: one conditional UpdateItem. False when it was not marked."""
+    try:
+        db.client().update_item(
+            TableName=_table(),
+            Key=counter_key(slug),
+            UpdateExpression="SET set_by = :who, set_at = :when",
+            ConditionExpression="attribute_exists(id) AND attribute_not_exists(set_at)",
+            ExpressionAttributeValues={":who": {"S": who}, ":when": {"S": when}},
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        return False
+    return True
+
+
+def editor_marks_done(now: str) -> None:
+    """Record on the site item that the audit trail was read (mark_old_set_views)."""
+    db.client().update_item(
+        TableName=_table(),
+        Key=SITE_KEY,
+        UpdateExpression=f"SET {EDITOR_MARKS} = :now",
+        ExpressionAttributeValues={":now": {"S": now}},
+    )
 
 
 # ---- the daily salt of visitor ids ----------------------------------------------------------
