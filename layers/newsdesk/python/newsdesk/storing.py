@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from newsdesk import dal, presence
 from newsdesk.articles import Article, forget, iso, to_item
-from newsdesk.config import settings
 from newsdesk.dal import articles as stored
 from newsdesk.dal import counters
 from newsdesk.slugs import unique_slug
@@ -335,14 +334,12 @@ def _puts(
 ) -> list[tuple[str, dict[str, Any]]]:
     """A new article's write as BatchWriteItem Puts: its counter and source key item first,
     its own item last (see Bulk._put_new)."""
-    from newsdesk.config import settings
-
-    conf = settings()
-    puts = [(conf.counters_table, counters.new_counter(slug, parsed.legacy_views))]
+    articles_table = stored.table_name()
+    puts = [(counters.table_name(), counters.new_counter(slug, parsed.legacy_views))]
     if keyed:
-        puts.append((conf.articles_table, stored.home_item(parsed.identity, slug)))
+        puts.append((articles_table, stored.home_item(parsed.identity, slug)))
     item = stored.new_item(fields, digest, version, now, parsed.identity, parsed.source_digest)
-    return [*puts, (conf.articles_table, item)]
+    return [*puts, (articles_table, item)]
 
 
 def _count_only(
@@ -483,7 +480,7 @@ def mark_old_set_views(now: str = "") -> list[str]:
     newsdesk has not written the article since (an import of that time rewrote the count
     with the article, so after such a write the count may be the import's: left unmarked,
     and said so)."""
-    table = settings().counters_table
+    table = counters.table_name()
     if table in _MARKS_READ or counters.editor_marks_read():
         _MARKS_READ.add(table)
         return []

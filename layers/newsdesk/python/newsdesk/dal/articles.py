@@ -42,6 +42,11 @@ def _table() -> str:
     return settings().articles_table
 
 
+def table_name() -> str:
+    """The articles table's name (for a BatchWriteItem put together elsewhere)."""
+    return _table()
+
+
 def _key(slug: str) -> dict[str, Any]:
     return {"slug": {"S": slug}}
 

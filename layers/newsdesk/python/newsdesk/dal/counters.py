@@ -49,6 +49,11 @@ def _table() -> str:
     return settings().counters_table
 
 
+def table_name() -> str:
+    """The counters table's name (for a BatchWriteItem put together elsewhere)."""
+    return _table()
+
+
 # ---- view counters --------------------------------------------------------------------------
 
 
@@ -484,26 +489,21 @@ def editor_marks_read() -> bool:
 def audits() -> Iterator[Audit]:
     """Every audit record of a count: a Scan of the counters table, filtered, every page.
     For the one-time mark_old_set_views only (the records have no index)."""
-    pages = (
-        db.client()
-        .get_paginator("scan")
-        .paginate(
-            TableName=_table(),
-            ConsistentRead=True,
-            FilterExpression="begins_with(id, :audit)",
-            ProjectionExpression="slug, who, #w, via",
-            ExpressionAttributeNames={"#w": "when"},
-            ExpressionAttributeValues={":audit": {"S": "audit#views#"}},
-        )
+    items = db.scan(
+        TableName=_table(),
+        ConsistentRead=True,
+        FilterExpression="begins_with(id, :audit)",
+        ProjectionExpression="slug, who, #w, via",
+        ExpressionAttributeNames={"#w": "when"},
+        ExpressionAttributeValues={":audit": {"S": "audit#views#"}},
     )
-    for page in pages:
-        for item in page.get("Items", []):
-            yield Audit(
-                db.text(item, "slug"),
-                db.text(item, "who"),
-                db.text(item, "when"),
-                db.text(item, "via"),
-            )
+    for item in items:
+        yield Audit(
+            db.text(item, "slug"),
+            db.text(item, "who"),
+            db.text(item, "when"),
+            db.text(item, "via"),
+        )
 
 
 def mark_set(slug: str, who: str, when: str) -> bool:

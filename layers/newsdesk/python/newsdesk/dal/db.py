@@ -295,6 +295,13 @@ def query(**params: Any) -> Iterator[dict[str, Any]]:
         yield from page.get("Items", [])
 
 
+def scan(**params: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Scan returns, page after page (botocore's paginator follows
+    LastEvaluatedKey). For rare operator work only: a Scan reads the whole table."""
+    for page in client().get_paginator("scan").paginate(**params):
+        yield from page.get("Items", [])
+
+
 def count(**params: Any) -> int:
     """How many items a Query matches (Select=COUNT over every page)."""
     pages = client().get_paginator("query").paginate(Select="COUNT", **params)
