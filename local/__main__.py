@@ -8,6 +8,7 @@ Failures print one actionable line, not a stack trace.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import logging
 import os
@@ -62,9 +63,33 @@ def _client(endpoint: str) -> Any:
     return boto3.session.Session().client("dynamodb", endpoint_url=endpoint)
 
 
+# The DynamoDB Local this checkout's `make run` started on its data folder, while it runs:
+# `make import` (and any second command) uses it instead of starting another JVM on the
+# same folder, and never joins a DynamoDB of another checkout that happens to be on 8000.
+ENDPOINT_FILE = dynamodb.DATA_DIR.parent / "dynamodb-endpoint"
+
+
+def _port() -> int:
+    """DDB_PORT (default 8000): where a DynamoDB Local this command starts listens."""
+    raw = os.environ.get("DDB_PORT", str(DDB_PORT))
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise Failure(f"DDB_PORT={raw!r} is not a port number (1-65535)")
+    return int(raw)
+
+
+def _running_here() -> str | None:
+    """The endpoint of this checkout's running DynamoDB Local (ENDPOINT_FILE), if it answers."""
+    try:
+        endpoint = ENDPOINT_FILE.read_text("utf-8").strip()
+    except OSError:
+        return None
+    return endpoint if endpoint and dynamodb.answers(endpoint) else None
+
+
 @contextmanager
 def dynamodb_endpoint() -> Iterator[str]:
-    """AWS_ENDPOINT_URL_DYNAMODB if set (must answer), else a DynamoDB Local we start and stop."""
+    """AWS_ENDPOINT_URL_DYNAMODB if set (must answer), else this checkout's running DynamoDB
+    Local (ENDPOINT_FILE), else a DynamoDB Local we start on DDB_PORT and stop."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     if endpoint:
         if not dynamodb.answers(endpoint):
@@ -75,15 +100,24 @@ def dynamodb_endpoint() -> Iterator[str]:
         print(f"Using DynamoDB at {endpoint} (AWS_ENDPOINT_URL_DYNAMODB)")
         yield endpoint
         return
-    if dynamodb.answers(f"http://127.0.0.1:{DDB_PORT}"):  # e.g. `make run` in another terminal
-        endpoint = f"http://127.0.0.1:{DDB_PORT}"
+    endpoint = _running_here()
+    if endpoint:  # e.g. `make run` of this checkout in another terminal
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-        print(f"Using the DynamoDB already running on {endpoint}")
+        print(f"Using this checkout's running DynamoDB Local on {endpoint}")
         yield endpoint
         return
+    with _started_here() as started:
+        yield started
+
+
+@contextmanager
+def _started_here() -> Iterator[str]:
+    """A DynamoDB Local on this checkout's data folder, on DDB_PORT (another port when that
+    one is taken), named in ENDPOINT_FILE while it runs."""
+    wanted = _port()
     try:
         dynamodb.ensure_jar()
-        port = None if dynamodb.port_in_use(DDB_PORT) else DDB_PORT
+        port = None if dynamodb.port_in_use(wanted) else wanted
         handle = dynamodb.start(port=port, db_path=dynamodb.DATA_DIR)
     except dynamodb.DynamoDBLocalError as err:
         raise Failure(str(err)) from None
@@ -92,10 +126,17 @@ def dynamodb_endpoint() -> Iterator[str]:
         print(f"moto DynamoDB on {handle.endpoint} (in memory)")
     else:
         print(f"DynamoDB Local on {handle.endpoint} (data in {dynamodb.DATA_DIR})")
+        if port is None:
+            print(f"(port {wanted} is taken by something else: DDB_PORT=... picks another)")
+        ENDPOINT_FILE.parent.mkdir(parents=True, exist_ok=True)
+        ENDPOINT_FILE.write_text(handle.endpoint, "utf-8")
     try:
         yield handle.endpoint
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop
+        with contextlib.suppress(OSError):
+            if ENDPOINT_FILE.read_text("utf-8").strip() == handle.endpoint:
+                ENDPOINT_FILE.unlink()
         handle.stop()
 
 

@@ -1004,6 +1004,8 @@ def test_csp_hashes_are_those_of_the_inline_script_and_style(
     assert policy["default-src"] == ["'none'"]
     assert policy["base-uri"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]
+    # imported video and audio can play (default-src 'none' would block them), from https only
+    assert policy["media-src"] == ["'self'", "https:"]
     assert "object-src" not in policy or policy["object-src"] == ["'none'"]
     header = response["headers"]["Content-Security-Policy"]
     assert "unsafe-inline" not in header and "unsafe-eval" not in header

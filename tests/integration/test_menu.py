@@ -79,6 +79,23 @@ def test_the_menu_lists_categories_with_visible_articles_most_articles_first(
     assert menu.categories() == found
 
 
+def test_one_article_without_diacritics_does_not_rename_a_category(tmp_path: Path) -> None:
+    """Fresh-clone finding 17: the newest article spelling "Thoi Su" left the menu saying
+    "Thoi Su" for every "Thời sự" article; the spelling most articles use names it."""
+    import_json(
+        tmp_path,
+        [
+            article(1, "Thời sự"),
+            article(2, "Thời sự"),
+            article(3, "Thoi Su"),  # the newest
+            article(4, "Kinh te"),  # a tie: the one with Vietnamese letters wins
+            article(5, "Kinh tế"),
+        ],
+    )
+    names = {c.slug: c.name for c in menu.refresh()}
+    assert names == {"thoi-su": "Thời sự", "kinh-te": "Kinh tế"}
+
+
 def test_every_page_has_the_menu_and_the_footer(tmp_path: Path) -> None:
     import_fixture()
     import_json(tmp_path, [article(1, "Thời sự"), article(2, "Kinh tế")])

@@ -41,16 +41,28 @@ class Category:
 def compute(now: datetime) -> list[Category]:
     """The menu from every article visible at `now`: categories ranked by their number of
     articles (then by name), spellings of one category (its slug) counted together under the
-    newest article's spelling. Reads the whole by-published index (the job only)."""
+    spelling most of its articles use (_display_name). Reads the whole by-published index
+    (the job only)."""
     counts: Counter[str] = Counter()
-    names: dict[str, str] = {}
-    for name in stored_articles.published_categories(PUBLISHED, iso(now)):
+    spellings: dict[str, Counter[str]] = {}
+    for name in stored_articles.published_categories(PUBLISHED, iso(now)):  # newest first
         slug = category_slug(name)
         if slug:
             counts[slug] += 1
-            names.setdefault(slug, name)  # newest first
+            spellings.setdefault(slug, Counter())[name] += 1
+    names = {slug: _display_name(found) for slug, found in spellings.items()}
     ranked = sorted(counts, key=lambda slug: (-counts[slug], names[slug], slug))
     return [Category(slug, names[slug], counts[slug]) for slug in ranked[:MENU_SIZE]]
+
+
+def _display_name(spellings: Counter[str]) -> str:
+    """The spelling most articles of a category use; on a tie the one with more
+    Vietnamese letters (so "Thoi Su" never renames "Thời sự"), then the newest."""
+    order = {name: rank for rank, name in enumerate(spellings)}  # first seen = newest
+    return max(
+        spellings,
+        key=lambda name: (spellings[name], sum(not c.isascii() for c in name), -order[name]),
+    )
 
 
 def refresh(now: datetime | None = None) -> list[Category]:
