@@ -542,9 +542,9 @@ class _Floors:
         self._visitor_write(marker=False)
         self._bucket_write()
 
-    def figures(self) -> None:  # the site item, 5 visit shards, 11 buckets: one request
+    def figures(self) -> None:  # the site item, 7 visit shards, 11 buckets: one request
         now = int(time.time()) // 30 * 30
-        keys = [self.counters.SITE_KEY] + [self.counters.visit_shard_key(s) for s in range(5)]
+        keys = [self.counters.SITE_KEY] + [self.counters.visit_shard_key(s) for s in range(7)]
         keys += [self.counters.bucket_key(30, now - 30 * i) for i in range(11)]
         self.counters.read_items(keys)
 
