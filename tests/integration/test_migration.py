@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -681,8 +682,11 @@ def test_bulk_imports_under_unprocessed_keys_and_conflicts(
     dynamodb_proxy.clear()
     assert (summary.updated, summary.rejected) == (120, []), lines
     assert race.hits == 2
-    # 3 groups (a counter and an audit record an article: 50 a group), 2 sent again.
-    assert [len(actions) for actions in sent.sent] == [100, 100, 100, 100, 40], lines
+    # 3 groups (a counter and an audit record an article: 50 a group: 100, 100, 40 actions),
+    # 2 of them sent again; which 2 depends on the order the import's threads send them in.
+    sizes = Counter(len(actions) for actions in sent.sent)
+    again = sizes - Counter([100, 100, 40])
+    assert sum(again.values()) == 2 and set(again) <= {100, 40}, (sent.sent, lines)
     assert sorted(total(f"tin-so-{n}") for n in range(120)) == list(range(2000, 2120))
 
 
