@@ -468,7 +468,7 @@ class Simulation:
 
     def run(self) -> None:
         for _ in range(self.online):
-            self.arrive(self.rng.random() * 60)
+            self.arrive(self.rng.random() * self.window)  # present, first seen within a window
         t = 0.0
         while t < self.seconds:
             t += self.rng.expovariate(self.online / STAY)

@@ -541,3 +541,35 @@ def test_visits_stay_in_the_total_after_their_bucket_leaves_the_window() -> None
     presence.roll_up_visits(SOON + timedelta(hours=3))  # the job, with nobody reading
     caches.clear_all()
     assert presence.current_figures(SOON + timedelta(hours=5)).total == 3
+
+
+def test_a_refused_bucket_write_leaves_the_reader_out_of_that_bucket(
+    fresh: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A throttled bucket write added nothing: the reader's item must not name that
+    bucket, or their next move would subtract them from a bucket that never counted them
+    (online now would stay low while they read)."""
+    from botocore.exceptions import ClientError
+    from newsdesk.dal import counters
+
+    start = SOON.replace(second=0)
+    real = counters.add_to_bucket
+
+    def throttled(*_: object, **__: object) -> None:
+        error = {"Code": "ThrottlingException", "Message": "Throughput exceeds the limit"}
+        raise ClientError(
+            {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, "UpdateItem"
+        )
+
+    monkeypatch.setattr(counters, "add_to_bucket", throttled)
+    with pytest.raises(ClientError):
+        presence.heartbeat("d" * 32, start)
+    item = boto3.client("dynamodb").get_item(
+        TableName=fresh["CONNECTIONS_TABLE"], Key={"visitor": {"S": "d" * 32}}
+    )["Item"]
+    assert "b" not in item  # put back: no bucket counts them
+    monkeypatch.setattr(counters, "add_to_bucket", real)
+    caches.clear_all()
+    presence.heartbeat("d" * 32, start + timedelta(seconds=60))
+    caches.clear_all()
+    assert presence.count_online(start + timedelta(seconds=70)) == 1  # counted once, not 0

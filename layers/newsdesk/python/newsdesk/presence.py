@@ -37,6 +37,7 @@ visit this container saw is added to its cached figures.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from dataclasses import dataclass, replace
@@ -400,7 +401,16 @@ def _count(visitor: str, plan: _Plan, old: Seen) -> None:
         if new_visit:
             counts["v"] = 1
         key = counters.bucket_key(size, plan.bucket)
-        counters.add_to_bucket(key, counts, plan.bucket + BUCKET_TTL_SECONDS)
+        try:
+            counters.add_to_bucket(key, counts, plan.bucket + BUCKET_TTL_SECONDS)
+        except ClientError as exc:
+            # Refused (throttled, say: nothing was added): the reader's item must not say
+            # they are in this bucket, or their next move would take them out of a bucket
+            # that never counted them. After a 5xx the write may have counted: left as is.
+            if dal.refused(exc):
+                with contextlib.suppress(ClientError, BotoCoreError):
+                    connections.put_back_bucket(visitor, plan.bucket, old.bucket)
+            raise
     elif new_visit:
         counters.add_visit(level_shard(visitor))
     arrived = (

@@ -223,6 +223,29 @@ def keep_windows(visitor: str, markers: dict[str, int]) -> None:
     )
 
 
+def put_back_bucket(visitor: str, written: int, previous: int | None) -> None:
+    """Put back the online-now bucket `visitor`'s item named before a write set it to
+    `written` (epoch s; `previous` None: none), unless another write changed it since:
+    one conditional UpdateItem."""
+    values: dict[str, Any] = {":written": {"N": str(written)}}
+    if previous is None:
+        action = "REMOVE b"
+    else:
+        action = "SET b = :previous"
+        values[":previous"] = {"N": str(previous)}
+    try:
+        db.client().update_item(
+            TableName=settings().connections_table,
+            Key={"visitor": {"S": visitor}},
+            UpdateExpression=action,
+            ConditionExpression="b = :written",
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+
+
 def close_window(visitor: str, marker: Marker) -> None:
     """Remove the window `marker` opened, if it is still that one (a view that could not be
     counted: the reader's next view must count)."""
