@@ -34,12 +34,11 @@
     // A page the browser brings back (back/forward) was counted when first shown.
     var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
     if (!s.beacon || (nav && nav.type === "back_forward")) return watch();
+    last = Date.now(); watch();  // the beacon registers the reader: the minute runs from now
     post(s.beacon).then(function (j) {
-      if (j) {
-        show("views", j.views);
-        if (j.present) { last = Date.now(); figures(j); }
-      }
-      watch();
+      if (j) show("views", j.views);
+      if (j && j.present) return figures(j);
+      last = 0; watch();  // not registered: a heartbeat now
     });
   }
   if (d.prerendering) d.addEventListener("prerenderingchange", start, { once: true });
