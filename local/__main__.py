@@ -211,7 +211,7 @@ MOST_READ_EVERY = 60.0  # seconds; the deployed schedule is every 5 minutes
 def schedule_most_read() -> threading.Event:
     """What EventBridge does when deployed: refresh the "most read" lists, now and then
     every MOST_READ_EVERY seconds, until the returned event is set."""
-    from newsdesk import mostread
+    from newsdesk import mostread, presence
 
     stop = threading.Event()
 
@@ -219,6 +219,7 @@ def schedule_most_read() -> threading.Event:
         while not stop.is_set():
             try:
                 mostread.refresh()
+                presence.roll_up_visits()  # as functions/mostread/app.py does
             except Exception as err:  # a failed refresh must not stop the server
                 logging.getLogger("local").warning("most read refresh failed: %s", err)
             stop.wait(MOST_READ_EVERY)

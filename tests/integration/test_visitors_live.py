@@ -573,3 +573,36 @@ def test_a_refused_bucket_write_leaves_the_reader_out_of_that_bucket(
     presence.heartbeat("d" * 32, start + timedelta(seconds=60))
     caches.clear_all()
     assert presence.count_online(start + timedelta(seconds=70)) == 1  # counted once, not 0
+
+
+def test_after_a_long_idle_spell_a_figure_read_stays_bounded(fresh: dict[str, str]) -> None:
+    """Fresh-clone finding (issue 15): after weeks with nobody reading the figures and no
+    scheduled job, the first read walked every 30 s bucket since (a Lambda timeout, then
+    the same again at every request). The walk is bounded: at most MAX_GAP_BUCKETS."""
+    presence.heartbeat("e" * 32, SOON)
+    caches.clear_all()
+    presence.current_figures(SOON + timedelta(seconds=40))  # `rolled` is set
+    calls = Calls()
+    caches.clear_all()
+    figures = presence.current_figures(SOON + timedelta(days=45))
+    reads = calls.count("BatchGetItem")
+    assert reads <= 1 + presence.MAX_GAP_BUCKETS // 100
+    assert figures.online == 0
+    caches.clear_all()
+    calls = Calls()
+    presence.current_figures(SOON + timedelta(days=45, seconds=20))  # caught up: one read
+    assert calls.count("BatchGetItem") == 1
+
+
+def test_an_open_page_stays_online_under_a_short_presence_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fresh-clone finding (issue 15): with PRESENCE_WINDOW_SECONDS=60 the widget was told
+    to send a heartbeat every 60 s, so an open tab dropped out between two."""
+    monkeypatch.setenv("PRESENCE_WINDOW_SECONDS", "60")
+    settings.cache_clear()
+    figures = presence.heartbeat("f" * 32, SOON)
+    assert presence.heartbeat_seconds("f" * 32, figures) == 30
+    monkeypatch.delenv("PRESENCE_WINDOW_SECONDS")
+    settings.cache_clear()
+    assert presence.heartbeat_seconds("f" * 32, figures) == 60

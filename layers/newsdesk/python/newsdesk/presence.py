@@ -63,6 +63,7 @@ BUCKETS_PER_WINDOW = 10
 MIN_BUCKET_SECONDS = 30
 VISIT_SHARDS = 7  # ~460 visits/s each at 1,000,000 online, under 1,000 writes/s
 BUCKET_TTL_SECONDS = 7 * 86400  # the scheduled job rolls visits up every 5 minutes
+MAX_GAP_BUCKETS = 600  # at most 6 BatchGetItem calls (5 hours of buckets) in one request
 MAX_LEVEL = 30
 
 
@@ -130,7 +131,10 @@ def _window_buckets(epoch: float) -> tuple[list[int], float]:
 def heartbeat_seconds(visitor: str, figures: Figures | None) -> int:
     """How often this reader's page sends a heartbeat (answered to the widget)."""
     level = sampling_level(figures.peak if figures else 0)
-    return HEARTBEAT_SECONDS if level_of(visitor) >= level else KEEP_ALIVE_SECONDS
+    if level_of(visitor) < level:
+        return KEEP_ALIVE_SECONDS
+    # under the presence window, so an open page never drops out between heartbeats
+    return min(HEARTBEAT_SECONDS, max(WRITE_INTERVAL, settings().presence_window_seconds // 2))
 
 
 # ---- reading the figures ---------------------------------------------------------------------
@@ -196,6 +200,15 @@ def _roll_up(site: counters.Site, starts: list[int], items: dict[str, dict[str, 
     if site.rolled > starts[0] + size:
         return 0  # every bucket not rolled up is inside the window, with room to spare
     gap = list(range(site.rolled + size, starts[0], size))
+    if len(gap) > MAX_GAP_BUCKETS:
+        # Nobody read the figures and the scheduled job (every 5 minutes) did not run for
+        # hours: read a bounded stretch, so no request walks days of buckets (a Lambda
+        # timeout would leave `rolled` where it is, and every request would time out).
+        logger.warning(
+            "visits older than the last buckets not rolled up",
+            extra={"buckets_skipped": len(gap) - MAX_GAP_BUCKETS},
+        )
+        gap = gap[-MAX_GAP_BUCKETS:]
     older = 0
     for i in range(0, len(gap), 100):
         chunk = [counters.bucket_key(size, b) for b in gap[i : i + 100]]
