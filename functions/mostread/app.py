@@ -21,8 +21,10 @@ from newsdesk.observability import MetricUnit, logger, metrics, tracer  # noqa: 
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dal.start_request()
-    lists = mostread.refresh()
-    presence.roll_up_visits()  # visits leave the online-now buckets even when nobody reads
+    try:
+        lists = mostread.refresh()
+    finally:
+        presence.roll_up_visits()  # visits leave the online-now buckets even when nobody reads
     metrics.add_metric(name="MostReadRefreshes", unit=MetricUnit.Count, value=1)
     logger.info("most read lists refreshed", extra={p: len(v) for p, v in lists.items()})
     return {period: [entry["slug"] for entry in entries] for period, entries in lists.items()}

@@ -66,3 +66,37 @@ def test_views_on_shards_the_first_shard_does_not_record_yet_are_found_by_the_jo
     mostread.refresh()
     caches.clear_all()
     assert counters.views_of([SLUG])[SLUG] == before + 40
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_a_view_whose_total_cannot_be_read_back_is_counted_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fresh-clone finding (issue 15): on a sharded article the view was added, then the
+    read-back of the shards was throttled and taken for a refused add; the view was
+    counted, the reader's window closed, and their reload counted again."""
+    from botocore.exceptions import ClientError
+    from newsdesk import page_views
+
+    from tests.support import PHONE_UA
+
+    import_fixture()
+    before = counters.views_of([SLUG])[SLUG]
+    counters._shards.put(SLUG, 4)
+
+    def throttled(*_: object, **__: object) -> dict[str, int]:
+        error = {"Code": "ThrottlingException", "Message": "Throughput exceeds the limit"}
+        raise ClientError(
+            {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, "BatchGetItem"
+        )
+
+    headers = {"user-agent": PHONE_UA, "sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
+    with monkeypatch.context() as patched:
+        patched.setattr(counters, "views_of", throttled)
+        first = page_views.record_view(SLUG, headers, "203.0.113.9")
+    assert first.counted
+    again = page_views.record_view(SLUG, headers, "203.0.113.9")  # a reload in the window
+    assert not again.counted
+    caches.clear_all()
+    counters._shards.put(SLUG, 4)
+    assert counters.views_of([SLUG])[SLUG] == before + 1
