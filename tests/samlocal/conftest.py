@@ -113,32 +113,30 @@ def _warm_up(api: SamApi) -> dict[str, dict[str, float]]:
         "first_duration_ms": {},
         "warm_duration_ms": {},
     }
+    marks: list[tuple[str, str, int]] = []  # (kind, function, log size before the request)
     for function, (method, path) in WARM_UP.items():
         for kind in ("first", "warm"):
-            seen = api.log.stat().st_size
+            marks.append((kind, function, api.log.stat().st_size))
             status, seconds = _request(api.url + path, method, api.admin_token)
             if status >= 500:
                 raise samlocal.Failure(f"{function}: {method} {path} answered {status}")
             timings[f"{kind}_request_seconds"][function] = round(seconds, 3)
-            report = _report_duration(api.log, seen)
-            if report is not None:
-                timings[f"{kind}_duration_ms"][function] = report
+    # Read once all requests are answered: each REPORT line is in the log by then (the
+    # emulator writes it when its invocation ends; the last one may be missing: then
+    # no figure, never a wait on the clock).
+    log = api.log.read_bytes()
+    ends = [offset for _, _, offset in marks[1:]] + [len(log)]
+    for (kind, function, start), end in zip(marks, ends, strict=True):
+        report = _report_duration(log[start:end])
+        if report is not None:
+            timings[f"{kind}_duration_ms"][function] = report
     return timings
 
 
-def _report_duration(log: Path, offset: int) -> float | None:
-    """The Duration (ms) of the first REPORT line SAM CLI's log has after `offset` bytes:
-    the emulator writes it once the invocation ended (read again briefly if not there yet)."""
-    for _ in range(20):
-        with open(log, "rb") as stream:
-            stream.seek(offset)
-            found = re.search(
-                rb"REPORT RequestId: \S+.*?(?<!Init )Duration: ([0-9.]+) ms", stream.read()
-            )
-        if found:
-            return float(found.group(1))
-        time.sleep(0.1)
-    return None
+def _report_duration(segment: bytes) -> float | None:
+    """The Duration (ms) of the first REPORT line in `segment` of SAM CLI's log (None: none)."""
+    found = re.search(rb"REPORT RequestId: \S+.*?(?<!Init )Duration: ([0-9.]+) ms", segment)
+    return float(found.group(1)) if found else None
 
 
 def _request(
