@@ -18,8 +18,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from newsdesk.config import settings
 from newsdesk.dal import db
 from newsdesk.slugs import routable
@@ -570,20 +568,14 @@ def set_status(
     else:
         condition = "attribute_exists(slug) AND content_hash = :old"
         values[":old"] = {"S": old_hash}
-    try:
-        db.client().update_item(
-            TableName=_table(),
-            Key=_key(slug),
-            UpdateExpression=(
-                "SET #s = :status, content_hash = :hash, version = :version, written_at = :now "
-                "REMOVE updated_at"
-            ),
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        return False
-    return True
+    return db.conditional_update(
+        TableName=_table(),
+        Key=_key(slug),
+        UpdateExpression=(
+            "SET #s = :status, content_hash = :hash, version = :version, written_at = :now "
+            "REMOVE updated_at"
+        ),
+        ConditionExpression=condition,
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues=values,
+    )

@@ -233,31 +233,23 @@ def put_back_bucket(visitor: str, written: int, previous: int | None) -> None:
     else:
         action = "SET b = :previous"
         values[":previous"] = {"N": str(previous)}
-    try:
-        db.client().update_item(
-            TableName=settings().connections_table,
-            Key={"visitor": {"S": visitor}},
-            UpdateExpression=action,
-            ConditionExpression="b = :written",
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
+    db.conditional_update(
+        TableName=settings().connections_table,
+        Key={"visitor": {"S": visitor}},
+        UpdateExpression=action,
+        ConditionExpression="b = :written",
+        ExpressionAttributeValues=values,
+    )
 
 
 def close_window(visitor: str, marker: Marker) -> None:
     """Remove the window `marker` opened, if it is still that one (a view that could not be
     counted: the reader's next view must count)."""
-    try:
-        db.client().update_item(
-            TableName=settings().connections_table,
-            Key={"visitor": {"S": visitor}},
-            UpdateExpression="REMOVE #m",
-            ConditionExpression="#m = :until",
-            ExpressionAttributeNames={"#m": marker.name},
-            ExpressionAttributeValues={":until": {"N": str(marker.until_ms)}},
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
+    db.conditional_update(
+        TableName=settings().connections_table,
+        Key={"visitor": {"S": visitor}},
+        UpdateExpression="REMOVE #m",
+        ConditionExpression="#m = :until",
+        ExpressionAttributeNames={"#m": marker.name},
+        ExpressionAttributeValues={":until": {"N": str(marker.until_ms)}},
+    )

@@ -128,18 +128,14 @@ def _with_new_shards(
 def record_shards(slug: str, shards: int) -> None:
     """Record on the article's first shard that it has `shards` (only ever raised): one
     conditional UpdateItem; a refusal (already as many) is fine."""
-    try:
-        db.client().update_item(
-            TableName=_table(),
-            Key=counter_key(slug),
-            UpdateExpression="SET shards = :n, #kind = if_not_exists(#kind, :kind)",
-            ConditionExpression="attribute_not_exists(shards) OR shards < :n",
-            ExpressionAttributeNames={"#kind": "kind"},
-            ExpressionAttributeValues={":n": {"N": str(shards)}, ":kind": {"S": VIEWS_KIND}},
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
+    db.conditional_update(
+        TableName=_table(),
+        Key=counter_key(slug),
+        UpdateExpression="SET shards = :n, #kind = if_not_exists(#kind, :kind)",
+        ConditionExpression="attribute_not_exists(shards) OR shards < :n",
+        ExpressionAttributeNames={"#kind": "kind"},
+        ExpressionAttributeValues={":n": {"N": str(shards)}, ":kind": {"S": VIEWS_KIND}},
+    )
     _recorded.put(slug, shards)
 
 
@@ -515,19 +511,13 @@ def audits() -> Iterator[Audit]:
 def mark_set(slug: str, who: str, when: str) -> bool:
     """Mark an article's counter as set by `who` at `when` (as set_total does), unless it is
     marked already or absent: one conditional UpdateItem. False when it was not marked."""
-    try:
-        db.client().update_item(
-            TableName=_table(),
-            Key=counter_key(slug),
-            UpdateExpression="SET set_by = :who, set_at = :when",
-            ConditionExpression="attribute_exists(id) AND attribute_not_exists(set_at)",
-            ExpressionAttributeValues={":who": {"S": who}, ":when": {"S": when}},
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        return False
-    return True
+    return db.conditional_update(
+        TableName=_table(),
+        Key=counter_key(slug),
+        UpdateExpression="SET set_by = :who, set_at = :when",
+        ConditionExpression="attribute_exists(id) AND attribute_not_exists(set_at)",
+        ExpressionAttributeValues={":who": {"S": who}, ":when": {"S": when}},
+    )
 
 
 def editor_marks_done(now: str) -> None:
@@ -662,19 +652,13 @@ def roll_up(rolled: int | None, to: int, visits: int) -> bool:
     else:
         condition = "rolled = :from"
         values[":from"] = {"N": str(rolled)}
-    try:
-        db.client().update_item(
-            TableName=_table(),
-            Key=SITE_KEY,
-            UpdateExpression="SET rolled = :to ADD visits :v",
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        return False
-    return True
+    return db.conditional_update(
+        TableName=_table(),
+        Key=SITE_KEY,
+        UpdateExpression="SET rolled = :to ADD visits :v",
+        ConditionExpression=condition,
+        ExpressionAttributeValues=values,
+    )
 
 
 def number(item: dict[str, Any] | None, name: str) -> int:
@@ -700,20 +684,14 @@ def raise_site(name: str, value: int, also: dict[str, str] | None = None) -> boo
     write; `also` are strings set with it). False when it was already as high."""
     sets = {name: {"N": str(value)}, **{k: {"S": v} for k, v in (also or {}).items()}}
     names = {f"#a{i}": key for i, key in enumerate(sets)}
-    try:
-        db.client().update_item(
-            TableName=_table(),
-            Key=SITE_KEY,
-            UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
-            ConditionExpression="attribute_not_exists(#a0) OR #a0 < :a0",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":a{i}": v for i, v in enumerate(sets.values())},
-        )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        return False
-    return True
+    return db.conditional_update(
+        TableName=_table(),
+        Key=SITE_KEY,
+        UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
+        ConditionExpression="attribute_not_exists(#a0) OR #a0 < :a0",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={f":a{i}": v for i, v in enumerate(sets.values())},
+    )
 
 
 # ---- the most-read lists --------------------------------------------------------------------

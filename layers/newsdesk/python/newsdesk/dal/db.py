@@ -9,7 +9,8 @@ Only the modules of `newsdesk.dal` import this one. It holds:
 - `number()` / `text()`: one attribute of a low-level item (whole items are turned into
   values by newsdesk.articles.from_item, and written through boto3's TypeSerializer);
 - `transact_write()`: TransactWriteItems, its cancellation reasons read one way;
-- `condition_failed()`, `degraded()`, `start_request()`.
+- `conditional_update()`: a conditional UpdateItem answered True/False, a refused
+  condition being an answer; `condition_failed()`, `degraded()`, `start_request()`.
 
 Failure budget: every call has a 0.5 s connect and 1 s read timeout and the SDK's standard
 retry mode with 2 attempts (one retry, jittered backoff under 1 s), so one failing call
@@ -353,6 +354,18 @@ def transact_write(actions: list[dict[str, Any]]) -> Cancelled | None:
             continue
         return None
     raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def conditional_update(**params: Any) -> bool:
+    """One UpdateItem with a ConditionExpression: True when applied, False when DynamoDB
+    refused the condition (an answer, not a failure); other errors are raised."""
+    try:
+        client().update_item(**params)
+    except ClientError as exc:
+        if not condition_failed(exc):
+            raise
+        return False
+    return True
 
 
 def condition_failed(exc: Exception) -> bool:
