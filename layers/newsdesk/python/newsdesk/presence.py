@@ -14,14 +14,17 @@ decide what else to count:
   BUCKETS_PER_WINDOW + 2 small items, the same at 10 readers and at 1,000,000. The oldest
   bucket counts for the part of it still inside the window (arrivals spread evenly).
 - **Sampling.** Once the audience passes SAMPLED_READERS, only readers whose hashed id has
-  at least K leading zero bits (a 2^-K sample, K from the peak audience) are recorded in
-  buckets and send a heartbeat every HEARTBEAT_SECONDS; the figure is the sample's count
-  times 2^K (binomial sampling: relative error about 1/sqrt(sample), 0.6% at 32,768). The
-  others send a keep-alive every KEEP_ALIVE_SECONDS, under the visit gap. Writers record
-  levels K and K+1, so a reader of the figures who already sees a raised K finds its level
-  complete. A bucket item takes the sample's writes only: under 1,000 writes/s at any
-  audience (AWS's per-partition limit, Developer Guide, "Best practices for designing and
-  using partition keys effectively").
+  at least K leading zero bits (a 2^-K sample) are recorded in buckets and send a
+  heartbeat every HEARTBEAT_SECONDS; the figure is the sample's count times 2^K (binomial
+  sampling: relative error about 1/sqrt(sample), 0.6% at 32,768). The others send a
+  keep-alive every KEEP_ALIVE_SECONDS, under the visit gap. K follows the current
+  audience (next_level, stored on the site item): writers record levels K and K+1, so K
+  can rise one step as soon as the audience passes what level K samples, complete at
+  once; to lower it, level K-1 is recorded too for a keep-alive interval and a window
+  (every reader of that level has been asked for heartbeats by then), then K drops. A
+  bucket item takes the sample's writes only: under 1,000 writes/s at any audience (AWS's
+  per-partition limit, Developer Guide, "Best practices for designing and using partition
+  keys effectively").
 - **Total visits** = the site item's `visits` (rolled-up) + `legacy_visits` + the visit
   shards `visits#<s>` (visits of readers not sampled, spread over VISIT_SHARDS items) + the
   visits `v` in buckets not rolled up yet. A sampled reader's new visit is counted in the
@@ -68,6 +71,21 @@ MAX_LEVEL = 30
 
 
 @dataclass(frozen=True)
+class Level:
+    """The sampling level in force: readers with at least `k` leading zero bits in their
+    hashed id are counted; while `lowering`, those with k - 1 are recorded (and asked for
+    heartbeats) too, so that level k - 1 is complete when k drops."""
+
+    k: int = 0
+    lowering: bool = False
+
+    @property
+    def lowest(self) -> int:
+        """The lowest level recorded: readers below it send only keep-alives."""
+        return self.k - 1 if self.lowering else self.k
+
+
+@dataclass(frozen=True)
 class Figures:
     """The visitor widget's figures: visitors online now, total visits, the peak (GET
     /api/stats and POST /api/visits answer them as public())."""
@@ -77,6 +95,7 @@ class Figures:
     peak: int
     peak_at: str | None
     as_of: float  # epoch seconds the online figure was computed at
+    level: Level = Level()  # the sampling level the writers use (not shown)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -97,12 +116,54 @@ _last_write: Cache[float] = Cache("presence writes", maxsize=50_000)
 # ---- sampling and buckets --------------------------------------------------------------------
 
 
-def sampling_level(peak: int) -> int:
+def sampling_level(audience: int) -> int:
     """K: readers with at least K leading zero bits in their hashed id are sampled (2^-K of
-    them), so that about SAMPLED_READERS at most are sampled at the peak audience."""
-    if peak <= SAMPLED_READERS:
+    them), so that about SAMPLED_READERS at most are sampled at this audience."""
+    if audience <= SAMPLED_READERS:
         return 0
-    return min(MAX_LEVEL, math.ceil(math.log2(peak / SAMPLED_READERS)))
+    return min(MAX_LEVEL, math.ceil(math.log2(audience / SAMPLED_READERS)))
+
+
+def site_level(site: counters.Site) -> Level:
+    """The level stored on the site item; a site item from before levels were stored has
+    its writers on the level of its all-time peak."""
+    if site.level is None:
+        return Level(sampling_level(site.peak))
+    return Level(site.level, site.lowering)
+
+
+def _settle_seconds() -> int:
+    """How long after writers learn a level every bucket in the window has it recorded:
+    the window, a bucket, and the figures' cache (writers' view of the level)."""
+    return settings().presence_window_seconds + bucket_seconds() + settings().stats_cache_seconds
+
+
+def next_level(level: Level, since: float | None, online: int, epoch: float) -> Level | None:
+    """The sampling level to set at `epoch` (None: keep it), from the audience `online`
+    counted at `level`, in force since `since` (epoch s; None: long ago).
+
+    - Up one step when `online` passes what level k samples (SAMPLED_READERS * 2^k): the
+      writers have recorded k + 1 too, for at least a window once the level settled.
+    - Down: when `online` is under half of what level k - 1 samples, k - 1 is recorded
+      too (`lowering`) for KEEP_ALIVE_SECONDS and a window, so every reader of that level
+      has been told to send heartbeats and sits in the window's buckets; then k drops.
+      The audience coming back above level k - 1's size stops the lowering.
+    """
+    k = level.k
+    waited = math.inf if since is None else epoch - since
+    if level.lowering:
+        if online > SAMPLED_READERS << (k - 1):
+            return Level(k)
+        if waited >= KEEP_ALIVE_SECONDS + _settle_seconds():
+            return Level(k - 1)
+        return None
+    if waited < _settle_seconds():
+        return None
+    if k < MAX_LEVEL and online > SAMPLED_READERS << k:
+        return Level(k + 1)
+    if k > 0 and 2 * online < SAMPLED_READERS << (k - 1):
+        return Level(k, lowering=True)
+    return None
 
 
 def level_of(visitor: str) -> int:
@@ -130,8 +191,8 @@ def _window_buckets(epoch: float) -> tuple[list[int], float]:
 
 def heartbeat_seconds(visitor: str, figures: Figures | None) -> int:
     """How often this reader's page sends a heartbeat (answered to the widget)."""
-    level = sampling_level(figures.peak if figures else 0)
-    if level_of(visitor) < level:
+    level = figures.level if figures else Level()
+    if level_of(visitor) < level.lowest:
         return KEEP_ALIVE_SECONDS
     # under the presence window, so an open page never drops out between heartbeats
     return min(HEARTBEAT_SECONDS, max(WRITE_INTERVAL, settings().presence_window_seconds // 2))
@@ -156,8 +217,10 @@ def _estimate(items: dict[str, dict[str, Any]], starts: list[int], share: float,
     return max(0, round(counted * (1 << k)))
 
 
-def _bucket_visits(items: dict[str, dict[str, Any]], starts: list[int], after: int | None) -> int:
-    size = bucket_seconds()
+def _bucket_visits(
+    items: dict[str, dict[str, Any]], starts: list[int], after: int | None, size: int = 0
+) -> int:
+    size = size or bucket_seconds()
     return sum(
         counters.number(items.get(counters.bucket_key(size, b)["id"]["S"]), "v")
         for b in starts
@@ -170,10 +233,11 @@ def count_online(now: datetime) -> int:
     return _read(now.timestamp())[0]
 
 
-def _read(epoch: float) -> tuple[int, counters.Site, int]:
-    """(online, the site item, total visits) at `epoch`: one BatchGetItem of the site item,
-    the visit shards and the window's buckets; visits about to leave the window are rolled
-    up (see module docstring)."""
+def _read(epoch: float) -> tuple[int, counters.Site, int, Level]:
+    """(online, the site item, total visits, the sampling level now) at `epoch`: one
+    BatchGetItem of the site item, the visit shards and the window's buckets; visits about
+    to leave the window are rolled up (see module docstring), and the level moved when the
+    audience calls for it (next_level: a conditional write, rare)."""
     size = bucket_seconds()
     starts, share = _window_buckets(epoch)
     keys = [counters.SITE_KEY]
@@ -181,10 +245,17 @@ def _read(epoch: float) -> tuple[int, counters.Site, int]:
     keys += [counters.bucket_key(size, b) for b in starts]
     items = counters.read_items(keys)
     site = counters.site_of(items.get("site", {}))
-    online = _estimate(items, starts, share, sampling_level(site.peak))
+    level = site_level(site)
+    online = _estimate(items, starts, share, level.k)
     shards = sum(counters.number(items.get(f"visits#{s}"), "visits") for s in range(VISIT_SHARDS))
-    unrolled = _bucket_visits(items, starts, site.rolled) + _roll_up(site, starts, items)
-    return online, site, site.total_visits + shards + unrolled
+    # after a change of the window (so of the bucket length), no bucket of this length is
+    # rolled up yet: `rolled` is a start on the other grid
+    rolled = site.rolled if site.rolled_size in (None, size) else None
+    unrolled = _bucket_visits(items, starts, rolled) + _roll_up(site, starts, items)
+    moved = next_level(level, site.level_at, online, epoch)
+    if moved is not None and counters.set_level(moved.k, moved.lowering, int(epoch), site.level_at):
+        level = moved
+    return online, site, site.total_visits + shards + unrolled, level
 
 
 def _roll_up(site: counters.Site, starts: list[int], items: dict[str, dict[str, Any]]) -> int:
@@ -195,8 +266,12 @@ def _roll_up(site: counters.Site, starts: list[int], items: dict[str, dict[str, 
     size = bucket_seconds()
     to = starts[-1] - 2 * size
     if site.rolled is None:
-        counters.roll_up(None, to, _bucket_visits(items, [b for b in starts if b <= to], None))
+        counters.roll_up(
+            None, to, _bucket_visits(items, [b for b in starts if b <= to], None), size
+        )
         return 0
+    if site.rolled_size not in (None, size):
+        return _roll_up_other_length(site, starts)
     if site.rolled > starts[0] + size:
         return 0  # every bucket not rolled up is inside the window, with room to spare
     gap = list(range(site.rolled + size, starts[0], size))
@@ -209,13 +284,38 @@ def _roll_up(site: counters.Site, starts: list[int], items: dict[str, dict[str, 
             extra={"buckets_skipped": len(gap) - MAX_GAP_BUCKETS},
         )
         gap = gap[-MAX_GAP_BUCKETS:]
-    older = 0
-    for i in range(0, len(gap), 100):
-        chunk = [counters.bucket_key(size, b) for b in gap[i : i + 100]]
-        older += _bucket_visits(counters.read_items(chunk), gap[i : i + 100], None)
+    older = _read_visits(size, gap)
     moving = older + _bucket_visits(items, [b for b in starts if b <= to], site.rolled)
-    counters.roll_up(site.rolled, max(to, site.rolled), moving)
+    counters.roll_up(site.rolled, max(to, site.rolled), moving, size)
     return older
+
+
+def _read_visits(size: int, starts: list[int]) -> int:
+    """Visits `v` in the `size`-second buckets starting at `starts` (100 keys a call)."""
+    found = 0
+    for i in range(0, len(starts), 100):
+        chunk = [counters.bucket_key(size, b) for b in starts[i : i + 100]]
+        found += _bucket_visits(counters.read_items(chunk), starts[i : i + 100], None, size)
+    return found
+
+
+def _roll_up_other_length(site: counters.Site, starts: list[int]) -> int:
+    """The window (PRESENCE_WINDOW_SECONDS) changed, so the bucket length did: the visits
+    in buckets of the old length not rolled up yet (up to now) move into the site item, and
+    `rolled` starts again on the new grid, before the window (every bucket of the new
+    length in it counts). Returns the visits moved (the caller adds them to this read's
+    total). Readers recorded in buckets of the old length are not online now until their
+    next request (at most a heartbeat later)."""
+    assert site.rolled is not None and site.rolled_size is not None
+    size, old = bucket_seconds(), site.rolled_size
+    gap = list(range(site.rolled + old, starts[-1] + size, old))[-MAX_GAP_BUCKETS:]
+    moving = _read_visits(old, gap)
+    counters.roll_up(site.rolled, starts[0] - size, moving, size)
+    logger.info(
+        "bucket length changed: visits rolled up",
+        extra={"from_seconds": old, "to_seconds": size, "visits": moving},
+    )
+    return moving
 
 
 def roll_up_visits(now: datetime | None = None) -> None:
@@ -248,12 +348,12 @@ def current_figures(now: datetime | None = None) -> Figures:
     cached = cached_figures()
     if cached is not None and now.timestamp() - cached.as_of < settings().stats_cache_seconds:
         return cached
-    online, site, total = _read(now.timestamp())
+    online, site, total, level = _read(now.timestamp())
     peak, peak_at = site.peak, site.peak_at
     if online > peak:
         peak, new_at = _record_peak(online, now, peak)
         peak_at = new_at or peak_at
-    return _keep(Figures(online, total, peak, peak_at, now.timestamp()))
+    return _keep(Figures(online, total, peak, peak_at, now.timestamp(), level))
 
 
 def _keep(figures: Figures) -> Figures:
@@ -304,9 +404,9 @@ class _Plan:
 
 def _plan(visitor: str, now: datetime, soft: bool = False) -> _Plan:
     figures = _figures_before(now, soft)
-    k = sampling_level(figures.peak if figures else 0)
+    sampling = figures.level if figures else Level()
     level = level_of(visitor)
-    levels = tuple(j for j in (k, k + 1) if j <= level)
+    levels = tuple(j for j in range(sampling.lowest, sampling.k + 2) if j <= level)
     epoch = now.timestamp()
     size = bucket_seconds()
     return _Plan(epoch, int(epoch // size) * size if levels else None, levels, figures)
@@ -438,7 +538,8 @@ def level_shard(visitor: str) -> int:
 
 def _fold(plan: _Plan, arrived: bool, new_visit: bool) -> None:
     """This container's figures (read before the write) take this reader's arrival and
-    visit; the peak shown beside them is never below them."""
+    visit; the peak shown beside them is never below them, and a peak they beat is
+    recorded (a conditional write), so the peak never goes down between answers."""
     figures = plan.figures or cached_figures()
     if figures is None:
         return
@@ -447,10 +548,21 @@ def _fold(plan: _Plan, arrived: bool, new_visit: bool) -> None:
     if arrived:
         online = figures.online + 1
         if online > figures.peak:
-            at = iso(datetime.fromtimestamp(plan.epoch, UTC))
+            at = _raise_peak(online, datetime.fromtimestamp(plan.epoch, UTC)) or figures.peak_at
             figures = replace(figures, peak=online, peak_at=at)
         figures = replace(figures, online=online)
     _keep(figures)
+
+
+def _raise_peak(online: int, now: datetime) -> str | None:
+    """Record `online` as the peak, if it beats the stored one: when it was recorded at
+    `now` (ISO 8601), else None (a higher one is stored, or DynamoDB failed: logged, the
+    view it came with is counted already)."""
+    try:
+        return _record_peak(online, now, 0)[1]
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("peak not recorded", extra={"error": str(exc)})
+        return None
 
 
 def close_window(visitor: str, marker: Marker) -> None:

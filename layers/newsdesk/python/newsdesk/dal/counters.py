@@ -574,14 +574,25 @@ class Site:
     peak: int  # most visitors online at once
     peak_at: str | None  # when (ISO 8601, UTC)
     rolled: int | None = None  # buckets up to this start (epoch s) are in `visits`
+    rolled_size: int | None = None  # the length (s) of the buckets `rolled` refers to
+    level: int | None = None  # the sampling level K (None: never set, see newsdesk.presence)
+    level_at: int | None = None  # when it last changed (epoch s), or a lowering began
+    lowering: bool = False  # K - 1 is being filled in (newsdesk.presence.next_level)
 
 
 def site_of(item: dict[str, Any]) -> Site:
+    def optional(name: str) -> int | None:
+        return db.number(item, name) if name in item else None
+
     return Site(
         total_visits(item),
         db.number(item, "peak"),
         item.get("peak_at", {}).get("S"),
-        db.number(item, "rolled") if "rolled" in item else None,
+        optional("rolled"),
+        optional("rolled_size"),
+        optional("k"),
+        optional("k_at"),
+        bool(db.number(item, "k_down")),
     )
 
 
@@ -642,11 +653,15 @@ def read_items(keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {item["id"]["S"]: item for item in db.batch_get(_table(), keys)}
 
 
-def roll_up(rolled: int | None, to: int, visits: int) -> bool:
-    """Move `visits` counted in buckets after `rolled` up to `to` (bucket starts, epoch s)
-    into the site item's `visits`: one conditional UpdateItem, refused (False) when another
-    container moved them first."""
-    values: dict[str, Any] = {":to": {"N": str(to)}, ":v": {"N": str(visits)}}
+def roll_up(rolled: int | None, to: int, visits: int, size: int) -> bool:
+    """Move `visits` counted in buckets after `rolled` up to `to` (bucket starts, epoch s;
+    `to` on the grid of `size`-second buckets) into the site item's `visits`: one
+    conditional UpdateItem, refused (False) when another container moved them first."""
+    values: dict[str, Any] = {
+        ":to": {"N": str(to)},
+        ":v": {"N": str(visits)},
+        ":size": {"N": str(size)},
+    }
     if rolled is None:
         condition = "attribute_not_exists(rolled)"
     else:
@@ -655,7 +670,30 @@ def roll_up(rolled: int | None, to: int, visits: int) -> bool:
     return db.conditional_update(
         TableName=_table(),
         Key=SITE_KEY,
-        UpdateExpression="SET rolled = :to ADD visits :v",
+        UpdateExpression="SET rolled = :to, rolled_size = :size ADD visits :v",
+        ConditionExpression=condition,
+        ExpressionAttributeValues=values,
+    )
+
+
+def set_level(level: int, lowering: bool, at: int, was_at: int | None) -> bool:
+    """Set the sampling level (`k`), whether K - 1 is being filled in (`k_down`) and when
+    (`k_at`, epoch s), unless another container changed them since `was_at` (their `k_at`
+    as read; None: never set): one conditional UpdateItem, False when refused."""
+    values: dict[str, Any] = {
+        ":k": {"N": str(level)},
+        ":down": {"N": "1" if lowering else "0"},
+        ":at": {"N": str(at)},
+    }
+    if was_at is None:
+        condition = "attribute_not_exists(k_at)"
+    else:
+        condition = "k_at = :was"
+        values[":was"] = {"N": str(was_at)}
+    return db.conditional_update(
+        TableName=_table(),
+        Key=SITE_KEY,
+        UpdateExpression="SET k = :k, k_down = :down, k_at = :at",
         ConditionExpression=condition,
         ExpressionAttributeValues=values,
     )
