@@ -972,7 +972,8 @@ class LocalApi:
         headers.append(("apigw-requestid", request_id))
         if where:
             headers.append((ENVIRONMENT_HEADER, where))
-        if not any(k.lower() == "content-length" for k, _ in headers):
+        # A HEAD answer's size is the function's to give (or leave out: newsdesk.web).
+        if method != "HEAD" and not any(k.lower() == "content-length" for k, _ in headers):
             headers.append(("content-length", str(len(body))))
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
         start_response(f"{status} {phrase}".rstrip(), headers)

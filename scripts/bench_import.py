@@ -13,6 +13,7 @@ share their first 100 slug characters (about 4% of the pages in all).
 
     .venv/bin/python scripts/bench_import.py                 # 5,000 pages
     .venv/bin/python scripts/bench_import.py --pages 500     # quicker
+    .venv/bin/python scripts/bench_import.py --cold          # no warm-up (see WARM_PAGES)
 `make bench` can call run() (it returns the figures) inside its own DynamoDB Local.
 """
 
@@ -36,6 +37,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "newsdesk" / "python")]
 FIXTURE = ROOT / "fixtures" / "000_0522782f77f4491e.txt"
 FIRST_RUN_TARGET = 500.0  # articles per second
 RERUN_TARGET = 5.0  # seconds
+# DynamoDB Local is a JVM: on a fresh one, compiling its hot code (JIT) takes more CPU than
+# the import's own writes (about 17 s of the JVM's CPU for the first 5,000 pages here, then
+# about 6 s), on the core the import needs. Like scripts/bench.py, warm it first with an
+# import of WARM_PAGES other pages into tables of their own (AWS has no such warm-up).
+WARM_PAGES = 2000
 
 SENTENCES = (
     "Sơ kết chương trình phối hợp công tác năm giữa Ban Tuyên giáo Tỉnh ủy và Công an tỉnh",
@@ -131,13 +137,32 @@ def _import(folder: Path, env: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def warm(client: Any, env: dict[str, str], pages: int = WARM_PAGES) -> None:
+    """Import `pages` other pages (another seed) into tables of their own, then drop them:
+    DynamoDB Local's JIT has compiled what the measured imports run (see WARM_PAGES)."""
+    from local import tables
+
+    names = tables.create_tables(client, f"bench-import-warm-{os.getpid()}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-import-warm-") as tmp:
+            corpus(Path(tmp), pages, seed=15)
+            _import(Path(tmp), {**env, **names})
+    finally:
+        for name in names.values():
+            client.delete_table(TableName=name)
+
+
 def run(
-    pages: int = 5000, endpoint: str | None = None, package: Path | None = None
+    pages: int = 5000,
+    endpoint: str | None = None,
+    package: Path | None = None,
+    warm_pages: int = WARM_PAGES,
 ) -> dict[str, Any]:
     """Generate the pages, import them twice into fresh tables (on `endpoint`, else the
     AWS_ENDPOINT_URL_DYNAMODB already set), print and return the figures. `package`: the
     folder holding the newsdesk package to measure (default: this tree's layer; another
-    checkout's to compare)."""
+    checkout's to compare). `warm_pages`: pages imported first to warm DynamoDB Local (0:
+    none; see WARM_PAGES)."""
     import boto3
 
     from local import tables
@@ -149,6 +174,9 @@ def run(
         "PYTHONPATH": str(package or ROOT / "layers" / "newsdesk" / "python"),
     }
     client = boto3.client("dynamodb", endpoint_url=endpoint)
+    if warm_pages:
+        print(f"==> warming DynamoDB Local: an import of {warm_pages:,} other pages", flush=True)
+        warm(client, env, warm_pages)
     names = tables.create_tables(client, f"bench-import-{os.getpid()}")
     env.update(names)
     try:
@@ -162,7 +190,13 @@ def run(
     finally:
         for name in names.values():
             client.delete_table(TableName=name)
-    figures: dict[str, Any] = {"pages": pages, "kinds": kinds, "first_run": first, "rerun": again}
+    figures: dict[str, Any] = {
+        "pages": pages,
+        "kinds": kinds,
+        "warm_pages": warm_pages,
+        "first_run": first,
+        "rerun": again,
+    }
     print(
         f"  first run  {first['seconds']:6.2f} s  {first['articles_per_second']:7.1f} articles/s"
         f"  cpu {first['cpu_seconds']} s  peak {first['peak_memory_mb']} MB  ({first['summary']})"
@@ -188,11 +222,16 @@ def main() -> int:
     parser.add_argument(
         "--package", type=Path, help="the folder of another newsdesk package, to compare"
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="measure on a fresh DynamoDB Local (no warm-up import: its JIT compiles meanwhile)",
+    )
     args = parser.parse_args()
     from scripts.bench import dynamodb_local  # make bench's DynamoDB Local, one setup
 
     with dynamodb_local() as endpoint:
-        figures = run(args.pages, endpoint, args.package)
+        figures = run(args.pages, endpoint, args.package, 0 if args.cold else WARM_PAGES)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", "utf-8")

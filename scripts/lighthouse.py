@@ -53,6 +53,12 @@ def ensure_lighthouse() -> Path:
     return binary
 
 
+# The functions' CloudWatch metrics (EMF JSON lines on stdout, which CloudWatch Logs reads on
+# AWS) are off here: Powertools' POWERTOOLS_METRICS_DISABLED ("Disable metrics: If
+# POWERTOOLS_METRICS_DISABLED is True", aws_lambda_powertools.metrics.functions).
+QUIET = {"POWERTOOLS_METRICS_DISABLED": "true"}
+
+
 @contextmanager
 def portal(mode: str) -> Iterator[str]:
     """The sample portal served locally in COUNT_MODE `mode`: its base URL."""
@@ -69,6 +75,7 @@ def portal(mode: str) -> Iterator[str]:
     try:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = handle.endpoint
         os.environ["COUNT_MODE"] = mode
+        os.environ.update(QUIET)  # the functions' metrics lines would cut into the table
         os.environ.setdefault("PAGE_SIZE", "3")  # so that the home page has an older page
         set_defaults()
         db.reset()  # this process's client and settings follow the new endpoint and mode

@@ -2,15 +2,17 @@
 
     .venv/bin/python scripts/traffic_model.py [--online 100 30000 1000000] [--seconds 600]
 
-Readers arrive at random (Poisson, at the rate that keeps `online` readers present), stay a
-random time (exponential, mean STAY s), open a page on arrival and then every PAGE_EVERY s
-on average (exponential), and between pages send the heartbeats the widget sends (every
-presence.heartbeat_seconds, from the server's answer: a sample of readers at large
-audiences). Every request goes through the real newsdesk.presence code (presence.view for a
-page, presence.register for a heartbeat) in one of CONTAINERS simulated containers (each
-with its own caches, as Lambda execution environments have), against MemoryDynamoDB: an
-in-memory DynamoDB that evaluates the expressions newsdesk sends and records every call
-with its simulated second, its key and its capacity by AWS's rules:
+Readers arrive at random (Poisson, at the rate that keeps `online` readers in the exact
+count below, see seconds_counted; the steady state's readers are already reading at 0),
+stay a random time (exponential, mean STAY s), open a page on arrival and then every
+PAGE_EVERY s on average (exponential), and between pages send the heartbeats the widget
+sends (every presence.heartbeat_seconds, from the server's answer: a sample of readers at
+large audiences). A request that fails (a write refused past a key's limit) leaves the
+reader reading, as the widget does. Every request goes through the real newsdesk.presence
+code (presence.view for a page, presence.register for a heartbeat) in one of CONTAINERS
+simulated containers (each with its own caches, as Lambda execution environments have),
+against MemoryDynamoDB: an in-memory DynamoDB that evaluates the expressions newsdesk sends
+and records every call with its simulated second, its key and its capacity by AWS's rules:
 
 - a write unit per 1 KB of the larger of the item before and after the write, a refused
   conditional write included ("Managing throughput capacity ... Write request units",
@@ -22,10 +24,10 @@ with its simulated second, its key and its capacity by AWS's rules:
 
 Every 5 simulated seconds, after the first two presence windows, the figure every container
 would show (presence.current_figures) is compared with the exact count: readers whose last
-request is less than the presence window old, counting for a reader who is not sampled
-(and so sends only a keep-alive) the heartbeats a sampled reader would send. Printed: the
-error (median, 99th percentile, worst, share within target), the busiest partition key's
-write units per second (AWS's limit: 1,000 per key), write units per page view, and
+request is less than the presence window old, counting for a reader who is not sampled (and
+so sends only a keep-alive) the heartbeats a sampled reader would send. Printed: the error
+(median, 99th percentile, worst, mean signed, share within target), the busiest partition
+key's write units per second (AWS's limit: 1,000 per key), write units per page view, and
 presence's cost per hour at list prices (scripts/bench.py's PRICES).
 """
 
@@ -221,6 +223,7 @@ class MemoryDynamoDB:
     weight: float = 1.0  # how many readers the current request stands for (see Simulation)
     limit: float = 1000.0  # write units per second per partition key, as AWS enforces
     throttled: int = 0  # writes refused for that (ThrottlingException)
+    throttled_at: Counter[int] = field(default_factory=Counter)  # the same, by second
 
     @staticmethod
     def _key(key: dict[str, Any]) -> str:
@@ -237,6 +240,7 @@ class MemoryDynamoDB:
             from botocore.exceptions import ClientError
 
             self.throttled += 1
+            self.throttled_at[int(self.now)] += 1
             error = {"Code": "ThrottlingException", "Message": "Throughput exceeds the limit"}
             raise ClientError(
                 {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}},  # type: ignore[typeddict-item]
@@ -327,6 +331,8 @@ class Result:
     error_median: float
     error_p99: float
     error_max: float
+    bias: float  # mean of (shown - exact) / exact
+    exact_mean: float  # the exact count, mean over the samples
     within: float
     target: str
     busiest_key: str
@@ -341,7 +347,24 @@ class Result:
     sampled_share: float
     throttled: int
     failed: int
+    throttled_late: int  # writes refused after the first two windows
+    failed_late: int
     model_seconds: float
+
+
+def seconds_counted(window: int) -> float:
+    """Mean seconds one reader is in the exact count ("online": a request under `window` s
+    old): their stay, plus the window after their last request, less the age of that
+    request when they leave. Requests come at gaps X = min(Exp(PAGE_EVERY), heartbeat
+    period): the age's mean is E[X^2] / 2E[X] (a renewal process seen at a random time),
+    27.5 s here. Arrivals at `online` / this keep `online` readers in the exact count, as
+    the widget would show them (about 52% of them have the page open at that moment)."""
+    from newsdesk import presence
+
+    m, h = PAGE_EVERY, presence.HEARTBEAT_SECONDS
+    mean = m * (1 - math.exp(-h / m))
+    square = 2 * m * m * (1 - math.exp(-h / m) * (1 + h / m))
+    return STAY + window - square / (2 * mean)
 
 
 def _zipf(rng: random.Random, n: int) -> Iterator[str]:
@@ -358,7 +381,7 @@ class Simulation:
     """One audience size: readers' requests through the real presence code, in time order."""
 
     def __init__(self, online: int, seconds: int, seed: int, real: Any = None) -> None:
-        from newsdesk import caches
+        from newsdesk import caches, presence
         from newsdesk.config import settings
         from newsdesk.dal import db
 
@@ -370,28 +393,29 @@ class Simulation:
         settings.cache_clear()
         self.rng = random.Random(seed)
         self.slugs = _zipf(self.rng, ARTICLES)
-        self.window = settings().presence_window_seconds
-        self.dedupe = settings().view_dedupe_seconds
-        self._seed_peak(settings().counters_table)
+        config = settings()
+        self.window, self.dedupe = config.presence_window_seconds, config.view_dedupe_seconds
+        self._seed_peak(config.counters_table)
         # Above THIN_ABOVE readers, those not sampled are replayed one in THIN (by their id),
         # each standing for THIN readers in every count and write unit: what they write is
         # their own item (cost) and a visit shard (a spread key); the figure comes from the
         # sampled readers, all of whom are replayed.
-        from newsdesk import presence
-
         self.level = presence.sampling_level(online)
         self.thin = THIN if online > THIN_ABOVE else 1
         self.weights: dict[int, int] = {}
         self.events: list[tuple[float, int, int, str]] = []  # (time, seq, reader, kind)
         self.seq = 0
         self.leaves: dict[int, float] = {}
-        self.last: dict[int, float] = {}
+        self.last: dict[int, float] = {}  # last request, or "seen" if not sampled: the exact set
+        self.sent: dict[int, float] = {}  # last request sent (a keep-alive's timer restarts at it)
         self.every: dict[int, float] = {}
         self.counts: Counter[str] = Counter()
+        self.failed_at: Counter[int] = Counter()  # requests that failed, by simulated second
         self.readers = self.sampled = 0
         self.errors: list[float] = []
-        self.within = 0
-        self.view_units = 0.0
+        self.signed: list[float] = []  # (shown - exact) / exact: its mean is the figure's bias
+        self.exact: list[int] = []
+        self.within, self.view_units = 0, 0.0
 
     def _seed_peak(self, table: str) -> None:
         """The site's peak as a site of this size has it (the sampling level follows it)."""
@@ -404,8 +428,9 @@ class Simulation:
         heapq.heappush(self.events, (at, self.seq, reader, kind))
         self.seq += 1
 
-    def arrive(self, at: float) -> None:
-        """A new reader (memoryless stays: those present at the start stay a fresh one)."""
+    def arrive(self, at: float, reading: bool = False) -> None:
+        """A new reader arriving at `at`; `reading`: one already reading when the model
+        starts (see begin_reading)."""
         from newsdesk import presence
 
         reader = self.readers
@@ -419,7 +444,39 @@ class Simulation:
         else:
             return  # stood for by a replayed reader
         self.leaves[reader] = at + stay
-        self.push(at, reader, "page")
+        if reading:
+            self.begin_reading(reader)
+        else:
+            self.push(at, reader, "page")
+
+    def begin_reading(self, reader: int) -> None:
+        """A reader already on the site at 0 (memoryless stays: a fresh one from 0): their
+        visit began before the model (their visitor item says they were seen a minute ago,
+        so their first request is no new visit), their next page comes after an exponential
+        wait and their next heartbeat at a random point of its period, as in the steady
+        state. (Starting them all with a page in the first window, as the model did, made
+        the count at 300 s twice the steady one: the peak, and so the sampling level, was
+        raised to K = 7 at 1,000,000.)"""
+        from newsdesk import presence
+        from newsdesk.config import settings
+
+        visitor = _visitor(reader)
+        sampled = presence.level_of(visitor) >= presence.sampling_level(self.online)
+        self.every[reader] = presence.HEARTBEAT_SECONDS if sampled else presence.KEEP_ALIVE_SECONDS
+        seen = int(START.timestamp()) - presence.HEARTBEAT_SECONDS
+        item = {
+            "visitor": {"S": visitor},
+            "last_seen": {"N": str(seen)},
+            "expires_at": {"N": str(seen + presence.lookback_seconds())},
+        }
+        table = settings().connections_table
+        self.memory.tables[table][visitor] = item
+        if self.real is not None:
+            self.real.put_item(TableName=table, Item=item)
+        self.push(self.rng.expovariate(1 / PAGE_EVERY), reader, "page")
+        self.push(self.rng.random() * self.every[reader], reader, "beat")
+        if not sampled:
+            self.push(self.rng.random() * presence.HEARTBEAT_SECONDS, reader, "seen")
 
     def sample(self, at: float) -> None:
         """Every container's shown figure against the exact count."""
@@ -430,48 +487,70 @@ class Simulation:
         self.memory.now, self.memory.weight = at, 1
         for c in range(CONTAINERS):
             caches.use_environment(f"c{c}")
-            error = abs(presence.current_figures(moment).online - exact)
-            self.errors.append(error / max(1, exact))
-            self.within += error <= _allowed(exact)
+            signed = presence.current_figures(moment).online - exact
+            self.errors.append(abs(signed) / max(1, exact))
+            self.signed.append(signed / max(1, exact))
+            self.within += abs(signed) <= _allowed(exact)
+        self.exact.append(exact)
 
     def request(self, at: float, reader: int, kind: str) -> None:
         from newsdesk import caches, presence
-        from newsdesk.dal import counters
 
         if kind == "seen":  # a reader not sampled is online all the same (the exact count)
             if at - self.last.get(reader, -1e9) >= presence.HEARTBEAT_SECONDS - 1e-6:
                 self.last[reader] = at
                 self.push(at + presence.HEARTBEAT_SECONDS, reader, "seen")
             return
-        if kind == "beat" and at - self.last.get(reader, -1e9) < self.every[reader] - 1e-6:
+        if kind == "beat" and at - self.sent.get(reader, -1e9) < self.every[reader] - 1e-6:
             return  # a page since: its own timer
         self.memory.now, self.memory.weight = at, self.weights[reader]
         caches.use_environment(f"c{self.rng.randrange(CONTAINERS)}")
-        moment = START + timedelta(seconds=at)
         visitor = _visitor(reader)
+        self.send(at, reader, kind)
         if kind == "page":
-            before = self.memory.write_units
-            slug = next(self.slugs)
-            if presence.view(visitor, slug, self.dedupe, moment) is not None:
-                counters.add_view(slug, moment.date())
-            self.view_units += self.memory.write_units - before
             self.counts["views"] += self.weights[reader]
             self.every[reader] = presence.heartbeat_seconds(visitor, presence.cached_figures())
             self.push(at + self.rng.expovariate(1 / PAGE_EVERY), reader, "page")
         else:
-            presence.register(visitor, moment)
             self.counts["heartbeats"] += self.weights[reader]
-        self.last[reader] = at
+        self.last[reader] = self.sent[reader] = at
         self.push(at + self.every[reader], reader, "beat")
         if self.every[reader] > presence.HEARTBEAT_SECONDS:
             self.push(at + presence.HEARTBEAT_SECONDS, reader, "seen")
 
+    def send(self, at: float, reader: int, kind: str) -> None:
+        """The request through the presence code. A write refused past a key's limit fails
+        this request only: the page shows and the widget keeps its timer (templates/widget.js
+        beats on whatever a beat answered), so the reader reads on and stays online. (The
+        model used to end such a reader, and the 32 readers a replayed one stands for, which
+        took them out of the exact count: at 1,000,000 online the figure read 3% high.)"""
+        from newsdesk import presence
+        from newsdesk.dal import counters
+
+        moment = START + timedelta(seconds=at)
+        visitor = _visitor(reader)
+        before = self.memory.write_units
+        try:
+            if kind != "page":
+                presence.register(visitor, moment)
+                return
+            slug = next(self.slugs)
+            if presence.view(visitor, slug, self.dedupe, moment) is not None:
+                counters.add_view(slug, moment.date())
+        except ClientError:
+            self.counts["failed"] += self.weights[reader]
+            self.failed_at[int(at)] += self.weights[reader]
+        finally:
+            if kind == "page":
+                self.view_units += self.memory.write_units - before
+
     def run(self) -> None:
-        for _ in range(self.online):
-            self.arrive(self.rng.random() * self.window)  # present, first seen within a window
+        rate = self.online / seconds_counted(self.window)  # arrivals per second
+        for _ in range(round(rate * STAY)):  # the steady state's readers on the site
+            self.arrive(0.0, reading=True)
         t = 0.0
         while t < self.seconds:
-            t += self.rng.expovariate(self.online / STAY)
+            t += self.rng.expovariate(rate)
             self.arrive(t)
         next_sample = 2.0 * self.window  # after the first windows: the count has settled
         while self.events:
@@ -482,10 +561,7 @@ class Simulation:
             if at > self.seconds:
                 break
             if at < self.leaves[reader]:
-                try:
-                    self.request(at, reader, kind)
-                except ClientError:  # refused past a key's limit: the page shows, uncounted
-                    self.counts["failed"] += self.weights[reader]
+                self.request(at, reader, kind)
 
     def result(self, began: float) -> Result:
 
@@ -513,6 +589,8 @@ class Simulation:
             error_median=errors[n // 2] if n else 0,
             error_p99=errors[int(n * 0.99)] if n else 0,
             error_max=errors[-1] if n else 0,
+            bias=sum(self.signed) / max(1, n),
+            exact_mean=sum(self.exact) / max(1, len(self.exact)),
             within=self.within / max(1, n),
             target="max(5%, 1)" if self.online < 30_000 else "2%",
             busiest_key=busiest,
@@ -527,6 +605,8 @@ class Simulation:
             sampled_share=self.sampled / max(1, self.readers),
             throttled=memory.throttled,
             failed=self.counts["failed"],
+            throttled_late=sum(n for t, n in memory.throttled_at.items() if t >= since),
+            failed_late=sum(n for t, n in self.failed_at.items() if t >= since),
             model_seconds=time.perf_counter() - began,
         )
 
@@ -624,12 +704,14 @@ def main() -> int:
         r = run(online, args.seconds)
         print(
             f"  online {r.online:>9,}: error median {100 * r.error_median:.2f}%, "
-            f"p99 {100 * r.error_p99:.2f}%, max {100 * r.error_max:.2f}% "
-            f"(target {r.target}: {100 * r.within:.1f}% of {r.samples} samples within)\n"
+            f"p99 {100 * r.error_p99:.2f}%, max {100 * r.error_max:.2f}%, mean signed "
+            f"{100 * r.bias:+.2f}% (target {r.target}: {100 * r.within:.1f}% of {r.samples} "
+            f"samples within; exact count {r.exact_mean:,.0f} on average)\n"
             f"    sampled {100 * r.sampled_share:.1f}% of readers; busiest presence key "
             f"{r.busiest_key} {r.busiest_wcu_per_s:.0f} WCU/s; busiest counter "
             f"{r.hot_counter} {r.counter_wcu_per_s:.0f} WCU/s (after the first {2 * 300} s); "
-            f"refused past 1,000 WCU/s a key: {r.throttled:,} writes, {r.failed:,} requests\n"
+            f"refused past 1,000 WCU/s a key: {r.throttled:,} writes, {r.failed:,} requests "
+            f"failed ({r.throttled_late:,} and {r.failed_late:,} after the first {2 * 300} s)\n"
             f"    {r.units_per_view:.2f} WCU per page view; presence ${r.presence_usd_per_hour:.2f}"
             f" per hour ({r.views:,} views, {r.heartbeats:,} heartbeats, {r.refreshes:,} "
             f"refreshes; {r.model_seconds:.0f} s to run)",

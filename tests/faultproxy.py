@@ -69,18 +69,34 @@ AWS behaviours:
   Guide, "Batch operations and error handling" (Programming.Errors.html). Only the processed
   keys reach DynamoDB Local; its answer is merged with the unprocessed rest. At least one key is
   always processed: when AWS can process none it answers an error instead (use `fail()`).
-- `partition_limit()` -- hot keys. Developer Guide, bp-partition-key-design.html: one partition
-  serves at most 1,000 write capacity units per second (3,000 RCU), which caps one partition key.
-  Units as AWS counts them (CapacityUnitCalculations.html): 1 WCU per started KB of item size
+- `partition_limit()` -- hot keys. Developer Guide, bp-partition-key-design.html and
+  burst-adaptive-capacity.html: one partition serves at most 1,000 write capacity units and
+  3,000 read capacity units per second ("each individual partition is limited to 1000 write
+  units per second and 3000 read units per second", warm-throughput-scenarios.html), which caps
+  one partition key; reads and writes are limited independently ("a partition may throttle
+  reads while writes continue normally", throttling-key-range-limit-exceeded-mitigation.html).
+  Units as AWS counts them (CapacityUnitCalculations.html, now read-write-operations.html):
+  1 WCU per started KB of item size
   (names + values: UTF-8 strings, raw binary, ~1 byte per 2 digits + 1 for numbers, 3 bytes per
-  list/map), transactions twice ("one to prepare and one to commit"). A write past the limit
+  list/map), transactions twice ("one to prepare and one to commit"); a read takes 0.5 RCU per
+  started 4 KB of the item eventually consistent, 1 strongly consistent, 2 in a
+  TransactGetItems, the same for an item that is not there, and BatchGetItem counts each item
+  as its own GetItem. A read is admitted on that minimum (what an item up to 4 KB or a missing
+  one takes); the units of a bigger item are taken once its answer shows its size (the bucket
+  may then go below zero and refuses reads until it refills). A write past the limit
   gets, for an on-demand table, HTTP 400 `ThrottlingException` "Throughput exceeds the current
   capacity of your table or index..." (the on-demand message the model documents under
   TransactionCanceledException "ThrottlingError"), for a provisioned one
   `ProvisionedThroughputExceededException`; both carry the throttling reason
-  `TableWriteKeyRangeThroughputExceeded` with the table ARN (model: ThrottlingReason;
-  "KeyRangeThroughputExceeded ... both provisioned and on-demand modes",
-  throttling-key-range-limit-exceeded-mitigation.html). A transaction is cancelled with
+  `TableWriteKeyRangeThroughputExceeded` with the table ARN (model: ThrottlingReason, whose
+  reasons are ResourceType+OperationType+LimitType; "KeyRangeThroughputExceeded ... both
+  provisioned and on-demand modes", throttling-key-range-limit-exceeded-mitigation.html). A
+  read past the limit gets the same errors with `TableReadKeyRangeThroughputExceeded`; a
+  BatchGetItem returns the throttled keys in UnprocessedKeys, or the error when none could be
+  read (model, BatchGetItem: "If none of the items can be processed due to insufficient
+  provisioned throughput on all of the tables in the request, then BatchGetItem returns a
+  ProvisionedThroughputExceededException"); a TransactGetItems is cancelled at the throttled
+  items. A transaction is cancelled with
   "ThrottlingError" (on-demand) or "ProvisionedThroughputExceeded" at the throttled items; a
   BatchWriteItem returns the throttled items in UnprocessedItems, or the error when none could be
   written (model, BatchWriteItem: "a ProvisionedThroughputExceededException or a
@@ -184,12 +200,14 @@ PROVISIONED_THROTTLE_MESSAGE = (
     "Consider increasing your provisioning level with the UpdateTable API."
 )
 KEY_RANGE_WRITE_REASON = "TableWriteKeyRangeThroughputExceeded"
+KEY_RANGE_READ_REASON = "TableReadKeyRangeThroughputExceeded"
 THROTTLE_ERRORS = ("auto", "ThrottlingException", "ProvisionedThroughputExceededException")
 
 SINGLE_WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 TRANSACTIONS = ("TransactWriteItems", "TransactGetItems")
 BATCHES = ("BatchGetItem", "BatchWriteItem")
 WRITES = (*SINGLE_WRITES, "TransactWriteItems", "BatchWriteItem")
+READS = ("GetItem", "BatchGetItem", "TransactGetItems")  # the reads partition_limit() charges
 # What claims an item while it is in flight, for conflicts(): a write transaction, or any other
 # write (single or batch).
 TRANSACTION_CLAIM = "TransactWriteItems"
@@ -241,12 +259,14 @@ def conflict_reasons(count: int, conflicting: Iterable[int]) -> list[Json]:
     ]
 
 
-def key_range_throttle(on_demand: bool, resource: str) -> tuple[int, Json]:
-    """HTTP 400 for a write past its partition's limit (module docstring, partition_limit()):
-    ThrottlingException for an on-demand table, ProvisionedThroughputExceededException for a
-    provisioned one, both with the reason TableWriteKeyRangeThroughputExceeded on `resource`
-    (the table ARN)."""
-    reasons = [{"reason": KEY_RANGE_WRITE_REASON, "resource": resource}]
+def key_range_throttle(
+    on_demand: bool, resource: str, reason: str = KEY_RANGE_WRITE_REASON
+) -> tuple[int, Json]:
+    """HTTP 400 for a write (or, with KEY_RANGE_READ_REASON, a read) past its partition's limit
+    (module docstring, partition_limit()): ThrottlingException for an on-demand table,
+    ProvisionedThroughputExceededException for a provisioned one, both with the `reason` on
+    `resource` (the table ARN)."""
+    reasons = [{"reason": reason, "resource": resource}]
     if on_demand:  # model: ThrottlingException's member is throttlingReasons
         return 400, aws_error(
             "ThrottlingException", ON_DEMAND_THROTTLE_MESSAGE, throttlingReasons=reasons
@@ -338,6 +358,15 @@ def write_units(size: int) -> int:
     return max(1, math.ceil(size / 1024))
 
 
+EVENTUAL_READ, STRONG_READ, TRANSACTION_READ = 0.5, 1.0, 2.0  # RCU per started 4 KB
+
+
+def read_units(size: int, per_4kb: float) -> float:
+    """Read capacity units of one item read of `size` bytes (0: no such item): `per_4kb`
+    (EVENTUAL_READ, STRONG_READ or TRANSACTION_READ) per started 4 KB, at least once."""
+    return per_4kb * max(1, math.ceil(size / 4096))
+
+
 def canonical(key: Mapping[str, Any]) -> str:
     return json.dumps(key, sort_keys=True, separators=(",", ":"))
 
@@ -362,13 +391,15 @@ class TableInfo:
 @dataclass(frozen=True)
 class ItemRef:
     """One item a request touches: its position (TransactItems index, or the flattened order of
-    a batch's RequestItems), table, primary key, action and approximate write units."""
+    a batch's RequestItems), table, primary key, action, approximate write units and, for a
+    read, read units per started 4 KB (EVENTUAL_READ, STRONG_READ, TRANSACTION_READ)."""
 
     index: int
     table: str
     key: Json
     action: str  # Put, Update, Delete, ConditionCheck, Get
     units: int
+    read_per_4kb: float = 0.0
 
     @property
     def item_id(self) -> tuple[str, str]:
@@ -390,7 +421,8 @@ TableLookup = Callable[[str], TableInfo | None]
 
 
 def item_refs(operation: str, body: Json, info: TableLookup) -> list[ItemRef]:
-    """The items a request touches, with their keys and write units (0 for reads)."""
+    """The items a request touches, with their keys, write units (0 for reads) and read units
+    per 4 KB (0 for writes)."""
     refs_of = _REFS_OF.get(operation)
     return refs_of(body, info) if refs_of is not None else []
 
@@ -435,7 +467,9 @@ def _transact_item_ref(index: int, action_name: str, action: Json, info: TableLo
         units = 2 * write_units(_update_size(action))
     elif action_name == "Delete":
         units = 2 * write_units(item_size(key))
-    else:  # ConditionCheck and Get read the item
+    elif action_name == "Get":  # TransactGetItems
+        return ItemRef(index, table, key, action_name, 0, TRANSACTION_READ)
+    else:  # ConditionCheck
         units = 0
     return ItemRef(index, table, key, action_name, units)
 
@@ -460,9 +494,16 @@ def _batch_get_refs(body: Json, info: TableLookup) -> list[ItemRef]:
     """One ref per key, indexed in the flattened order of RequestItems."""
     refs: list[ItemRef] = []
     for table, wanted in (body.get("RequestItems") or {}).items():
+        per_4kb = STRONG_READ if wanted.get("ConsistentRead") else EVENTUAL_READ
         for key in wanted.get("Keys") or []:
-            refs.append(ItemRef(len(refs), table, key, "Get", 0))
+            refs.append(ItemRef(len(refs), table, key, "Get", 0, per_4kb))
     return refs
+
+
+def _get_item_refs(body: Json, info: TableLookup) -> list[ItemRef]:
+    per_4kb = STRONG_READ if body.get("ConsistentRead") else EVENTUAL_READ
+    key = body.get("Key") or {}
+    return [ItemRef(0, body.get("TableName", ""), key, "Get", 0, per_4kb)]
 
 
 _REFS_OF: dict[str, Callable[[Json, TableLookup], list[ItemRef]]] = {
@@ -472,6 +513,7 @@ _REFS_OF: dict[str, Callable[[Json, TableLookup], list[ItemRef]]] = {
     **dict.fromkeys(TRANSACTIONS, _transaction_refs),
     "BatchWriteItem": _batch_write_refs,
     "BatchGetItem": _batch_get_refs,
+    "GetItem": _get_item_refs,
 }
 
 
@@ -810,10 +852,37 @@ class Unprocessed(Rule):
         return set(self._rng.sample(candidates, count))
 
 
-class PartitionLimit(Rule):
-    """Write units per second per partition key, as a token bucket (see `partition_limit()`)."""
+class _Buckets:
+    """Token buckets, one per (table, partition key value): `rate` units a second, at most
+    `rate * burst_seconds` kept (a bucket starts full)."""
 
-    operations = WRITES
+    def __init__(self, rate: float, burst_seconds: float) -> None:
+        self.rate = rate
+        self.capacity = rate * burst_seconds
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # -> (tokens, at)
+
+    def tokens(self, partition: tuple[str, str], now: float) -> float:
+        tokens, at = self._buckets.get(partition, (self.capacity, now))
+        return min(self.capacity, tokens + max(0.0, now - at) * self.rate)
+
+    def take(self, demands: Mapping[tuple[str, str], float], now: float) -> set[tuple[str, str]]:
+        """Partitions whose demand does not fit; when all fit, their units are taken."""
+        over = {p for p, units in demands.items() if units > self.tokens(p, now) + 1e-9}
+        if not over:
+            for partition, units in demands.items():
+                self.charge(partition, units, now)
+        return over
+
+    def charge(self, partition: tuple[str, str], units: float, now: float) -> None:
+        """Take `units` even past zero (a read's size is known once it was read)."""
+        self._buckets[partition] = (self.tokens(partition, now) - units, now)
+
+
+class PartitionLimit(Rule):
+    """Write and read units per second per partition key, as token buckets (see
+    `partition_limit()`)."""
+
+    operations = (*WRITES, *READS)
 
     def __init__(
         self,
@@ -824,90 +893,117 @@ class PartitionLimit(Rule):
         burst_seconds: float,
         clock: Callable[[], float],
         error: str,
+        rcu_per_second: float | None = None,
     ) -> None:
         super().__init__(proxy, operation, table_suffix)
         if wcu_per_second <= 0 or burst_seconds <= 0:
             raise ValueError("wcu_per_second and burst_seconds must be > 0")
+        if rcu_per_second is not None and rcu_per_second <= 0:
+            raise ValueError("rcu_per_second must be > 0 (None: reads not limited)")
         if error not in THROTTLE_ERRORS:
             raise ValueError(f"error must be one of {THROTTLE_ERRORS}, got {error!r}")
         self.wcu_per_second = wcu_per_second
         self.capacity = wcu_per_second * burst_seconds
+        self.rcu_per_second = rcu_per_second
         self.clock = clock
         self.error = error
-        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # -> (tokens, at)
-        self.throttled = 0  # items refused so far
+        self._writes = _Buckets(wcu_per_second, burst_seconds)
+        self._reads = _Buckets(rcu_per_second, burst_seconds) if rcu_per_second else None
+        self.throttled = 0  # write items refused so far
+        self.read_throttled = 0  # read items (keys) refused so far
+        self.read_units = 0.0  # read units the admitted reads took
+
+    def applies(self, operation: str, tables: Iterable[str]) -> bool:
+        if operation in READS and self._reads is None:
+            return False
+        return super().applies(operation, tables)
 
     def available(self, table: str, hash_value: Json) -> float:
         """Write units the partition key `hash_value` (e.g. {"S": "x"}) of `table` has now."""
         with self.proxy._lock:
-            return self._tokens((table, canonical(hash_value)), self.clock())
+            return self._writes.tokens((table, canonical(hash_value)), self.clock())
 
-    def _tokens(self, partition: tuple[str, str], now: float) -> float:
-        tokens, at = self._buckets.get(partition, (self.capacity, now))
-        return min(self.capacity, tokens + max(0.0, now - at) * self.wcu_per_second)
-
-    def _take(self, demands: Mapping[tuple[str, str], int], now: float) -> set[tuple[str, str]]:
-        """Partitions whose demand does not fit; when all fit, their units are taken."""
-        over = {p for p, units in demands.items() if units > self._tokens(p, now) + 1e-9}
-        if not over:
-            for partition, units in demands.items():
-                self._buckets[partition] = (self._tokens(partition, now) - units, now)
-        return over
+    def available_reads(self, table: str, hash_value: Json) -> float:
+        """Read units the partition key `hash_value` of `table` has now (inf: not limited)."""
+        if self._reads is None:
+            return math.inf
+        with self.proxy._lock:
+            return self._reads.tokens((table, canonical(hash_value)), self.clock())
 
     # -- the verdict on one request, under the proxy's lock ------------------------------
 
     def _verdict(
         self, operation: str, refs: list[ItemRef], infos: Mapping[str, TableInfo | None]
     ) -> tuple[int, Json] | set[int] | None:
-        """None: all fits (units taken). A full answer, or (BatchWriteItem) the refused items."""
+        """None: all fits (units taken). A full answer, or (a batch) the refused items."""
         now = self.clock()
-        writes = [r for r in refs if r.units > 0 and self.on_table(r.table)]
-        if operation == "BatchWriteItem":  # item by item: the ones that fit are written
-            return self._item_by_item(refs, writes, infos, now)
-        return self._all_or_nothing(operation, refs, writes, infos, now)
+        reading = operation in READS
+        charged = [r for r in refs if _demand(r, reading) > 0 and self.on_table(r.table)]
+        if operation in BATCHES:  # item by item: the ones that fit are written or read
+            return self._item_by_item(refs, charged, infos, now, reading)
+        return self._all_or_nothing(operation, refs, charged, infos, now, reading)
+
+    def _buckets(self, reading: bool) -> _Buckets:
+        buckets = self._reads if reading else self._writes
+        assert buckets is not None  # applies() keeps reads out when they are not limited
+        return buckets
+
+    def _refused(self, count: int, reading: bool) -> None:
+        self.hits += 1
+        if reading:
+            self.read_throttled += count
+        else:
+            self.throttled += count
 
     def _item_by_item(
         self,
         refs: list[ItemRef],
-        writes: list[ItemRef],
+        charged: list[ItemRef],
         infos: Mapping[str, TableInfo | None],
         now: float,
+        reading: bool,
     ) -> tuple[int, Json] | set[int] | None:
-        """BatchWriteItem: the refused items (they go back in UnprocessedItems), or the
-        throttling error when none was written; None when all fit."""
+        """BatchWriteItem / BatchGetItem: the refused items (they go back in UnprocessedItems
+        / UnprocessedKeys), or the throttling error when none was written or read; None when
+        all fit."""
+        buckets = self._buckets(reading)
         refused: set[int] = set()
-        for ref in writes:
-            if self._take({_partition(ref, infos): ref.units}, now):
+        for ref in charged:
+            if buckets.take({_partition(ref, infos): _demand(ref, reading)}, now):
                 refused.add(ref.index)
+            elif reading:
+                self.read_units += ref.read_per_4kb
         if not refused:
             return None
-        self.hits += 1
-        self.throttled += len(refused)
-        if len(refused) == len(refs):  # none written: the whole call is throttled
-            return self._error(writes[0].table, infos)
+        self._refused(len(refused), reading)
+        if len(refused) == len(refs):  # none done: the whole call is throttled
+            return self._error(charged[0].table, infos, reading)
         return refused
 
     def _all_or_nothing(
         self,
         operation: str,
         refs: list[ItemRef],
-        writes: list[ItemRef],
+        charged: list[ItemRef],
         infos: Mapping[str, TableInfo | None],
         now: float,
+        reading: bool,
     ) -> tuple[int, Json] | None:
-        """A single write or a transaction: the throttling error (a transaction: cancelled at
-        the throttled items) unless every partition it writes has the units; None when all fit."""
-        demands: dict[tuple[str, str], int] = {}
-        for ref in writes:
-            demands[_partition(ref, infos)] = demands.get(_partition(ref, infos), 0) + ref.units
-        over = self._take(demands, now)
+        """A single write or read, or a transaction: the throttling error (a transaction:
+        cancelled at the throttled items) unless every partition it writes or reads has the
+        units; None when all fit."""
+        demands: dict[tuple[str, str], float] = {}
+        for ref in charged:
+            partition = _partition(ref, infos)
+            demands[partition] = demands.get(partition, 0) + _demand(ref, reading)
+        over = self._buckets(reading).take(demands, now)
         if not over:
+            self.read_units += sum(demands.values()) if reading else 0.0
             return None
-        self.hits += 1
-        bad = [r for r in writes if _partition(r, infos) in over]
-        self.throttled += len(bad)
-        if operation != "TransactWriteItems":
-            return self._error(bad[0].table, infos)
+        bad = [r for r in charged if _partition(r, infos) in over]
+        self._refused(len(bad), reading)
+        if operation not in TRANSACTIONS:
+            return self._error(bad[0].table, infos, reading)
         bad_indexes = {r.index for r in bad}
         reasons = [
             throttle_reason(self._on_demand(infos.get(ref.table)))
@@ -917,15 +1013,87 @@ class PartitionLimit(Rule):
         ]
         return 400, transaction_canceled(reasons)
 
+    def settle_reads(
+        self,
+        operation: str,
+        refs: list[ItemRef],
+        answer: Json,
+        infos: Mapping[str, TableInfo | None],
+    ) -> None:
+        """After a read's answer: take the units of items over 4 KB beyond the minimum their
+        read was admitted on. Sizes are those of the items as returned (AWS counts the whole
+        item even under a ProjectionExpression, so a projected read is counted short)."""
+        if self._reads is None:
+            return
+        with self.proxy._lock:
+            now = self.clock()
+            for partition, per_4kb, item in _answered_reads(operation, refs, answer, infos):
+                extra = read_units(item_size(item), per_4kb) - per_4kb
+                if extra > 0 and self.on_table(partition[0]):
+                    self._reads.charge(partition, extra, now)
+                    self.read_units += extra
+
     def _on_demand(self, info: TableInfo | None) -> bool:
         """Whether the table is answered as on-demand (`error` forces one answer)."""
         if self.error != "auto":
             return self.error == "ThrottlingException"
         return info.on_demand if info else True
 
-    def _error(self, table: str, infos: Mapping[str, TableInfo | None]) -> tuple[int, Json]:
+    def _error(
+        self, table: str, infos: Mapping[str, TableInfo | None], reading: bool = False
+    ) -> tuple[int, Json]:
         info = infos.get(table)
-        return key_range_throttle(self._on_demand(info), info.arn if info else table)
+        reason = KEY_RANGE_READ_REASON if reading else KEY_RANGE_WRITE_REASON
+        return key_range_throttle(self._on_demand(info), info.arn if info else table, reason)
+
+
+def _demand(ref: ItemRef, reading: bool) -> float:
+    """What a request's item takes from its partition's bucket when admitted: its write
+    units, or for a read the minimum (an item up to 4 KB, or none)."""
+    return ref.read_per_4kb if reading else ref.units
+
+
+def _answered_reads(
+    operation: str, refs: list[ItemRef], answer: Json, infos: Mapping[str, TableInfo | None]
+) -> list[tuple[tuple[str, str], float, Json]]:
+    """(partition, read units per 4 KB, item) of each item a read's answer carries."""
+    if operation == "BatchGetItem":
+        per_table = {ref.table: ref.read_per_4kb for ref in refs}
+        found = []
+        for table, items in (answer.get("Responses") or {}).items():
+            info = infos.get(table)
+            for item in items:
+                if info is None or info.hash_key not in item:
+                    continue  # projected without its key: not placed (counted short)
+                ref = ItemRef(0, table, info.key_of(item), "Get", 0, per_table.get(table, 0.5))
+                found.append((_partition(ref, infos), ref.read_per_4kb, item))
+        return found
+    entries = [answer] if operation == "GetItem" else list(answer.get("Responses") or [])
+    return [
+        (_partition(ref, infos), ref.read_per_4kb, entry["Item"])
+        for ref, entry in zip(refs, entries, strict=False)
+        if isinstance(entry, dict) and isinstance(entry.get("Item"), dict)
+    ]
+
+
+def _settle_reads(
+    limits: list[PartitionLimit],
+    operation: str,
+    refs: list[ItemRef],
+    infos: Mapping[str, TableInfo | None],
+    status: int,
+    data: bytes,
+) -> None:
+    """Each partition_limit() takes the units of a read's items over 4 KB (a 200 answer)."""
+    if status != 200:
+        return
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        return
+    if isinstance(answer, dict):
+        for limit in limits:
+            limit.settle_reads(operation, refs, answer, infos)
 
 
 def _partition(ref: ItemRef, infos: Mapping[str, TableInfo | None]) -> tuple[str, str]:
@@ -1054,6 +1222,9 @@ class _Plan:
     settle: tuple[ConflictRace, list[tuple[str, str]]] | None = None
     delays: list[tuple[Latency, float]] = field(default_factory=list)
     injected: str | None = None
+    # partition_limit() on a read: (status, body) of DynamoDB Local's answer, for the units of
+    # items over 4 KB
+    read: Callable[[int, bytes], None] | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -1270,6 +1441,7 @@ class FaultProxy:
         self,
         wcu_per_second: float = 1000.0,
         *,
+        rcu_per_second: float | None = 3000.0,
         clock: Callable[[], float] = time.monotonic,
         burst_seconds: float = 1.0,
         operation: str = ANY,
@@ -1283,9 +1455,20 @@ class FaultProxy:
         ProvisionedThroughputExceededException (provisioned; `error` forces one), reason
         TableWriteKeyRangeThroughputExceeded; a transaction is cancelled with ThrottlingError /
         ProvisionedThroughputExceeded at the throttled items; a BatchWriteItem returns them in
-        UnprocessedItems (the error when none was written). Refused writes take no units."""
+        UnprocessedItems (the error when none was written). Refused writes take no units.
+        Reads (GetItem, BatchGetItem, TransactGetItems) likewise against `rcu_per_second`
+        (None: not limited) in buckets of their own, reason TableReadKeyRangeThroughputExceeded,
+        a BatchGetItem's refused keys in UnprocessedKeys; `read_throttled` counts the keys
+        refused, `read_units` the units taken (module docstring: how reads are counted)."""
         rule = PartitionLimit(
-            self, operation, table_suffix, wcu_per_second, burst_seconds, clock, error
+            self,
+            operation,
+            table_suffix,
+            wcu_per_second,
+            burst_seconds,
+            clock,
+            error,
+            rcu_per_second,
         )
         return self._add(rule)
 
@@ -1563,7 +1746,7 @@ class FaultProxy:
             latency.wait(delay)
         answered = functools.partial(self._free_items, plan)
         if plan.body is None and plan.unprocessed is None:
-            self._relay(handler, raw, answered)
+            self._relay(handler, raw, answered, plan.read)
         else:
             self._relay_batch(handler, operation, plan, answered)
 
@@ -1608,6 +1791,9 @@ class FaultProxy:
         throttled = self._partition_limits(operation, refs, live, infos, skip)
         if throttled is not None:
             return self._answered(plan, throttled)
+        limits = [r for r in live if isinstance(r, PartitionLimit)]
+        if operation in READS and limits:
+            plan.read = functools.partial(_settle_reads, limits, operation, refs, dict(infos))
         if skip:
             self._split(plan, operation, body, skip)
         # 5. admitted: claim the written items (not those left unprocessed), holds, latency
@@ -1770,10 +1956,14 @@ class FaultProxy:
         handler.wfile.flush()
 
     def _relay(
-        self, handler: _Handler, raw: bytes, answered: Callable[[], None] | None = None
+        self,
+        handler: _Handler,
+        raw: bytes,
+        answered: Callable[[], object] | None = None,
+        read: Callable[[int, bytes], None] | None = None,
     ) -> None:
         """Forward as it came and answer what DynamoDB Local answered, as it came;
-        `answered` runs between the two."""
+        `answered` runs between the two, after `read` has seen the answer."""
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
         try:
             status, reason, answer_headers, data = self._forward(handler, raw, headers)
@@ -1782,6 +1972,8 @@ class FaultProxy:
                 answered()
             self._answer(handler, 502, {"__type": "ProxyError", "message": str(err)})
             return
+        if read is not None:
+            read(status, data)
         if answered is not None:
             answered()
         handler.send_response(status, reason)
@@ -1806,6 +1998,8 @@ class FaultProxy:
             answered()
             self._answer(handler, 502, {"__type": "ProxyError", "message": str(err)})
             return
+        if plan.read is not None:
+            plan.read(status, data)
         answered()
         if status != 200 or plan.unprocessed is None:
             handler.send_response(status, reason)

@@ -42,6 +42,9 @@ app.use(middlewares=[authorised])
 def refused(exc: auth.AdminError) -> Response:
     if exc.status in (401, 403):
         logger.warning("admin call refused", extra={"status": exc.status, "reason": str(exc)})
+    if isinstance(exc, editing.IdTaken):  # which field, and the article that has it
+        answer = {"message": str(exc), "field": exc.field, "slug": exc.slug}
+        return web.json_response(answer, exc.status)
     headers = {"WWW-Authenticate": 'Bearer realm="newsdesk-admin"'} if exc.status == 401 else None
     return web.error(app, exc.status, "bad_request", str(exc), headers)
 

@@ -39,7 +39,9 @@ def _list_cursor(category: str | None = None) -> tuple[str | None, Response | No
     one of ours). Other parameters (utm_*, fbclid) are left to the page's canonical link."""
     query = app.current_event.query_string_parameters or {}
     given = query.get("cursor")
-    cursor = canonical_cursor(given, category) if given else None
+    # Base64 without its "=" padding (links copied by hand, tools that strip it) is the
+    # same cursor spelled another way: padded, it decodes, and the answer is a 301.
+    cursor = canonical_cursor(given + "=" * (-len(given) % 4), category) if given else None
     first = any(query.get(name) == "1" for name in _FIRST_PAGE_PARAMETERS)
     if cursor == given and not first:
         return cursor, None
@@ -76,6 +78,8 @@ def article(slug: str) -> Response:
     headers = app.current_event.headers or {}
     ip, base = web.source_ip(app), web.base_url(app)
     body = pages.article_page(clean, headers, ip, base, count=not web.is_head())
+    if web.is_head() and pages.counts_at_render(headers):
+        web.per_reader()  # the GET would count this reader: its size is theirs alone
     return web.page(app, body)
 
 

@@ -261,6 +261,13 @@ def test_an_older_version_is_refused_with_409(site: dict[str, str]) -> None:
         (NEW, {**ARTICLE, "published_at": "yesterday"}, 400, "published_at"),
         (NEW, {**ARTICLE, "published_at": "0001-01-01T00:00:00"}, 400, "range"),
         (NEW, {**ARTICLE, "body": 5}, 400, "body"),
+        (NEW, {**ARTICLE, "body": ""}, 400, "'body' is empty"),
+        (
+            NEW,
+            {**{k: v for k, v in ARTICLE.items() if k != "body"}, "body_html": ""},
+            400,
+            "'body_html' is empty",
+        ),
         (NEW, {**ARTICLE, "views": -1}, 400, "views"),
         (NEW, {**ARTICLE, "titel": "typo"}, 400, "titel"),
         (NEW, {**ARTICLE, "slug": "another-slug"}, 400, "slug"),
@@ -282,6 +289,36 @@ def test_invalid_articles_are_refused_and_change_nothing(
     got, answer = put(slug, body)
     assert got == status, answer
     assert words in answer["message"]
+    assert snapshot() == before
+
+
+def test_an_id_that_another_slugs_article_has_is_a_409_naming_both(site: dict[str, str]) -> None:
+    """The path names the article; an `id` that is already another article's would make
+    two articles of one source article (or, found by its id, change the other one)."""
+    assert put(NEW, {**ARTICLE, "id": "abc", "views": 7})[0] == 201
+    before = snapshot()
+    status, body = put("bai-khac", {**ARTICLE, "id": "abc", "title": "Bài khác", "views": 9})
+    assert status == 409, body
+    assert (body["field"], body["slug"]) == ("id", NEW)
+    assert "'id'" in body["message"] and NEW in body["message"]
+    assert snapshot() == before
+    assert page_status("bai-khac") == 404
+    # The article itself keeps taking its id, and another id is free to use elsewhere.
+    assert put(NEW, {**ARTICLE, "id": "abc", "title": "Sửa tiêu đề"})[1]["outcome"] == "updated"
+    assert put("bai-khac", {**ARTICLE, "id": "xyz", "title": "Bài khác"})[0] == 201
+
+
+def test_an_imported_articles_id_at_another_slug_is_a_409(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    from newsdesk.importer import import_paths
+
+    source = tmp_path / "list.json"
+    source.write_text(json.dumps([{**ARTICLE, "id": "story-77", "slug": "bai-co-id"}]))
+    assert import_paths([source], report=lambda _: None).imported == 1
+    before = snapshot()
+    status, body = put("bai-co-id-moi", {**ARTICLE, "id": "story-77"})
+    assert (status, body.get("field"), body.get("slug")) == (409, "id", "bai-co-id"), body
     assert snapshot() == before
 
 
@@ -532,6 +569,54 @@ def test_list_publish_unpublish_and_set_views(
     assert audits()[-1]["who"]["S"] == f"cli:{getpass.getuser()}"
 
 
+def test_publishing_an_article_dated_later_says_when_it_shows(
+    live: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = {**ARTICLE, "status": "draft", "published_at": "2999-01-01T08:00:00+07:00"}
+    editing.put_article("hen-gio", later, "test")
+    code, out, _ = run_cli(capsys, "publish", "hen-gio")
+    assert (code, out) == (0, "published hen-gio; visible from 01/01/2999 08:00\n")
+    assert page_status("hen-gio") == 404  # not before then
+    assert run_cli(capsys, "publish", "hen-gio")[1] == (
+        "hen-gio is already published; visible from 01/01/2999 08:00\n"
+    )
+    assert run_cli(capsys, "unpublish", "hen-gio")[1] == "unpublished hen-gio\n"
+
+
+def test_set_total_lowers_a_site_total_a_bad_import_raised(
+    live: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding 26: an import raised "Tổng" to 10**30 (before counts were bounded); the
+    operator sets it back, on the record, never below what the site counted itself nor,
+    unless forced, below the articles' counts."""
+    from newsdesk import caches, presence
+
+    for n in range(30):
+        counters.add_visit(n % presence.VISIT_SHARDS)  # visits since launch
+    counters.raise_total_floor(10**30, presence.total_visits_now())
+    caches.clear_all()
+    assert presence.current_figures().total == 10**30
+    code, out, _ = run_cli(capsys, "set-total", "20000")
+    assert code == 0, out
+    assert out.startswith(f"site total {10**30} -> 20000 (counted since launch 30, articles' ")
+    assert "audit record audit#total#" in out
+    caches.clear_all()
+    assert presence.current_figures().total == 20000
+    record = [i for i in snapshot()["COUNTERS_TABLE"] if i["id"]["S"].startswith("audit#total#")]
+    assert [(r["who"]["S"], r["old"]["N"], r["new"]["N"]) for r in record] == [
+        (f"cli:{getpass.getuser()}", str(10**30), "20000")
+    ]
+    counters.add_visit(0)  # a visit after the set counts on top of it
+    caches.clear_all()
+    assert presence.current_figures().total == 20001
+    code, _, err = run_cli(capsys, "set-total", "--force", "20")
+    assert code == 1 and "counted 31 visits" in err
+    code, _, err = run_cli(capsys, "set-total", "--force", "5000")  # below the 9,574 shown
+    assert code == 0 and "forced below" in err
+    caches.clear_all()
+    assert presence.current_figures().total == 5000
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -539,6 +624,8 @@ def test_list_publish_unpublish_and_set_views(
         (["unpublish", "Not-A-Slug"], "is not lower-case letters"),
         (["set-views", SLUG, "-5"], "'views' must be a whole number"),
         (["set-views", "no-such-article", "5"], "no article with slug"),
+        (["set-total", "9000"], "below the sum of the published articles' counts (9574)"),
+        (["set-total", "--", "-1"], "the total must be a whole number"),
         (["list", "--limit", "-1"], "limit"),
         (["export", "--out", "/no/such/folder/export.json"], "cannot write"),
     ],

@@ -28,6 +28,7 @@ from newsdesk.dal import counters
 
 from tests.faultproxy import (
     CONFLICT_MESSAGE,
+    KEY_RANGE_READ_REASON,
     KEY_RANGE_WRITE_REASON,
     ON_DEMAND_THROTTLE_MESSAGE,
     PROVISIONED_THROTTLE_MESSAGE,
@@ -710,6 +711,48 @@ def test_partition_limit_on_a_provisioned_table_and_in_a_batch(
         client.batch_write_item(RequestItems={table: [writes[1]]})  # none written: an error
     clock.advance(1.0)
     assert client.batch_write_item(RequestItems={table: [writes[1]]})["UnprocessedItems"] == {}
+
+
+def test_reads_past_their_units_per_second_on_one_key_are_throttled(
+    dynamodb_proxy: FaultProxy, ddb_local_tables: dict[str, str]
+) -> None:
+    """AWS's 3,000 read units a second per partition, scaled down to 3: 0.5 unit per started
+    4 KB eventually consistent, 1 strongly consistent, 0.5 for an item that is not there;
+    reads and writes are limited apart; a BatchGetItem leaves the hot key unprocessed."""
+    table = ddb_local_tables["COUNTERS_TABLE"]
+    client = raw_client(dynamodb_proxy.endpoint)
+    client.put_item(TableName=table, Item=kb_item("hot", 4))  # one 4 KB step
+    client.put_item(TableName=table, Item=kb_item("big", 9))  # three
+    clock = ManualClock()
+    limit = dynamodb_proxy.partition_limit(rcu_per_second=3, clock=clock, table_suffix="-counters")
+
+    for _ in range(4):  # 4 x 0.5
+        client.get_item(TableName=table, Key=counter_key("hot"))
+    client.get_item(TableName=table, Key=counter_key("hot"), ConsistentRead=True)  # + 1 = 3
+    with pytest.raises(client.exceptions.ThrottlingException) as caught:
+        client.get_item(TableName=table, Key=counter_key("hot"))
+    answer = caught.value.response
+    info = dynamodb_proxy.table_info(table)
+    assert info is not None
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert answer["Error"] == {"Code": "ThrottlingException", "Message": ON_DEMAND_THROTTLE_MESSAGE}
+    assert answer["throttlingReasons"] == [{"reason": KEY_RANGE_READ_REASON, "resource": info.arn}]
+    client.update_item(**add_one(table, "hot"))  # writes have a limit of their own
+    assert "Item" not in client.get_item(TableName=table, Key=counter_key("none"))  # 0.5
+
+    keys = [counter_key("hot"), counter_key("big"), counter_key("none")]
+    partial = client.batch_get_item(RequestItems={table: {"Keys": keys}})
+    assert partial["UnprocessedKeys"] == {table: {"Keys": [counter_key("hot")]}}
+    assert [item["id"]["S"] for item in partial["Responses"][table]] == ["big"]
+    # 9 KB eventually consistent: 1.5 units, 0.5 on admission and 1 once its size was seen
+    assert limit.available_reads(table, {"S": "big"}) == 3 - 1.5
+    assert limit.available_reads(table, {"S": "none"}) == 3 - 1.0
+    with pytest.raises(client.exceptions.ThrottlingException):  # none read: an error
+        client.batch_get_item(RequestItems={table: {"Keys": [counter_key("hot")]}})
+    assert (limit.read_throttled, limit.throttled) == (3, 0)
+    clock.advance(1.0)  # 3 units come back in a second
+    again = client.batch_get_item(RequestItems={table: {"Keys": [counter_key("hot")]}})
+    assert again["UnprocessedKeys"] == {} and len(again["Responses"][table]) == 1
 
 
 # -- d. latency ----------------------------------------------------------------------------

@@ -1,13 +1,16 @@
-"""Issue 15, item 3: a hot article. One partition key takes at most 1,000 write units per
-second on AWS (Developer Guide, "Best practices for designing and using partition keys
-effectively"); DynamoDB Local takes any number, so the fault proxy's partition_limit() puts
-AWS's limit back, with a clock the test advances instead of waiting.
+"""Issue 15, item 3: a hot article. One partition key takes at most 1,000 write units and
+3,000 read units per second on AWS (Developer Guide, "Best practices for designing and using
+partition keys effectively", "Burst and adaptive capacity"); DynamoDB Local takes any number,
+so the fault proxy's partition_limit() puts AWS's limits back, with a clock the test advances
+instead of waiting (the package's caches run on the same clock).
 
 The test runs AWS's situation (10,000 views a second on one article) scaled down a hundred
-times, so that it runs in a minute on a loaded machine: a per-key limit of 10 write units
-per second and 100 counted views per second of one article (ten times what one key takes), from several containers (each with its own caches,
-as Lambda execution environments have). Every view must be counted, the total shown must be
-exact, and the limit must have refused writes (the test is not vacuous)."""
+times, so that it runs in a minute on a loaded machine: per-key limits of 10 write units and
+30 read units per second and 100 counted views per second of one article (ten times what one
+key takes), from several containers (each with its own caches, as Lambda execution
+environments have). Every view must be counted, the total shown must be exact, no read may
+be refused (reading every shard on every view takes 50 read units per second of each key),
+and the limit must have refused writes (the test is not vacuous)."""
 
 from __future__ import annotations
 
@@ -21,27 +24,37 @@ from tests.faultproxy import ManualClock
 from tests.support import SLUG, import_fixture
 
 LIMIT = 10  # write units per second per key: AWS's 1,000, scaled down a hundred times
+READ_LIMIT = 30  # read units per second per key: AWS's 3,000, scaled down likewise
 RATE = 100  # counted views per second: ten times what one key takes
 SECONDS = 3
 CONTAINERS = 5
 
 
 @pytest.mark.usefixtures("ddb_local_tables")
-def test_a_hot_article_counts_every_view_under_the_per_key_limit(dynamodb_proxy: Any) -> None:
+def test_a_hot_article_counts_every_view_under_the_per_key_limits(
+    dynamodb_proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import_fixture()
     before = counters.views_of([SLUG])[SLUG]
     clock = ManualClock()
+    monkeypatch.setattr(caches, "clock", clock)
     limit = dynamodb_proxy.partition_limit(
-        wcu_per_second=LIMIT, clock=clock, table_suffix="-counters"
+        wcu_per_second=LIMIT, rcu_per_second=READ_LIMIT, clock=clock, table_suffix="-counters"
     )
+    shown: dict[str, list[int]] = {}
     try:
         for n in range(RATE * SECONDS):
-            caches.use_environment(f"c{n % CONTAINERS}")
-            counters.add_view(SLUG)
+            container = f"c{n % CONTAINERS}"
+            caches.use_environment(container)
+            shown.setdefault(container, []).append(counters.add_view(SLUG))
             clock.advance(1 / RATE)
     finally:
         caches.use_environment("default")
     assert limit.throttled > 0, "the per-key limit never refused a write: nothing was hot"
+    assert limit.read_throttled == 0  # no shard key read past its read units
+    for totals in shown.values():  # what one environment shows never goes down
+        assert totals == sorted(totals)
+    assert max(max(totals) for totals in shown.values()) <= before + RATE * SECONDS
 
     clock.advance(1.0)
     caches.clear_all()  # a container that has never seen the article
@@ -92,7 +105,7 @@ def test_a_view_whose_total_cannot_be_read_back_is_counted_once(
 
     headers = {"user-agent": PHONE_UA, "sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
     with monkeypatch.context() as patched:
-        patched.setattr(counters, "views_of", throttled)
+        patched.setattr(counters, "_shard_items", throttled)
         dal.start_request()  # each request starts undegraded, as the handlers do
         first = page_views.record_view(SLUG, headers, "203.0.113.9")
     assert first.counted
@@ -102,3 +115,51 @@ def test_a_view_whose_total_cannot_be_read_back_is_counted_once(
     caches.clear_all()
     counters._shards.put(SLUG, 4)
     assert counters.views_of([SLUG])[SLUG] == before + 1
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_a_sharded_article_reads_its_shards_at_most_once_per_sum_seconds(
+    dynamodb_proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A counted view of a sharded article shows the shard it wrote as the UpdateItem
+    answered plus the others as the environment last read them, read again only after
+    SUM_SECONDS: one UpdateItem per view and one BatchGetItem per environment and period."""
+    import_fixture()
+    clock = ManualClock()
+    monkeypatch.setattr(caches, "clock", clock)
+    counters._shards.put(SLUG, 4)
+    counters.record_shards(SLUG, 4)
+    before = counters.views_of([SLUG])[SLUG]
+    dynamodb_proxy.reset_counts()
+
+    shown = [counters.add_view(SLUG) for _ in range(20)]
+    assert shown == list(range(before + 1, before + 21))  # exact: nobody else counted
+    assert dynamodb_proxy.seen("UpdateItem", "-counters") == 20
+    assert dynamodb_proxy.seen("BatchGetItem", "-counters") == 1
+
+    caches.use_environment("other")  # another environment counts 10 views meanwhile
+    for _ in range(10):
+        counters.add_view(SLUG)
+    caches.use_environment("default")
+    clock.advance(counters.SUM_SECONDS / 2)
+    stale = counters.add_view(SLUG)  # the others' views are not read yet: no read
+    assert before + 21 <= stale < before + 32
+    assert dynamodb_proxy.seen("BatchGetItem", "-counters") == 1 + 1  # the other's first
+    clock.advance(counters.SUM_SECONDS / 2)
+    assert counters.add_view(SLUG) == before + 32  # read again: every view
+    assert dynamodb_proxy.seen("BatchGetItem", "-counters") == 3
+    assert counters.shown_total(SLUG) == before + 32  # a bot's request: no read either
+    assert dynamodb_proxy.seen("BatchGetItem", "-counters") == 3
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_an_unsharded_articles_counted_view_is_one_update_and_no_read(
+    dynamodb_proxy: Any,
+) -> None:
+    """Almost every article: the UpdateItem's answer (ALL_NEW) is the total, no read."""
+    import_fixture()
+    before = counters.views_of([SLUG])[SLUG]
+    dynamodb_proxy.reset_counts()
+    assert [counters.add_view(SLUG) for _ in range(5)] == list(range(before + 1, before + 6))
+    requests = [(seen.operation, seen.tables) for seen in dynamodb_proxy.requests()]
+    assert [operation for operation, _ in requests] == ["UpdateItem"] * 5

@@ -96,6 +96,42 @@ def test_one_article_without_diacritics_does_not_rename_a_category(tmp_path: Pat
     assert names == {"thoi-su": "Thời sự", "kinh-te": "Kinh tế"}
 
 
+def h1(body: str) -> str:
+    found = re.search(r"<h1[^>]*>([^<]*)</h1>", body)
+    assert found, "no h1"
+    return found.group(1)
+
+
+def test_the_category_page_is_named_as_the_menu_names_it(tmp_path: Path) -> None:
+    """The newest article spelling "Thoi Su" named the category page while the menu used
+    the spelling most articles use: both say "Thời sự" now, in the menu or not."""
+    many = [  # categories of 4 articles each: kinh-te (3) is left out of the menu
+        article(100 + 10 * c + k, f"Mục {c}", published_at=f"2023-0{k + 1}-1{c}T08:00:00Z")
+        for c in range(menu.MENU_SIZE - 1)
+        for k in range(4)
+    ]
+    import_json(
+        tmp_path,
+        [
+            *many,
+            *(article(n, "Thời sự") for n in range(1, 5)),
+            article(5, "Thoi Su"),  # the newest
+            article(6, "Kinh tế"),
+            article(7, "Kinh tế"),
+            article(8, "kinh te"),  # the newest
+        ],
+    )
+    mostread.refresh()
+    caches.clear_all()
+    names = {c.slug: c.name for c in menu.categories()}
+    assert names["thoi-su"] == "Thời sự"
+    assert "kinh-te" not in names  # the menu is full of categories with more articles
+    body = invoke("pages", event("category") | category_path("thoi-su"))["body"]
+    assert h1(body) == "Thời sự" and "<title>Thời sự |" in body
+    body = invoke("pages", event("category") | category_path("kinh-te"))["body"]
+    assert h1(body) == "Kinh tế"
+
+
 def test_every_page_has_the_menu_and_the_footer(tmp_path: Path) -> None:
     import_fixture()
     import_json(tmp_path, [article(1, "Thời sự"), article(2, "Kinh tế")])

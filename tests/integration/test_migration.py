@@ -8,6 +8,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
+import subprocess
+import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,14 +19,14 @@ from typing import Any
 
 import boto3
 import pytest
-from newsdesk import cli, editing
+from newsdesk import cli, editing, presence
 from newsdesk.dal import articles as stored_articles
 from newsdesk.dal import counters, db
 from newsdesk.importer import Summary, import_paths
 from newsdesk.slugs import short_id
 
 from tests.faultproxy import FaultProxy
-from tests.support import FIXTURE, SLUG, Calls, event, import_fixture, invoke
+from tests.support import FIXTURE, ROOT, SLUG, Calls, event, import_fixture, invoke
 
 pytestmark = pytest.mark.usefixtures("ddb_local_tables")
 
@@ -483,6 +487,29 @@ def test_an_import_that_changes_a_count_is_on_the_record(tmp_path: Path) -> None
     assert (record["old"]["N"], record["new"]["N"]) == ("9577", "10003")
 
 
+@pytest.mark.parametrize("content", ["changed", "count only"])
+def test_a_reimport_raises_the_site_total_to_the_articles_new_count(
+    tmp_path: Path, content: str
+) -> None:
+    """BREAK finding (2026-12-01): a re-import with a higher legacy count raised the site's
+    total visits only to that legacy count, while the article then showed it plus the views
+    counted since the launch: a page showed an article read more often than the whole site.
+    Both ways an import changes a count: with the article (updated) and alone."""
+    import_fixture()
+    for n in range(3):  # three readers since the launch: three visits, three views
+        assert invoke("pages", event("article", source_ip=f"198.51.0.{n + 1}"))["statusCode"] == 200
+    assert total(SLUG) == 9574 + 3
+    if content == "changed":
+        page = edited_fixture(tmp_path, views=20_000)
+    else:
+        page = tmp_path / "page.txt"
+        page.write_text(FIXTURE.read_text("utf-8").replace("9574", "20000"), "utf-8")
+    summary, lines = run([page])
+    assert summary.updated == 1, lines
+    assert total(SLUG) == 20_003
+    assert presence.total_visits_now() >= 20_003
+
+
 def test_a_set_views_between_the_imports_read_and_its_write_wins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -727,8 +754,9 @@ def test_ctrl_c_shows_the_counts_so_far_and_a_rerun_finishes(
 
     monkeypatch.setattr(cli.Progress, "show", ctrl_c_at_the_first_article)
     assert cli.main(["import", str(tmp_path / "pages")]) == 2
-    _, err = capsys.readouterr()
-    line = next(line for line in err.splitlines() if line.startswith("interrupted; so far: "))
+    out, err = capsys.readouterr()
+    line = out.splitlines()[0]
+    assert line.startswith("imported ") and line.endswith(" (interrupted)")
     so_far = int(line.split("imported ")[1].split(",")[0])
     assert 0 < so_far < 600
     assert len(stored()) == so_far  # what it said is what was stored, each article whole
@@ -739,6 +767,35 @@ def test_ctrl_c_shows_the_counts_so_far_and_a_rerun_finishes(
     assert cli.main(["import", str(tmp_path / "pages")]) == 0
     out, _ = capsys.readouterr()
     assert out.startswith(f"imported {600 - so_far}, updated 0, unchanged {so_far},")
+
+
+def test_ctrl_c_on_an_import_process_prints_the_counts_so_far_then_the_rerun_hint(
+    tmp_path: Path,
+) -> None:
+    """SIGINT, as Ctrl-C in a terminal sends it, to a `python -m newsdesk import` process once
+    it has stored articles (its --verbose line for the first one read, not a time waited):
+    the summary line with what was stored so far, marked (interrupted), then the hint."""
+    pages(tmp_path / "pages", 3000)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "newsdesk" / "python")}
+    command = [sys.executable, "-m", "newsdesk", "import", "--verbose", str(tmp_path / "pages")]
+    with tempfile.TemporaryFile("w+") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.PIPE, text=True)
+        assert process.stderr is not None
+        err = []
+        for line in process.stderr:
+            err.append(line)
+            if ": imported " in line:  # an article is stored
+                process.send_signal(signal.SIGINT)
+                break
+        err += process.stderr.readlines()
+        assert process.wait(timeout=120) == 2, err
+        out.seek(0)
+        summary = out.readline().rstrip("\n")
+    assert summary.startswith("imported ") and summary.endswith(" (interrupted)"), summary
+    so_far = int(summary.split("imported ")[1].split(",")[0])
+    assert 0 < so_far < 3000
+    assert len(stored()) == so_far  # what it said is what was stored
+    assert err[-1] == "newsdesk: interrupted; rerun to pick up where it stopped\n", err[-3:]
 
 
 def test_a_listing_piped_into_head_ends_quietly(

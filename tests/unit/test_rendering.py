@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -138,3 +139,17 @@ def test_english_labels_by_configuration(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_label_catalogues_have_the_same_keys() -> None:
     assert rendering.labels("vi").keys() == rendering.labels("en").keys()
+
+
+@pytest.mark.parametrize(
+    "value, digits",
+    [
+        (Decimal(10**30), "1" + "0" * 30),  # Babel's 28-digit context raised InvalidOperation
+        (Decimal("1E+40"), "1" + "0" * 40),
+    ],
+)
+def test_a_number_babel_cannot_format_shows_as_its_digits(value: Decimal, digits: str) -> None:
+    """A stored count too big for Babel (a site total a bad import raised) never makes a
+    page fail: it shows as plain digits."""
+    for locale in ("vi", "en"):
+        assert rendering.format_number(value, locale) == digits

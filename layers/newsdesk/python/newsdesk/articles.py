@@ -127,15 +127,18 @@ def fields_of(article: Article) -> dict[str, Any]:
 
 
 def to_item(article: Article) -> dict[str, Any]:
-    """The article as a DynamoDB item (boto3's TypeSerializer), with `category_slug` for
-    the sparse by-category index."""
-    from boto3.dynamodb.types import TypeSerializer
-
+    """The article as a DynamoDB item (low-level attribute values: each field a string,
+    `body` a list of strings, as boto3's TypeSerializer writes them, without its per-value
+    type dispatch: a bulk import writes every article), with `category_slug` for the sparse
+    by-category index."""
     fields = fields_of(article)
-    if article.category_slug:  # the sparse by-category index holds only these articles
-        fields["category_slug"] = article.category_slug
-    serialize = TypeSerializer().serialize
-    return {name: serialize(value) for name, value in fields.items()}
+    category = article.category_slug
+    if category:  # the sparse by-category index holds only these articles
+        fields["category_slug"] = category
+    return {
+        name: {"L": [{"S": p} for p in value]} if name == "body" else {"S": value}
+        for name, value in fields.items()
+    }
 
 
 def from_item(item: dict[str, Any]) -> Article:

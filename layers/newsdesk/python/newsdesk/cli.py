@@ -1,5 +1,5 @@
 """Operators' command line: `python -m newsdesk COMMAND` - import, export, list, publish,
-unpublish, set-views. The tables come from the environment (ARTICLES_TABLE...). Commands
+unpublish, set-views, set-total. The tables come from the environment (ARTICLES_TABLE...). Commands
 use the operator's DynamoDB client (newsdesk.dal.db.use_operator_client: long timeouts,
 many retries), and the long ones show a progress line on stderr."""
 
@@ -72,8 +72,10 @@ def _duration(seconds: float) -> str:
     return f"about {whole // 3600} h {whole % 3600 // 60} min"
 
 
-def _print_summary(summary: Summary) -> None:
-    print(summary.line())
+def _print_summary(summary: Summary, interrupted: bool = False) -> None:
+    """The import's summary on stdout: the counts (" (interrupted)" after them when Ctrl-C
+    stopped it: what was stored so far), then one line per notable article."""
+    print(summary.line() + (" (interrupted)" if interrupted else ""))
     for note in summary.notes:
         print(f"  {note}")
     for slug, wanted in summary.renamed:
@@ -84,6 +86,11 @@ def _print_summary(summary: Summary) -> None:
         print(f"  slug {slug} given for {given!r}, which cannot be a URL")
     for slug, elsewhere in summary.stayed:
         print(f"  {slug} kept its URL (its source now gives it slug {elsewhere})")
+    for slug, original in summary.duplicates:  # storing.possible_duplicate
+        print(
+            f"  POSSIBLE DUPLICATE {slug} of {original} (same publish time, title differs only "
+            f"in case or punctuation; if it is: `python -m newsdesk unpublish {slug}`)"
+        )
     for path, reason in summary.rejected:
         print(f"  rejected {path}: {reason}")
 
@@ -112,9 +119,10 @@ def _import(args: argparse.Namespace) -> int:
             progress=show,
             summary=summary,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the writes under way have ended: the counts are what is stored
         progress.end()
-        print(f"interrupted; so far: {summary.line()}", file=sys.stderr, flush=True)
+        _print_summary(summary, interrupted=True)
+        sys.stdout.flush()  # before main's rerun hint on stderr
         raise
     progress.end()
     _print_summary(summary)
@@ -187,10 +195,21 @@ def _publish(args: argparse.Namespace) -> int:
 
     change = editing.set_status(args.slug, args.status, _who())
     if change["outcome"] == "unchanged":
-        print(f"{change['slug']} is already {change['status']}")
+        line = f"{change['slug']} is already {change['status']}"
     else:
-        print(f"{change['outcome']} {change['slug']}")
+        line = f"{change['outcome']} {change['slug']}"
+    if change.get("visible_from"):  # published, dated in the future: hidden until then
+        line += f"; visible from {_local_time(change['visible_from'])}"
+    print(line)
     return 0
+
+
+def _local_time(moment: str) -> str:
+    """An ISO time as the site's readers see dates: '01/01/2030 08:00' (the site's zone)."""
+    from newsdesk.articles import parse_iso
+    from newsdesk.config import settings
+
+    return parse_iso(moment).astimezone(settings().tz).strftime("%d/%m/%Y %H:%M")
 
 
 def _set_views(args: argparse.Namespace) -> int:
@@ -202,6 +221,20 @@ def _set_views(args: argparse.Namespace) -> int:
         f"{change['slug']}: views {change['previous']} -> {change['views']} "
         f"(audit record {audit_id(change['slug'], change['when'])}, by {change['by']})"
     )
+    return 0
+
+
+def _set_total(args: argparse.Namespace) -> int:
+    from newsdesk import editing
+
+    change = editing.set_site_total(args.total, _who(), force=args.force)
+    print(
+        f"site total {change['previous']} -> {change['total']} (counted since launch "
+        f"{change['counted']}, articles' counts {change['articles']}; audit record "
+        f"{editing.total_audit_id(change['when'])}, by {change['by']})"
+    )
+    if change["forced"]:
+        print("newsdesk: forced below the sum of the articles' counts", file=sys.stderr)
     return 0
 
 
@@ -243,6 +276,15 @@ def _parser() -> argparse.ArgumentParser:
     setting.add_argument("slug", metavar="SLUG")
     setting.add_argument("views", type=int, metavar="N")
     setting.set_defaults(run=_set_views)
+    total = commands.add_parser(
+        "set-total",
+        help="set the site's total visits, e.g. lower one a bad import raised (audited)",
+    )
+    total.add_argument("total", type=int, metavar="N")
+    total.add_argument(
+        "--force", action="store_true", help="even below the sum of the articles' counts"
+    )
+    total.set_defaults(run=_set_total)
     return parser
 
 

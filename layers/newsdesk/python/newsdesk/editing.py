@@ -31,8 +31,9 @@ from newsdesk.auth import AdminError
 from newsdesk.config import settings
 from newsdesk.dal import articles as stored
 from newsdesk.dal import counters
-from newsdesk.importer import InvalidArticle, Parsed, parse_json_article, write
+from newsdesk.importer import InvalidArticle, Parsed, parse_json_article
 from newsdesk.slugs import MAX_SLUG_LENGTH, clean_slug
+from newsdesk.storing import store_one
 
 # An article's JSON: its text and HTML bodies each fit with room in DynamoDB's 400 KB item.
 MAX_ARTICLE_JSON_BYTES = 128 * 1024
@@ -71,6 +72,15 @@ class Conflict(AdminError):
     status = 409
 
 
+class IdTaken(Conflict):
+    """The article's `id` is the source id of the article at another slug (`slug`)."""
+
+    def __init__(self, message: str, slug: str) -> None:
+        super().__init__(message)
+        self.field = "id"
+        self.slug = slug
+
+
 def valid_slug(raw: str) -> str:
     """The slug exactly as stored (lower-case letters, digits, hyphens), else Invalid."""
     slug = clean_slug(raw)
@@ -92,6 +102,9 @@ def _check_fields(slug: str, data: Mapping[str, Any]) -> None:
         raise Invalid(f"unknown field(s): {', '.join(unknown)}")
     if data.get("slug") not in (None, slug):
         raise Invalid("the body's slug is not the one in the path")
+    body = _body_field(data)
+    if body in data and not (data.get("body") or data.get("body_html")):
+        raise Invalid(f"{body!r} is empty")  # as the importer says it
     missing = [
         name
         for name, present in (
@@ -136,11 +149,16 @@ def put_article(raw_slug: str, data: Mapping[str, Any], who: str) -> dict[str, A
     version: an older one than stored is refused as 'stale') are optional. `views` is the
     legacy count of a new article; an existing article
     keeps its count (set it with set_views). Outcome: created, updated, unchanged or stale.
+    Conflict (409, nothing written) when `id` is already the id of the article at another
+    slug: {"message", "field": "id", "slug": that slug}.
     """
     slug = valid_slug(raw_slug)
     _check_fields(slug, data)
     parsed = _parsed(slug, data)
-    outcome = write(parsed, keep_legacy=True, who=who)
+    done = store_one(parsed, who=who, keep_legacy=True)
+    if done.outcome == "rejected":
+        raise IdTaken(done.reason, done.elsewhere)
+    outcome = done.outcome
     result: dict[str, Any] = {
         "slug": slug,
         "outcome": "created" if outcome == "imported" else outcome,
@@ -154,7 +172,9 @@ def put_article(raw_slug: str, data: Mapping[str, Any], who: str) -> dict[str, A
 
 def set_status(raw_slug: str, status: str, who: str) -> dict[str, Any]:
     """Publish or unpublish (draft): only the status changes; the text, the count and the
-    counter stay. Conditional on the article not changing meanwhile (else re-read, retry)."""
+    counter stay. Published with a publish time still to come, the answer has
+    `visible_from` (ISO, UTC): the article shows from then on. Conditional on the article
+    not changing meanwhile (else re-read, retry)."""
     slug = valid_slug(raw_slug)
     if status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}")
@@ -163,8 +183,11 @@ def set_status(raw_slug: str, status: str, who: str) -> dict[str, Any]:
         if not item:
             raise UnknownArticle(f"no article with slug {slug!r}")
         article = from_item(item)
+        # A published article dated in the future shows from its publish time on.
+        later = status == PUBLISHED and article.published_at > datetime.now(UTC)
+        hidden = {"visible_from": iso(article.published_at)} if later else {}
         if article.status == status:
-            return {"slug": slug, "status": status, "outcome": "unchanged", "by": who}
+            return {"slug": slug, "status": status, "outcome": "unchanged", "by": who, **hidden}
         now = iso(datetime.now(UTC))
         # The change is a new version: an import of an older one no longer overwrites it.
         stored_version, old_hash = stored.version_of(item)
@@ -173,7 +196,7 @@ def set_status(raw_slug: str, status: str, who: str) -> dict[str, Any]:
         if stored.set_status(slug, status, digest, version, now, old_hash):
             forget(slug)
             outcome = "published" if status == PUBLISHED else "unpublished"
-            return {"slug": slug, "status": status, "outcome": outcome, "by": who}
+            return {"slug": slug, "status": status, "outcome": outcome, "by": who, **hidden}
         dal.backoff(attempt)  # jitter: racing writers do not meet again
     raise Conflict(f"article {slug!r} kept changing while its status was set; retry")
 
@@ -204,3 +227,55 @@ def set_views(raw_slug: str, target: Any, who: str) -> dict[str, Any]:
             return {"slug": slug, "views": target, "previous": read.total, "by": who, "when": when}
         dal.backoff(attempt)
     raise Conflict(f"the count of {slug!r} kept being set or imported meanwhile; retry")
+
+
+# ---- the site's total visits ---------------------------------------------------------------
+
+
+def set_site_total(target: Any, who: str, *, force: bool = False) -> dict[str, Any]:
+    """Make the site's total visits (the widget's "Tổng") exactly `target`, with an audit
+    record `audit#total#<time>` {who, when, old, new, forced} in the counters table: the
+    operator's way back from a total that a bad import raised (it only ever goes up
+    otherwise). Like set_views, it is set through `legacy_visits`, the addend no visit
+    changes: legacy_visits = target - the visits counted since launch (as read just before;
+    visits counted meanwhile count on top of the target). The write is conditional on
+    legacy_visits being what was read (a concurrent set or import: re-read, retry).
+
+    Invalid (400) when `target` is not a whole number from 0 to MAX_VIEWS, is below the
+    visits the site counted itself, or (unless `force`) below the sum of the published
+    articles' counts: the total is never below the counts the site shows. Returns
+    {"total", "previous", "counted", "articles" (that sum), "by", "when", "forced"}."""
+    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= MAX_VIEWS:
+        raise Invalid(f"the total must be a whole number from 0 to {MAX_VIEWS}")
+    from newsdesk.catalog import list_articles
+
+    shown = sum(int(row["views"]) for row in list_articles(PUBLISHED))
+    if target < shown and not force:
+        raise Invalid(
+            f"the total {target} is below the sum of the published articles' counts ({shown}); "
+            "lower a wrong count first (set-views), or force it (--force)"
+        )
+    for attempt in range(1, ATTEMPTS + 1):
+        legacy = counters.legacy_visits()
+        old = presence.total_visits_now()
+        counted = old - legacy
+        if target < counted:
+            raise Invalid(f"the site itself counted {counted} visits: the total cannot be lower")
+        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if counters.set_legacy_visits(legacy, target - counted, who, when, old, target < shown):
+            dal.backoff(attempt)  # cancelled: legacy_visits changed since it was read
+            continue
+        return {
+            "total": target,
+            "previous": old,
+            "counted": counted,
+            "articles": shown,
+            "by": who,
+            "when": when,
+            "forced": target < shown,
+        }
+    raise Conflict("the site's total kept changing while it was set; retry")
+
+
+def total_audit_id(when: str) -> str:
+    return f"audit#total#{when}"

@@ -34,7 +34,7 @@ _cache: Cache[list[Category]] = Cache("menu", maxsize=1)
 @dataclass(frozen=True)
 class Category:
     slug: str  # its page is /categories/{slug}
-    name: str  # as the newest of its articles spells it
+    name: str  # as most of its articles spell it (_display_name)
     articles: int  # published articles in it when the job ran
 
 
@@ -63,6 +63,16 @@ def _display_name(spellings: Counter[str]) -> str:
         spellings,
         key=lambda name: (spellings[name], sum(not c.isascii() for c in name), -order[name]),
     )
+
+
+def name_of(slug: str, spellings: list[str]) -> str:
+    """A category's display name: the menu's (the spelling most of its articles use) when
+    it is in the menu, else the one most of `spellings` (its articles at hand, newest
+    first) use, as _display_name chooses. The menu and the category page agree."""
+    for category in categories():
+        if category.slug == slug:
+            return category.name
+    return _display_name(Counter(spellings))
 
 
 def refresh(now: datetime | None = None) -> list[Category]:

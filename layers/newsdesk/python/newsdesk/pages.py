@@ -38,6 +38,12 @@ def most_read(
     }
 
 
+def counts_at_render(headers: Mapping[str, str]) -> bool:
+    """Whether a GET of an article with these headers counts the view as the page is
+    rendered (render mode, not a prefetch): its body then depends on that reader."""
+    return settings().count_mode != "beacon" and not bots.is_prefetch(headers)
+
+
 def article_page(
     slug: str, headers: Mapping[str, str], source_ip: str, base_url: str, count: bool = True
 ) -> str:
@@ -54,7 +60,7 @@ def article_page(
     # without asking again, so its script counts it then, as in beacon mode (once shown:
     # document.prerendering / prerenderingchange; a back/forward-cache restore runs no
     # script again, so it is not a new view).
-    beacon = settings().count_mode == "beacon" or bots.is_prefetch(headers)
+    beacon = not counts_at_render(headers)
     view = record_view(slug, headers, source_ip) if count and not beacon else None
     views = shown_views(slug) if view is None else view.views
     canonical = url_for("article", base_url=base_url, slug=slug)
@@ -117,7 +123,7 @@ def category_page(category_slug: str, cursor: str | None, base_url: str) -> str:
         "category.html",
         base_url=base_url,
         categories=menu.categories(),
-        category=listing.articles[0].category,
+        category=menu.name_of(category_slug, [a.category for a in listing.articles if a.category]),
         listing=with_views(listing),
         cursor=cursor,
         category_slug=category_slug,

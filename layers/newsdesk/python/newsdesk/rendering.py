@@ -42,14 +42,22 @@ def format_number(value: int | None, locale: str) -> str:
     """9575 -> '9.575' (vi) or '9,575' (en): Babel's format_decimal (CLDR). A whole number
     is grouped by threes with the locale's CLDR group symbol, copied into
     locales/<locale>.json (`group_symbol`; tests/unit/test_rendering.py checks it against
-    Babel): importing Babel and loading its locale data cost ~25 ms of every cold start."""
+    Babel): importing Babel and loading its locale data cost ~25 ms of every cold start.
+    Never raises: a number Babel cannot format comes back as its plain digits."""
     if value is None:
         return "—"
     if type(value) is int:
         return f"{value:,}".replace(",", labels(locale)["group_symbol"])
+    from decimal import Decimal, DecimalException
+
     from babel.numbers import format_decimal
 
-    return str(format_decimal(value, locale=labels(locale)["babel_locale"]))
+    try:
+        return str(format_decimal(value, locale=labels(locale)["babel_locale"]))
+    except (DecimalException, ValueError, TypeError, OverflowError):
+        # Babel's decimal context holds 28 digits: a larger stored number (10**30 once
+        # raised a site total) shows as its plain digits rather than failing every page.
+        return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 def format_date(moment: datetime, locale: str, time_zone: str) -> str:

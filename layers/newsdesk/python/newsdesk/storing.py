@@ -21,13 +21,15 @@ transaction, so views counted meanwhile never meet it (on AWS a single write to 
 transaction holds is refused with TransactionConflictException).
 
 Bulk. Articles are planned 100 at a time (one consistent BatchGetItem of their slots and
-source key items, one of their counters), and written in groups on a small thread pool. New
+source key items, one of the counters of those not unchanged, both read a chunk ahead of
+the planner), and written in groups on a small thread pool. New
 articles (slot, counter and source key item all read absent) go by BatchWriteItem, counters
 and key items first, the articles' own items after them (Bulk._put_new); the others in one
 TransactWriteItems of up to 100 actions (each article whole: its item, its counter's legacy
 count, an audit record). A group that a condition cancels (someone wrote one of its
 articles meanwhile) is written again one article at a time, each read afresh. The site's
-total visits is raised once per 100 articles, before their writes.
+total visits is raised once per 100 articles, before their writes, to the highest count
+they will show (legacy count plus the views counted here).
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class Outcome:
     reason: str = ""
     unusable: str = ""  # the slug its source gave, which cannot be a URL (not stored)
     elsewhere: str = ""  # the slug its source now gives (or its new title makes): URL kept
+    duplicate: str = ""  # the article it may be a copy of (possible_duplicate)
 
     def line(self) -> str:
         """One line of the import's report."""
@@ -106,6 +109,8 @@ class Outcome:
             notes.append(f"kept the count an editor set: {self.kept}")
         if self.unusable:
             notes.append(f"its slug {self.unusable!r} cannot be a URL")
+        if self.duplicate:
+            notes.append(f"possible duplicate of {self.duplicate}: {DUPLICATE_NOTE}")
         if self.elsewhere:
             notes.append(f"its source now gives it slug {self.elsewhere}: its URL stays")
         return f"{self.label}: {self.outcome} {self.slug}" + (
@@ -119,7 +124,7 @@ class Outcome:
             "imported",
             "updated",
         )
-        return self.outcome in ("rejected", "stale") or moved or bool(self.kept)
+        return self.outcome in ("rejected", "stale") or moved or bool(self.kept or self.duplicate)
 
 
 # ---- where an article goes -------------------------------------------------------------------
@@ -141,8 +146,9 @@ def same_article(parsed: Source, holder: stored.Slot) -> bool:
 def home_of(parsed: Source) -> str:
     """The key of the source key item that finds the article by its source id
     (newsdesk.dal.articles.home_key), "" for an article without one (a legacy page, whose
-    identity is its title and time; a pinned article, which its slug names)."""
-    if parsed.pinned or not parsed.identity.startswith("id:"):
+    identity is its title and time). A pinned article has one only when it gives an id: the
+    admin API's, whose path names it (an import pins only articles without an id)."""
+    if not parsed.identity.startswith("id:"):
         return ""
     return stored.home_key(parsed.identity)
 
@@ -174,7 +180,9 @@ def place(
     source id goes where its source key item says when that slot holds it (its title,
     and so the slug made from it, may have changed at the source: its URL stays)."""
     if parsed.pinned:
-        slug = parsed.slug
+        slug, key = parsed.slug, home_of(parsed)
+        if key and key not in found:  # its id may be another slug's article: see plan
+            return "read", key
         return ("at", slug) if slug in found else ("read", slug)
     key = home_of(parsed)
     at_home = _at_home(parsed, key, found, claims) if key else None
@@ -189,6 +197,33 @@ def place(
         if holder is None or same_article(parsed, holder):
             return "at", slug
     return "taken", ""
+
+
+DUPLICATE_NOTE = "same publish time, title differs only in case or punctuation"
+
+
+def _spelled(title: str) -> str:
+    """A title without case, punctuation, symbols or spaces (its diacritics kept)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", title).casefold()
+    return "".join(c for c in text if unicodedata.category(c)[0] in "LMN")
+
+
+def possible_duplicate(parsed: Source, other: stored.Slot | None) -> bool:
+    """Whether the article at the slug this one asked for is probably the same page with
+    its title corrected at the source: both identified by title and publish time, the same
+    time, titles equal but for case and punctuation. They stay two articles (the identity
+    rule); the import reports it so an editor can unpublish the copy."""
+    if other is None or not other.source.startswith("title:"):
+        return False
+    mine, theirs = parsed.identity.split(" ", 1), other.source.split(" ", 1)
+    return (
+        len(mine) == len(theirs) == 2
+        and mine[0] == theirs[0]
+        and mine[1] != theirs[1]
+        and _spelled(mine[1]) == _spelled(theirs[1])
+    )
 
 
 def _taken(label: str, parsed: Source) -> Outcome:
@@ -207,7 +242,7 @@ class Write:
     done: Outcome
     actions: list[dict[str, Any]]
     size: int
-    floor: int = 0  # the site's total visits must reach at least this (its count)
+    floor: int = 0  # the site's total visits must reach at least this (its count once written)
     # A new article where nothing is (its slot, counter and source key item read absent):
     # the same write as (table, item) Puts for BatchWriteItem, the article's item last.
     puts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -232,9 +267,16 @@ def _count_actions(
         return [], ""
     audit: dict[str, str | int] | None = None
     if holder is not None:  # an existing article's count changes: on the record
-        new = count.total - int(count.legacy or 0) + parsed.legacy_views
+        new = shown_after(parsed, count)
         audit = {"who": who, "when": _audit_time(), "old": count.total, "new": new}
     return counters.import_legacy(slug, parsed.legacy_views, count, audit), ""
+
+
+def shown_after(parsed: Parsed, count: counters.Count) -> int:
+    """The article's total once the source's legacy count replaces the stored one (or is
+    added, where none is): the views counted here stay. What the site's total visits must
+    then reach (Write.floor)."""
+    return count.total - int(count.legacy or 0) + parsed.legacy_views
 
 
 def _count_differs(parsed: Parsed, count: counters.Count) -> bool:
@@ -266,6 +308,8 @@ def plan(
     keep_legacy: bool = False,
     now: str = "",
     home: stored.Slot | None = None,
+    bulk: bool = False,
+    other: stored.Slot | None = None,
 ) -> Write | Outcome:
     """The write that stores `parsed` at `slug` (where `holder` is, with its counter
     `count`, None: not read yet), or the Outcome when nothing is to be written (unchanged,
@@ -273,8 +317,14 @@ def plan(
     (ISO; default: now), also the version of an article without one. `home`: the
     article's source key item as read (home_of; None: absent), written with the article
     when it does not name `slug` yet (an unchanged article stored before source keys were
-    gets it alone)."""
+    gets it alone). `bulk` (Bulk): a new article's Write has its puts and no transaction
+    actions (Bulk writes it by BatchWriteItem; store_one needs the actions). `other`: what
+    holds the slug it asked for (reported when it may be the same article: possible_duplicate)."""
     now = now or _now()
+    if parsed.pinned and home is not None and home.article not in ("", slug):
+        # The admin API's article at `slug` gives the id of the article at another slug.
+        reason = f"'id' {parsed.identity[3:]!r} is already the id of article {home.article}"
+        return Outcome(label, "rejected", slug, reason=reason, elsewhere=home.article)
     counted = count is not None  # read (absent: Count(None, 0)), not only unknown
     article = stored_as(parsed, slug)
     digest = parsed.digest if article is parsed.article else article.content_hash()
@@ -296,7 +346,33 @@ def plan(
     else:
         counter, kept = _count_actions(parsed, slug, holder, count, who)
     fields = to_item(article)
-    action = stored.write_action(
+    done = Outcome(
+        label,
+        "updated" if holder else "imported",
+        slug,
+        wanted,
+        kept,
+        unusable=parsed.unusable_slug,
+        elsewhere=elsewhere,
+        duplicate=wanted if wanted and possible_duplicate(parsed, other) else "",
+    )
+    floor = shown_after(parsed, count) if counter else 0  # the count it will show
+    # A new article where nothing is: its slot, counter and source key item all read absent.
+    fresh = (holder, count, keep_legacy) == (None, counters.Count(None, 0), False) and (
+        counted and (home is None or not keyed)
+    )
+    puts = _puts(parsed, slug, fields, digest, version, now, bool(keyed)) if fresh else []
+    write = Write(parsed, done, [], stored.item_bytes(fields), floor, puts)
+    if not (bulk and write.puts):
+        write.actions = [_write_action(parsed, fields, digest, version, now), *counter, *keyed]
+    return write
+
+
+def _write_action(
+    parsed: Parsed, fields: dict[str, Any], digest: str, version: str, now: str
+) -> dict[str, Any]:
+    """The transaction action that writes the article's item (stored.write_action)."""
+    return stored.write_action(
         fields,
         digest,
         version,
@@ -306,21 +382,6 @@ def plan(
         pinned=parsed.pinned,
         undated=parsed.undated,
     )
-    done = Outcome(
-        label,
-        "updated" if holder else "imported",
-        slug,
-        wanted,
-        kept,
-        unusable=parsed.unusable_slug,
-        elsewhere=elsewhere,
-    )
-    floor = parsed.legacy_views if counter else 0  # a new count, imported or an editor's
-    write = Write(parsed, done, [action, *counter, *keyed], stored.item_bytes(fields), floor)
-    fresh = holder is None and counted and count == counters.Count(None, 0) and not keep_legacy
-    if fresh and (home is None or not keyed):
-        write.puts = _puts(parsed, slug, fields, digest, version, now, bool(keyed))
-    return write
 
 
 def _puts(
@@ -365,7 +426,7 @@ def _count_only(
     actions = [*counter, *keyed]
     if not actions:
         return done
-    return Write(parsed, done, actions, 0, parsed.legacy_views if counter else 0)
+    return Write(parsed, done, actions, 0, shown_after(parsed, count) if counter else 0)
 
 
 def _same_version(parsed: Parsed, holder: stored.Slot, digest: str, version: str) -> bool:
@@ -432,7 +493,15 @@ def store_one(
         count = counters.counts([slug])[slug]
         home = found.get(home_of(parsed))
         write = plan(
-            label, parsed, slug, found[slug], count, who=who, keep_legacy=keep_legacy, home=home
+            label,
+            parsed,
+            slug,
+            found[slug],
+            count,
+            who=who,
+            keep_legacy=keep_legacy,
+            home=home,
+            other=found.get(parsed.article.slug),
         )
         if isinstance(write, Outcome):
             return write
@@ -509,28 +578,45 @@ def mark_old_set_views(now: str = "") -> list[str]:
 
 
 def pack(writes: Iterable[Write]) -> list[list[Write]]:
-    """Writes in groups that fit one TransactWriteItems (GROUP_ACTIONS actions, GROUP_BYTES)."""
+    """Writes in groups that fit one TransactWriteItems (GROUP_ACTIONS actions, GROUP_BYTES;
+    a new article's puts count as its actions would: one a put)."""
     groups: list[list[Write]] = []
     actions = size = 0
     for write in writes:
-        if (
-            not groups
-            or actions + len(write.actions) > GROUP_ACTIONS
-            or (size + write.size > GROUP_BYTES)
-        ):
+        weight = len(write.actions) or len(write.puts)
+        if not groups or actions + weight > GROUP_ACTIONS or (size + write.size > GROUP_BYTES):
             groups.append([])
             actions = size = 0
         groups[-1].append(write)
-        actions += len(write.actions)
+        actions += weight
         size += write.size
     return groups
+
+
+Read = tuple[dict[str, stored.Slot | None], dict[str, counters.Count]]
+
+
+def read_ahead(chunk: list[tuple[str, Source]]) -> Read:
+    """A chunk's reads, made before the planner takes it: its articles' own slots (and
+    source key items), then the counters of those whose slot does not hold their page as
+    it is (unchanged(): those are not written)."""
+    slugs = [item.slug for _, item in chunk]
+    found = stored.slots(slugs + [key for _, item in chunk if (key := home_of(item))])
+    changed = [item.slug for _, item in chunk if not unchanged(item, found[item.slug])]
+    return found, counters.counts(changed) if changed else {}
+
+
+def unchanged(item: Source, holder: stored.Slot | None) -> bool:
+    """Whether `holder` is the page `item` as read (its source digest): left alone unparsed."""
+    return bool(holder and item.source_digest and holder.source_digest == item.source_digest)
 
 
 @dataclass
 class Bulk:
     """Stores many articles fast: add() them in order, then finish(); close() in a finally.
-    The caller's thread parses while one planner thread reads slots and counters, 100
-    articles at a time, and `workers` threads write the groups. Each Outcome goes to `done`,
+    The caller's thread reads the pages' first lines while a reader thread reads their slots
+    and counters (read_ahead) and one planner thread parses and plans them, 100 articles at
+    a time, and `workers` threads write the groups. Each Outcome goes to `done`,
     called in the caller's thread (from add(), finish() and close())."""
 
     done: Callable[[Outcome], None]
@@ -566,11 +652,10 @@ class Bulk:
         while len(self._planned) >= 2:  # parse at most two chunks ahead of the planner
             self._planned.popleft().result()
             self._report()
-        # Each article's own slot is read ahead (it does not depend on the articles before
-        # it: those of this run are in `claims`), while the planner places the chunk before.
-        slugs = [item.slug for _, item in chunk]
-        slugs += [key for _, item in chunk if (key := home_of(item))]  # source key items
-        ahead = self._reader.submit(stored.slots, slugs)
+        # Each article's own slot and counter are read ahead (they do not depend on the
+        # articles before it: those of this run are in `claims`) while the planner places the
+        # chunk before: it waits for no read but those of articles that go to another slug.
+        ahead = self._reader.submit(read_ahead, chunk)
         self._planned.append(self._planner.submit(self._plan_and_write, chunk, ahead))
 
     def finish(self) -> None:
@@ -607,11 +692,9 @@ class Bulk:
                 return
             self.done(outcome)
 
-    def _plan_and_write(
-        self, chunk: list[tuple[str, Source]], ahead: Future[dict[str, stored.Slot | None]]
-    ) -> None:
+    def _plan_and_write(self, chunk: list[tuple[str, Source]], ahead: Future[Read]) -> None:
         """(The planner thread.) Plan a chunk, raise the site's floors, submit its groups."""
-        writes = self._plan(chunk, ahead.result())
+        writes = self._plan(chunk, *ahead.result())
         legacy_total = max((w.parsed.legacy_total for w in writes), default=0)
         floor = max((w.floor for w in writes), default=0)
         raised_total, raised_floor = self._raised
@@ -672,20 +755,36 @@ class Bulk:
         return f"slug:{item.slug}" if item.pinned else item.identity
 
     def _plan(
-        self, chunk: list[tuple[str, Source]], found: dict[str, stored.Slot | None]
+        self,
+        chunk: list[tuple[str, Source]],
+        found: dict[str, stored.Slot | None],
+        counts: dict[str, counters.Count],
     ) -> list[Write]:
+        """The chunk's writes, from the slots (`found`) and counters (`counts`) read ahead."""
         placed = self._parsed(self._place(chunk, found), found)
         # Every article's counter, consistently: a stored article's count alone may have
         # changed at the source; a new article's counter read absent lets it be written by
-        # BatchWriteItem (Write.puts), one read present sends it to a transaction.
-        slugs = [slug for _, _, slug in placed]
-        counts = counters.counts(slugs) if slugs else {}
+        # BatchWriteItem (Write.puts), one read present sends it to a transaction. Read
+        # ahead with the slots, but for articles placed at another slug.
+        unread = [slug for _, _, slug in placed if slug not in counts]
+        if unread:
+            counts = {**counts, **counters.counts(unread)}
         now = _now()
         writes = []
         for label, parsed, slug in placed:
             home = found.get(home_of(parsed))
+            holder, count = found[slug], counts.get(slug)
             planned = plan(
-                label, parsed, slug, found[slug], counts.get(slug), who=self.who, now=now, home=home
+                label,
+                parsed,
+                slug,
+                holder,
+                count,
+                who=self.who,
+                now=now,
+                home=home,
+                bulk=True,
+                other=found.get(parsed.article.slug),
             )
             if isinstance(planned, Outcome):
                 self._results.put(planned)
@@ -704,7 +803,7 @@ class Bulk:
         parsed = []
         for label, item, slug in placed:
             holder = found[slug]
-            if holder and item.source_digest and holder.source_digest == item.source_digest:
+            if unchanged(item, holder):
                 wanted = "" if slug == item.slug else item.slug
                 self._results.put(Outcome(label, "unchanged", slug, wanted))
                 continue

@@ -35,9 +35,16 @@ _NONCHARACTERS = "".join(
 _DROPPED = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
 )
+# The same, for text without characters beyond U+FFFF (the common case): a class of BMP
+# characters only, which re tests with a bitmap; _DROPPED's noncharacters of planes 1-16 make
+# it test each character against every range (about ten times slower on a page).
+_DROPPED_BMP = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _SPACE_LIKE = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f\x85")
 
-# The patterns below are compiled on first use (re's cache): the pages only need _DROPPED.
+# The patterns below are compiled on first use (re's cache): the pages only need those above.
 # A byte 0xC2-0xF4 (what starts a UTF-8 sequence) as Windows-1252/Latin-1 (U+00C2-U+00F4) or
 # Windows-1258 shows it (some as combining marks, which NFC may have composed with the letter
 # before: any accented Latin letter then), followed by a byte 0x80-0xBF (a continuation).
@@ -46,7 +53,9 @@ _CONTINUATION = (
     "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
     "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
 )
-_MOJIBAKE_PAIR = f"[{_LEAD}][{_CONTINUATION}]"
+# Matched at the continuation (the lead looked behind for): Vietnamese letters are lead
+# characters, continuations are rare in clean text, so re skips ahead from one to the next.
+_MOJIBAKE_PAIR = f"[{_CONTINUATION}](?<=[{_LEAD}].)"
 _NON_ASCII = r"[^\x00-\x7f]+"
 # ftfy's "sloppy" codecs map the bytes Windows leaves undefined to U+0080-U+009F, as
 # Windows and MySQL's latin1 do when they read UTF-8 as one of these.
@@ -65,8 +74,12 @@ _LATIN_MARKS = frozenset("\u0300\u0301\u0302\u0303\u0306\u0309\u031b\u0323\u0308
 # "Việt" is "Vieät", "được" is "ñöôïc", "Độc lập" is "Ñoäc laäp". These signs never occur in
 # Vietnamese written in Unicode: a vowel followed by ä å ø û ï ë ü (marks VNI puts after
 # the vowel), ô/ö (VNI's ơ/ư) followed by a tone mark, and ñ/Ñ (VNI's đ/Đ) starting a word.
+# Each sign is matched at its last character (what comes before it is looked behind for), one
+# class of them all first: re then skips from one such character to the next instead of
+# trying every letter (about five times faster on a page).
 _VNI_SIGN = (  # the sign's last character is its kind
-    r"[aeiouyAEIOUY][äåøûïëüÄÅØÛÏËÜ]|[ôöÔÖ][ùøûõïÙØÛÕÏ]|(?<![^\W\d_])[ñÑ](?=[a-zA-Zâêôö])"
+    r"[äåøûïëüÄÅØÛÏËÜùõÙÕñÑ](?:(?<=[aeiouyAEIOUY][äåøûïëüÄÅØÛÏËÜ])"
+    r"|(?<=[ôöÔÖ][ùøûõïÙØÛÕÏ])|(?<=[ñÑ])(?<![^\W\d_].)(?=[a-zA-Zâêôö]))"
 )
 # Letters only Vietnamese written in Unicode has (ă đ ơ ư and U+1EA0-U+1EF9, NFC).
 _VIETNAMESE = "[ăĂđĐơƠưƯ\u1ea0-\u1ef9]"
@@ -83,7 +96,8 @@ class EncodingProblem(ValueError):
 def xml_text(text: str) -> str:
     """`text` without the characters XML 1.0 cannot carry or HTML calls errors (see the module
     docstring); white-space controls become spaces. Unchanged text is returned as is."""
-    if _DROPPED.search(text) is None:
+    dropped = _DROPPED if _ASTRAL.search(text) else _DROPPED_BMP
+    if dropped.search(text) is None:
         return text
     return _DROPPED.sub(lambda m: " " if m.group() in _SPACE_LIKE else "", text)
 
@@ -109,6 +123,8 @@ def page_problem(lines: list[str]) -> str | None:
     them all (its signs add up over a page), mojibake over them all and line by line (one
     garbled paragraph among clean ones is out-voted on the whole page)."""
     whole = "\n".join(lines)
+    if re.search(_MOJIBAKE_PAIR, whole) is None:  # nor in any line (no pair spans a LF)
+        return _vni(whole)
     problem = _mojibake(whole) or _vni(whole)
     return problem or next((reason for reason in map(_mojibake, lines) if reason), None)
 

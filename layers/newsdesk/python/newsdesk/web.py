@@ -298,13 +298,20 @@ def only(app: APIGatewayHttpResolver, path: str, *allowed: str) -> None:
 
 
 # What the running invocation is (one event at a time per execution environment).
-_request: dict[str, bool] = {"head": False}
+_request: dict[str, bool] = {"head": False, "per_reader": False}
 
 
 def is_head() -> bool:
     """Whether the running invocation is a HEAD: answered as its GET would be (same status
     and headers, Content-Length included) without a body, and never counted."""
     return _request["head"]
+
+
+def per_reader() -> None:
+    """The GET of this request would send a body that depends on counting this reader (the
+    render-mode article page: its count, the presence it registered), which a HEAD, counting
+    nothing, cannot know: its answer then has no Content-Length (see _without_body)."""
+    _request["per_reader"] = True
 
 
 def request_method(app: APIGatewayHttpResolver) -> str:
@@ -316,11 +323,20 @@ def _without_body(response: dict[str, Any]) -> dict[str, Any]:
     """A HEAD answer: the GET answer's status and headers, Content-Length the size of the
     body GET would send (RFC 9110 section 9.3.2: the server SHOULD send the same header
     fields as for GET; section 8.6: Content-Length in a HEAD response is that size), and no
-    body. API Gateway passes a function's headers through; the local server (local/server.py)
-    does as well."""
+    body. When GET's body depends on counting the reader (per_reader), the size is not
+    known: no Content-Length (section 8.6: "a server MUST NOT send Content-Length in such a
+    response unless its field value equals the decimal number of octets that would have
+    been sent in the content of a response if the same request had used the GET method";
+    section 9.3.2: "a server MAY omit header fields for which a value is determined only
+    while generating the content"). API Gateway passes a function's headers through; the
+    local server (local/server.py) does as well."""
     body = response.get("body") or ""
     raw = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode("utf-8")
-    response.setdefault("headers", {})["Content-Length"] = str(len(raw))
+    headers = response.setdefault("headers", {})
+    if _request["per_reader"]:
+        headers.pop("Content-Length", None)
+    else:
+        headers["Content-Length"] = str(len(raw))
     response["body"] = ""
     response["isBase64Encoded"] = False
     return response
@@ -341,6 +357,7 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
     request_context = event.get("requestContext")
     http = request_context.get("http") if isinstance(request_context, dict) else None
     _request["head"] = isinstance(http, dict) and http.get("method") == "HEAD"
+    _request["per_reader"] = False
     if _request["head"]:  # API Gateway's ANY route brings HEAD here: route it as GET
         http = {**(http or {}), "method": "GET"}
         event = {**event, "requestContext": {**(request_context or {}), "http": http}}

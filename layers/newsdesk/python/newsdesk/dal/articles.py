@@ -218,10 +218,26 @@ def published_page(
         "ExpressionAttributeNames": {"#s": "status"},
         "ExpressionAttributeValues": {":status": {"S": status}, ":now": {"S": now}},
         "ScanIndexForward": False,
-        "Limit": limit + 1,
     }
+    # More than one Query only past articles left out (_routable); the key is by-published's.
+    return _page(params, limit, start, PAGE_QUERIES, ("slug", "status", "published_at"))
+
+
+def _page(
+    params: dict[str, Any],
+    limit: int,
+    start: dict[str, Any] | None,
+    queries: int,
+    key: tuple[str, ...],
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Up to `limit` items (left out: those _routable drops) of the Query `params` from
+    `start`, and the key to resume after them (None: no more): each Query asks for one item
+    more than the page still needs, so a key is given only when more exist (see
+    published_page), at most `queries` Queries. `key`: the attributes of the index's key,
+    to resume after the page's last item; when the Queries ran out (items left out or
+    filtered), the key where the last one stopped."""
     items: list[dict[str, Any]] = []
-    for _ in range(PAGE_QUERIES):  # more than one only past articles left out (_routable)
+    for _ in range(queries):
         if start:
             params["ExclusiveStartKey"] = start
         params["Limit"] = limit + 1 - len(items)
@@ -231,9 +247,9 @@ def published_page(
         if len(items) > limit or not start:
             break
     page = items[:limit]
-    if len(items) > limit:  # resume after the page's last article (the index's key)
-        return page, {name: page[-1][name] for name in ("slug", "status", "published_at")}
-    return page, start  # None, unless PAGE_QUERIES ran out past left-out articles
+    if len(items) > limit:  # resume after the page's last item
+        return page, {name: page[-1][name] for name in key}
+    return page, start
 
 
 def lastmods(status: str, now: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
@@ -281,20 +297,7 @@ def category_page(
         },
         "ScanIndexForward": False,
     }
-    found: list[dict[str, Any]] = []
-    for _ in range(CATEGORY_QUERIES):
-        if start:
-            params["ExclusiveStartKey"] = start
-        params["Limit"] = limit + 1 - len(found)
-        response = db.client().query(**params)
-        found += _routable(response.get("Items", []))
-        start = response.get("LastEvaluatedKey")
-        if len(found) > limit or not start:
-            break
-    page = found[:limit]
-    if len(found) > limit:  # resume after the page's last article
-        return page, {name: page[-1][name] for name in ("slug", "category_slug", "published_at")}
-    return page, start  # a run of filtered items: resume where the last query stopped
+    return _page(params, limit, start, CATEGORY_QUERIES, ("slug", "category_slug", "published_at"))
 
 
 def published_categories(status: str, now: str) -> Iterator[str]:

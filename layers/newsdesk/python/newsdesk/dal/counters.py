@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+import newsdesk.caches as caches
 from newsdesk.caches import Cache
 from newsdesk.config import settings
 from newsdesk.dal import articles, db
@@ -145,8 +147,7 @@ def reconcile_shards(items: Iterable[dict[str, Any]]) -> None:
     recorded: dict[str, int] = {}
     for item in items:
         counter_id = item["id"]["S"]
-        slug = slug_of(counter_id)
-        shard = int(counter_id.rsplit("#", 1)[1]) if counter_id.count("#") == 2 else 0
+        slug, shard = slug_of(counter_id), shard_of(counter_id)
         found[slug] = max(found.get(slug, 1), shard + 1)
         if shard == 0:
             recorded[slug] = max(db.number(item, "shards"), 1)
@@ -159,6 +160,11 @@ def slug_of(counter_id: str) -> str:
     return counter_id.removeprefix("views#").split("#", 1)[0]
 
 
+def shard_of(counter_id: str) -> int:
+    """The shard number of a counter item's id: views#<slug> is 0, views#<slug>#3 is 3."""
+    return int(counter_id.rsplit("#", 1)[1]) if counter_id.count("#") == 2 else 0
+
+
 def total_of(item: dict[str, Any] | None) -> int:
     """Views shown for one counter item: counted plus legacy."""
     return db.number(item, "views") + db.number(item, "legacy")
@@ -167,13 +173,16 @@ def total_of(item: dict[str, Any] | None) -> int:
 def add_view(slug: str, today: date | None = None) -> int:
     """Add one view atomically (one UpdateItem, one write unit; never retried when it may
     have counted, see db.at_most_once) to the article's count and to
-    `today`'s (default: the site time zone's date now) and return the article's new total
-    (sharded counters: plus one BatchGetItem to sum the shards). A view refused because
-    the article's key is hot is counted on new shards (see "hot articles" above)."""
+    `today`'s (default: the site time zone's date now) and return the article's new total.
+    A view refused because the article's key is hot is counted on new shards (see "hot
+    articles" above). A sharded article's total is this shard's new value (the UpdateItem's
+    answer) plus the other shards as this environment last read them, read again at most
+    every SUM_SECONDS (see "a sharded article's total" below)."""
     today = today or datetime.now(settings().tz).date()
     shards = shards_of(slug)
+    shard = random.randrange(shards)
     try:
-        response = _add_view(slug, random.randrange(shards), today)
+        response = _add_view(slug, shard, today)
     except ClientError as exc:
         if not db.throttled(exc) or shards >= MAX_SHARDS:
             raise
@@ -181,20 +190,15 @@ def add_view(slug: str, today: date | None = None) -> int:
         _shards.put(slug, wider)
         with contextlib.suppress(ClientError), db.throttle_handled():  # busy: retried below
             record_shards(slug, wider)
-        response = _add_view(slug, random.randrange(shards, wider), today)
+        shard = random.randrange(shards, wider)
+        response = _add_view(slug, shard, today)
     attributes = response.get("Attributes", {})
     _learn([attributes] if attributes else [])
     if shards_of(slug) > (_recorded.get(slug)[1] or 1):
         with contextlib.suppress(ClientError):
             record_shards(slug, shards_of(slug))
     if shards_of(slug) > 1:
-        try:
-            return views_of([slug])[slug]
-        except (ClientError, BotoCoreError):
-            # The view IS counted: a failed read of the other shards must not look like a
-            # refused add (the reader's window would be closed and the view counted twice).
-            # This shard's total is a lower bound of the article's.
-            return total_of(attributes)
+        return _sharded_total(slug, shard, attributes)
     return total_of(attributes)
 
 
@@ -212,6 +216,96 @@ def _add_view(slug: str, shard: int, today: date) -> dict[str, Any]:
             ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": VIEWS_KIND}},
             ReturnValues="ALL_NEW",
         )
+
+
+# ---- a sharded article's total ------------------------------------------------------------
+#
+# Reading every shard on every counted view would read each shard key as often as the article
+# is viewed: at 10,000 views/s, 5,000 read units/s per key (eventually consistent, 0.5 unit
+# per item up to 4 KB: Developer Guide, "DynamoDB read and write operations"), past the 3,000
+# read units/s one partition serves ("each individual partition is limited to 1000 write
+# units per second and 3000 read units per second": Developer Guide, "Understanding DynamoDB
+# warm throughput" scenarios; "Burst and adaptive capacity"). So a counted view shows the
+# shard it wrote as the UpdateItem answered (ReturnValues ALL_NEW: no extra request or unit)
+# plus the other shards as this execution environment last saw them, and an environment reads
+# every shard at most once per SUM_SECONDS: each key is read (environments / SUM_SECONDS)
+# times a second whatever the traffic. What an environment has seen only grows (a shard's
+# `views` only ever grows by ADD, so the larger of two sightings is the newer), so the totals
+# it shows never go down, except when an editor sets a lower count, and never below the
+# total of its last full read.
+
+SUM_SECONDS = 5.0  # a counted view of a sharded article shows the total as of at most this
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A sharded article's counter as this environment has seen it."""
+
+    read_at: float  # caches.clock() of the last full read (or failed attempt); -inf: none
+    views: dict[int, int] = field(default_factory=dict)  # shard -> largest `views` seen
+    legacy: int = 0  # the first shard's legacy count, as last seen
+
+    def with_item(self, shard: int, item: Mapping[str, Any]) -> _Seen:
+        """This view plus shard `shard`'s item (read, or as an UpdateItem returned it)."""
+        views = {**self.views, shard: max(self.views.get(shard, 0), db.number(item, "views"))}
+        legacy = db.number(item, "legacy") if shard == 0 and item else self.legacy
+        return replace(self, views=views, legacy=legacy)
+
+    @property
+    def total(self) -> int:
+        return self.legacy + sum(self.views.values())
+
+
+_seen: Cache[_Seen] = Cache("sharded counters seen", maxsize=1_000)
+
+
+def _sharded_total(slug: str, shard: int, written: Mapping[str, Any]) -> int:
+    """The total a counted view on shard `shard` (whose new item is `written`) shows: one
+    BatchGetItem of every shard when this environment's last is SUM_SECONDS old, else none.
+    A failed read shows what was seen (at least the written shard: the view IS counted,
+    and must not look like a refused add, which would close the reader's window and count
+    their reload again) and is tried again SUM_SECONDS later."""
+    seen = _fresh_seen(slug, with_failures=True).with_item(shard, written)
+    _seen.put(slug, seen)
+    return seen.total
+
+
+def _fresh_seen(slug: str, with_failures: bool) -> _Seen:
+    """This environment's view of the article's shards, read again (one BatchGetItem, two
+    when the article grew) when SUM_SECONDS old. `with_failures`: a failed read keeps what
+    was seen (until SUM_SECONDS later) instead of raising ClientError/BotoCoreError."""
+    now = caches.clock()
+    seen = _seen.get(slug)[1] or _Seen(-math.inf)
+    if now - seen.read_at < SUM_SECONDS:
+        return seen
+    try:
+        items = _shard_items(slug)
+    except (ClientError, BotoCoreError):
+        if not with_failures:
+            raise
+        _seen.put(slug, replace(seen, read_at=now))
+        return replace(seen, read_at=now)
+    seen = replace(seen, read_at=now)
+    for item in items:
+        seen = seen.with_item(shard_of(item["id"]["S"]), item)
+    _seen.put(slug, seen)
+    return seen
+
+
+def _shard_items(slug: str) -> list[dict[str, Any]]:
+    """Every shard's item of the article's counter (eventually consistent BatchGetItem)."""
+    return _with_new_shards(db.batch_get(_table(), counter_keys(slug)), {slug: shards_of(slug)})
+
+
+def shown_total(slug: str) -> int:
+    """The total to show for one article without counting a view (a bot's request, a repeat
+    view): views_of([slug]) for an article this environment knows as unsharded (one
+    BatchGetItem, as before); for a sharded one, as a counted view shows it (every shard
+    read at most once per SUM_SECONDS per environment). Raises ClientError/BotoCoreError
+    when the store fails."""
+    if shards_of(slug) == 1:
+        return views_of([slug])[slug]
+    return _fresh_seen(slug, with_failures=False).total
 
 
 def views_of(slugs: Iterable[str], job: bool = False) -> dict[str, int]:
@@ -768,3 +862,49 @@ def store_menu(categories: list[dict[str, Any]], computed_at: str) -> None:
             "computed_at": {"S": computed_at},
         },
     )
+
+
+def legacy_visits() -> int:
+    """The site item's legacy_visits (strongly consistent GetItem)."""
+    item = db.client().get_item(TableName=_table(), Key=SITE_KEY, ConsistentRead=True).get("Item")
+    return db.number(item, "legacy_visits")
+
+
+def set_legacy_visits(
+    legacy: int, new_legacy: int, who: str, when: str, old: int, forced: bool
+) -> db.Cancelled | None:
+    """Set the site item's legacy_visits from `legacy` to `new_legacy` with the audit item
+    `audit#total#<when>` {who, when, old, new, forced}: one TransactWriteItems. None when
+    written, Cancelled when legacy_visits changed since it was read (re-read and retry)."""
+    return db.transact_write(_total_actions(legacy, new_legacy, who, when, old, forced))
+
+
+def _total_actions(
+    legacy: int, new_legacy: int, who: str, when: str, old: int, forced: bool
+) -> list[dict[str, Any]]:
+    """The site item's legacy_visits set from `legacy` to `new_legacy`, and the audit item."""
+    values: dict[str, Any] = {":new": {"N": str(new_legacy)}, ":old": {"N": str(legacy)}}
+    condition = "legacy_visits = :old" + (
+        " OR attribute_not_exists(legacy_visits)" if not legacy else ""
+    )
+    table = _table()
+    audit = {
+        "id": {"S": f"audit#total#{when}"},
+        "who": {"S": who},
+        "when": {"S": when},
+        "old": {"N": str(old)},
+        "new": {"N": str(old - legacy + new_legacy)},
+        "forced": {"BOOL": forced},
+    }
+    return [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": SITE_KEY,
+                "UpdateExpression": "SET legacy_visits = :new",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+            }
+        },
+        {"Put": {"TableName": table, "Item": audit}},
+    ]
