@@ -171,21 +171,69 @@ def test_online_counts_only_visitors_inside_the_window(fresh: dict[str, str]) ->
 
 
 def test_peak_is_kept_with_its_date() -> None:
+    """The peak is recorded when the arrival that made it was seen."""
     for n in range(3):
         presence.heartbeat(f"{n:032x}", SOON)
     caches.clear_all()
     first = presence.current_figures(SOON + timedelta(seconds=1))
-    assert (first.online, first.peak, first.peak_at) == (3, 3, iso(SOON + timedelta(seconds=1)))
+    assert (first.online, first.peak, first.peak_at) == (3, 3, iso(SOON))
     caches.clear_all()
     later = presence.current_figures(SOON + timedelta(hours=2))
-    assert (later.online, later.peak, later.peak_at) == (0, 3, iso(SOON + timedelta(seconds=1)))
+    assert (later.online, later.peak, later.peak_at) == (0, 3, iso(SOON))
 
 
 def test_the_peak_shown_is_never_below_online_now() -> None:
     """Arrivals between two counts are added to the cached figure; the peak in the same
-    answer follows it."""
+    answer follows it and is stored, so a fresh read never shows a lower peak than an
+    answer already did (BREAK15 finding 5)."""
     answers = [presence.heartbeat(f"{n:032x}", SOON + timedelta(seconds=n)) for n in range(3)]
     assert [(f.online, f.peak) for f in answers] == [(1, 1), (2, 2), (3, 3)]
+    caches.clear_all()  # another container, reading afresh
+    assert presence.current_figures(SOON + timedelta(seconds=4)).peak == 3
+
+
+def _beat(readers: list[str], at: datetime, due: dict[str, datetime]) -> None:
+    """Each reader whose heartbeat is due sends it; the answer sets when the next is due
+    (what the widget does with heartbeat_seconds)."""
+    for r in readers:
+        if due.get(r, at) <= at:
+            figures = presence.heartbeat(r, at)
+            due[r] = at + timedelta(seconds=presence.heartbeat_seconds(r, figures))
+
+
+def test_the_sampling_level_follows_the_audience_down_and_up(
+    fresh: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a big night (the level K stored high), a small audience is shown exactly once
+    the level has come down (a keep-alive interval and a window a step), not for ever at
+    2^K per sampled reader (BREAK15 finding 2); a large audience raises it again. The
+    sample size is made small (16) so that a few hundred readers need K = 3."""
+    monkeypatch.setattr(presence, "SAMPLED_READERS", 16)
+    start = SOON.replace(second=0)
+    boto3.client("dynamodb").put_item(
+        TableName=fresh["COUNTERS_TABLE"],
+        Item={"id": {"S": "site"}, "peak": {"N": "400"}, "k": {"N": "3"}, "k_at": {"N": "0"}},
+    )
+    few = [f"a{n:031x}" for n in range(6)]
+    due: dict[str, datetime] = {}
+    at = start
+    shown = []
+    while at < start + timedelta(hours=3):
+        _beat(few, at, due)
+        shown.append(presence.current_figures(at).online)
+        at += timedelta(seconds=30)
+    assert presence.current_figures(at).level == presence.Level(0)
+    assert shown[-20:] == [6] * 20  # every reader counted, none scaled
+    many = [f"b{n:031x}" for n in range(300)]
+    due = {}
+    levels = set()
+    for _ in range(40):  # 20 minutes of heartbeats
+        _beat(many, at, due)
+        levels.add(presence.current_figures(at).level.k)
+        at += timedelta(seconds=30)
+    # step by step, each once the last one settled: 306 readers are past what K = 3
+    # samples (16 * 2^3), so the level goes up at least to 4
+    assert sorted(levels)[:2] == [0, 1] and max(levels) >= 4
 
 
 def test_visits_api_and_stats(fresh: dict[str, str]) -> None:
@@ -512,7 +560,13 @@ def test_a_sample_of_readers_stands_for_a_large_audience(
     start = SOON.replace(second=0)
     boto3.client("dynamodb").put_item(
         TableName=fresh["COUNTERS_TABLE"],
-        Item={"id": {"S": "site"}, "peak": {"N": "400"}},
+        # the level a site of this audience has, set just now (settling: it stays)
+        Item={
+            "id": {"S": "site"},
+            "peak": {"N": "400"},
+            "k": {"N": "5"},
+            "k_at": {"N": str(int(start.timestamp()))},
+        },
     )
     k = presence.sampling_level(400)
     assert k == 5
@@ -606,3 +660,30 @@ def test_an_open_page_stays_online_under_a_short_presence_window(
     monkeypatch.delenv("PRESENCE_WINDOW_SECONDS")
     settings.cache_clear()
     assert presence.heartbeat_seconds("f" * 32, figures) == 60
+
+
+def test_changing_the_window_keeps_every_visit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PRESENCE_WINDOW_SECONDS sets the buckets' length: visits in buckets of the old
+    length, and those counted after the change, stay in "Tổng" through a change and back
+    (BREAK15 finding 3)."""
+    start = SOON.replace(second=0)
+    for n in range(30):
+        presence.heartbeat(f"c{n:031x}", start)
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(seconds=240)).total == 30
+
+    def window(seconds: int) -> None:
+        monkeypatch.setenv("PRESENCE_WINDOW_SECONDS", str(seconds))
+        settings.cache_clear()
+        caches.clear_all()  # new containers, as a changed setting gives
+
+    window(3600)
+    assert presence.current_figures(start + timedelta(seconds=250)).total == 30
+    for n in range(10):
+        presence.heartbeat(f"d{n:031x}", start + timedelta(seconds=260))
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(seconds=270)).total == 40
+    window(300)
+    assert presence.current_figures(start + timedelta(hours=2)).total == 40
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(hours=3)).total == 40
