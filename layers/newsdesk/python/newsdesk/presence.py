@@ -350,8 +350,14 @@ def current_figures(now: datetime | None = None) -> Figures:
         return cached
     online, site, total, level = _read(now.timestamp())
     peak, peak_at = site.peak, site.peak_at
-    if online > peak:
-        peak, new_at = _record_peak(online, now, peak)
+    # the higher of online now and the peak this container last showed (its own arrivals
+    # folded in, see _fold): recorded here, at most one write per container and refresh,
+    # so the peak a reader was shown is not lower at the next refresh
+    seen = cached if cached is not None and cached.peak > online else None
+    best, best_at = (seen.peak, seen.peak_at) if seen else (online, None)
+    if best > peak:
+        when = datetime.fromisoformat(best_at) if best_at else now
+        peak, new_at = _record_peak(best, when, peak)
         peak_at = new_at or peak_at
     return _keep(Figures(online, total, peak, peak_at, now.timestamp(), level))
 
@@ -538,8 +544,9 @@ def level_shard(visitor: str) -> int:
 
 def _fold(plan: _Plan, arrived: bool, new_visit: bool) -> None:
     """This container's figures (read before the write) take this reader's arrival and
-    visit; the peak shown beside them is never below them, and a peak they beat is
-    recorded (a conditional write), so the peak never goes down between answers."""
+    visit; the peak shown beside them is never below them (the next refresh records it,
+    current_figures, so the peak never goes down between answers: no write here, which
+    would be one per arrival while the audience is at a record)."""
     figures = plan.figures or cached_figures()
     if figures is None:
         return
@@ -548,21 +555,10 @@ def _fold(plan: _Plan, arrived: bool, new_visit: bool) -> None:
     if arrived:
         online = figures.online + 1
         if online > figures.peak:
-            at = _raise_peak(online, datetime.fromtimestamp(plan.epoch, UTC)) or figures.peak_at
+            at = iso(datetime.fromtimestamp(plan.epoch, UTC))
             figures = replace(figures, peak=online, peak_at=at)
         figures = replace(figures, online=online)
     _keep(figures)
-
-
-def _raise_peak(online: int, now: datetime) -> str | None:
-    """Record `online` as the peak, if it beats the stored one: when it was recorded at
-    `now` (ISO 8601), else None (a higher one is stored, or DynamoDB failed: logged, the
-    view it came with is counted already)."""
-    try:
-        return _record_peak(online, now, 0)[1]
-    except (ClientError, BotoCoreError) as exc:
-        logger.warning("peak not recorded", extra={"error": str(exc)})
-        return None
 
 
 def close_window(visitor: str, marker: Marker) -> None:
