@@ -108,7 +108,10 @@ def test_a_bot_and_a_head_request_are_not_counted(sam_api: SamApi) -> None:
     head = call(sam_api, ARTICLE, method="HEAD", ua=reader_ua())
     assert head.status == 200
     assert head.body == b""
-    assert int(head.header("Content-Length")) > 1000  # the size GET's page would have
+    # In render mode the function sends no Content-Length on an article's HEAD: it cannot
+    # know the size of the counted page GET would send (RFC 9110 8.6, 9.3.2). SAM CLI's
+    # server then labels the bodiless answer with 0 (an emulator difference, README).
+    assert head.header("Content-Length") in (None, "0")
     assert views(sam_api) == before
 
 
