@@ -87,6 +87,9 @@ def counter_keys(slug: str) -> list[dict[str, Any]]:
 
 MAX_SHARDS = 64
 SPREAD = 4  # a throttled article gets four times the shards
+# Shards one view is written to before a throttle is the answer: a throttle of the table as
+# a whole (not of one key) must not spread the article much wider.
+VIEW_ATTEMPTS = 2
 # Shards known per article in this container (at least COUNTER_SHARDS), and the number the
 # first shard was last seen to record.
 _shards: Cache[int] = Cache("counter shards", maxsize=10_000)
@@ -174,24 +177,24 @@ def add_view(slug: str, today: date | None = None) -> int:
     """Add one view atomically (one UpdateItem, one write unit; never retried when it may
     have counted, see db.at_most_once) to the article's count and to
     `today`'s (default: the site time zone's date now) and return the article's new total.
-    A view refused because the article's key is hot is counted on new shards (see "hot
-    articles" above). A sharded article's total is this shard's new value (the UpdateItem's
-    answer) plus the other shards as this environment last read them, read again at most
-    every SUM_SECONDS (see "a sharded article's total" below)."""
+    A view refused because the article's key is hot is counted on another shard (new ones
+    while the article has fewer than MAX_SHARDS; see "hot articles" above), VIEW_ATTEMPTS
+    writes at most: then the ClientError is raised. A sharded article's total is this
+    shard's new value (the UpdateItem's answer) plus the other shards as this environment
+    last read them, read again at most every SUM_SECONDS (see "a sharded article's total"
+    below)."""
     today = today or datetime.now(settings().tz).date()
-    shards = shards_of(slug)
-    shard = random.randrange(shards)
-    try:
-        response = _add_view(slug, shard, today)
-    except ClientError as exc:
-        if not db.throttled(exc) or shards >= MAX_SHARDS:
-            raise
-        wider = min(MAX_SHARDS, shards * SPREAD)
-        _shards.put(slug, wider)
-        with contextlib.suppress(ClientError), db.throttle_handled():  # busy: retried below
-            record_shards(slug, wider)
-        shard = random.randrange(shards, wider)
-        response = _add_view(slug, shard, today)
+    shard = random.randrange(shards_of(slug))
+    refused: set[int] = set()
+    while True:
+        try:
+            response = _add_view(slug, shard, today)
+            break
+        except ClientError as exc:
+            if not db.throttled(exc) or len(refused) + 1 >= VIEW_ATTEMPTS:
+                raise
+            refused.add(shard)  # a throttled write was not applied: another shard may take it
+            shard = _another_shard(slug, refused)
     attributes = response.get("Attributes", {})
     _learn([attributes] if attributes else [])
     if shards_of(slug) > (_recorded.get(slug)[1] or 1):
@@ -200,6 +203,21 @@ def add_view(slug: str, today: date | None = None) -> int:
     if shards_of(slug) > 1:
         return _sharded_total(slug, shard, attributes)
     return total_of(attributes)
+
+
+def _another_shard(slug: str, refused: set[int]) -> int:
+    """A shard for a view the shards in `refused` throttled: a new one, after widening the
+    article to SPREAD times its shards (recorded on its first shard when that takes it);
+    at MAX_SHARDS, another shard than the first (which also takes the shard records) and
+    than those refused."""
+    shards = shards_of(slug)
+    if shards < MAX_SHARDS:
+        wider = min(MAX_SHARDS, shards * SPREAD)
+        _shards.put(slug, wider)
+        with contextlib.suppress(ClientError), db.throttle_handled():  # busy: retried later
+            record_shards(slug, wider)
+        return random.randrange(shards, wider)
+    return random.choice([shard for shard in range(1, shards) if shard not in refused])
 
 
 def _add_view(slug: str, shard: int, today: date) -> dict[str, Any]:
