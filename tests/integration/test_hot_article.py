@@ -168,3 +168,40 @@ def test_an_unsharded_articles_counted_view_is_one_update_and_no_read(
     requests = [(seen.operation, seen.tables) for seen in dynamodb_proxy.requests()]
     assert [operation for operation, _ in requests] == ["UpdateItem"] * 5
 
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_crawlers_on_a_hot_article_are_shown_its_total_without_reading_every_shard_each_time(
+    dynamodb_proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hot article's page requested by crawlers (not counted: they are shown the total)
+    at the scaled-down 100 requests a second: reading all 16 shards on each would take 50
+    read units a second of each shard key, past the 30 it has; read at most once per
+    SUM_SECONDS per environment, nothing is refused and every crawler is shown the total."""
+    from newsdesk import bots, dal, page_views
+
+    import_fixture()
+    clock = ManualClock()
+    monkeypatch.setattr(caches, "clock", clock)
+    counters._shards.put(SLUG, 16)
+    counters.record_shards(SLUG, 16)
+    total = counters.views_of([SLUG])[SLUG]
+    caches.clear_all()
+    limit = dynamodb_proxy.partition_limit(
+        wcu_per_second=LIMIT, rcu_per_second=READ_LIMIT, clock=clock, table_suffix="-counters"
+    )
+    crawler = {
+        "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+    }
+    shown = []
+    try:
+        for n in range(RATE * SECONDS):
+            caches.use_environment(f"c{n % CONTAINERS}")
+            dal.start_request()
+            view = page_views.record_view(SLUG, crawler, "66.249.66.1", bots.PAGE)
+            assert not view.counted
+            shown.append(view.views)
+            clock.advance(1 / RATE)
+    finally:
+        caches.use_environment("default")
+    assert limit.read_throttled == 0  # no shard key read past its read units
+    assert shown == [total] * (RATE * SECONDS)  # every crawler shown the whole total

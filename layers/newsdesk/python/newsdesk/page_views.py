@@ -57,7 +57,7 @@ def record_view(
     try:
         if not is_countable(headers, source, body):
             metrics.add_metric(name="BotViewsSkipped", unit=MetricUnit.Count, value=1)
-            return _known(slug, counters.views_of([slug])[slug])
+            return _known(slug, counters.shown_total(slug))
         return _count(slug, headers, source_ip)
     except (ClientError, BotoCoreError) as exc:
         code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
@@ -92,7 +92,7 @@ def _count(slug: str, headers: Mapping[str, str], source_ip: str) -> View:
         metrics.add_metric(name="RepeatViewsSkipped", unit=MetricUnit.Count, value=1)
         shown = _last_shown(slug)
         if shown is None:
-            return _present(reader, _known(slug, counters.views_of([slug])[slug]))
+            return _present(reader, _known(slug, counters.shown_total(slug)))
         return _present(reader, View(shown, counted=False))
     try:
         total = counters.add_view(slug, now.astimezone(settings().tz).date())
@@ -130,7 +130,7 @@ def _known(slug: str, total: int, counted: bool = False) -> View:
 def shown_views(slug: str) -> int | None:
     """The total to show without counting (cacheable pages): one read, soft on failure."""
     try:
-        return _known(slug, counters.views_of([slug])[slug]).views
+        return _known(slug, counters.shown_total(slug)).views
     except (ClientError, BotoCoreError) as exc:
         logger.warning("view counter unreadable", extra={"slug": slug, "error": str(exc)})
         return _last_shown(slug)
