@@ -769,22 +769,11 @@ def roll_up(rolled: int | None, to: int, visits: int, size: int) -> bool:
     """Move `visits` counted in buckets after `rolled` up to `to` (bucket starts, epoch s;
     `to` on the grid of `size`-second buckets) into the site item's `visits`: one
     conditional UpdateItem, refused (False) when another container moved them first."""
-    values: dict[str, Any] = {
-        ":to": {"N": str(to)},
-        ":v": {"N": str(visits)},
-        ":size": {"N": str(size)},
-    }
-    if rolled is None:
-        condition = "attribute_not_exists(rolled)"
-    else:
-        condition = "rolled = :from"
-        values[":from"] = {"N": str(rolled)}
-    return db.conditional_update(
-        TableName=_table(),
-        Key=SITE_KEY,
-        UpdateExpression="SET rolled = :to, rolled_size = :size ADD visits :v",
-        ConditionExpression=condition,
-        ExpressionAttributeValues=values,
+    return _update_site_if(
+        "rolled",
+        rolled,
+        "SET rolled = :to, rolled_size = :size ADD visits :v",
+        {":to": str(to), ":v": str(visits), ":size": str(size)},
     )
 
 
@@ -792,20 +781,28 @@ def set_level(level: int, lowering: bool, at: int, was_at: int | None) -> bool:
     """Set the sampling level (`k`), whether K - 1 is being filled in (`k_down`) and when
     (`k_at`, epoch s), unless another container changed them since `was_at` (their `k_at`
     as read; None: never set): one conditional UpdateItem, False when refused."""
-    values: dict[str, Any] = {
-        ":k": {"N": str(level)},
-        ":down": {"N": "1" if lowering else "0"},
-        ":at": {"N": str(at)},
-    }
-    if was_at is None:
-        condition = "attribute_not_exists(k_at)"
+    return _update_site_if(
+        "k_at",
+        was_at,
+        "SET k = :k, k_down = :down, k_at = :at",
+        {":k": str(level), ":down": "1" if lowering else "0", ":at": str(at)},
+    )
+
+
+def _update_site_if(attribute: str, was: int | None, update: str, numbers: dict[str, str]) -> bool:
+    """Apply `update` (its values: `numbers`, placeholder -> number) to the site item only
+    if its number `attribute` is still `was` (None: still absent): one conditional
+    UpdateItem, False when another container changed it first."""
+    values = {name: {"N": number} for name, number in numbers.items()}
+    if was is None:
+        condition = f"attribute_not_exists({attribute})"
     else:
-        condition = "k_at = :was"
-        values[":was"] = {"N": str(was_at)}
+        condition = f"{attribute} = :was"
+        values[":was"] = {"N": str(was)}
     return db.conditional_update(
         TableName=_table(),
         Key=SITE_KEY,
-        UpdateExpression="SET k = :k, k_down = :down, k_at = :at",
+        UpdateExpression=update,
         ConditionExpression=condition,
         ExpressionAttributeValues=values,
     )
