@@ -503,6 +503,7 @@ class _Floors:
             now,
             5400,
             bucket=now // 30 * 30,
+            bucket_size=30,
             marker=window if marker else None,
         )
 

@@ -690,3 +690,51 @@ def test_changing_the_window_keeps_every_visit(monkeypatch: pytest.MonkeyPatch) 
     assert presence.current_figures(start + timedelta(hours=2)).total == 40
     caches.clear_all()
     assert presence.current_figures(start + timedelta(hours=3)).total == 40
+
+
+def _window(monkeypatch: pytest.MonkeyPatch, seconds: int) -> None:
+    """PRESENCE_WINDOW_SECONDS changed: new containers, as a changed setting gives."""
+    monkeypatch.setenv("PRESENCE_WINDOW_SECONDS", str(seconds))
+    settings.cache_clear()
+    caches.clear_all()
+
+
+def test_a_window_changed_and_changed_back_within_a_window_counts_each_visit_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An operator who changes PRESENCE_WINDOW_SECONDS and puts it back a minute later:
+    the visits in buckets of the first length, rolled up at the first change, are still
+    inside the window when that length returns, and must not be counted again."""
+    start = SOON.replace(second=0)
+    for n in range(30):
+        presence.heartbeat(f"c{n:031x}", start)
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(seconds=20)).total == 30
+    _window(monkeypatch, 3600)
+    assert presence.current_figures(start + timedelta(seconds=40)).total == 30
+    for n in range(10):
+        presence.heartbeat(f"d{n:031x}", start + timedelta(seconds=50))
+    _window(monkeypatch, 300)
+    assert presence.current_figures(start + timedelta(seconds=70)).total == 40
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(seconds=100)).total == 40
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(hours=1)).total == 40
+
+
+def test_a_reader_recorded_before_a_window_change_moves_without_taking_another_reader_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reader recorded in a 30 s bucket whose start is also a 360 s bucket's start: after
+    the window becomes an hour (360 s buckets) their next heartbeat must not count as a move
+    out of the 360 s bucket of that start, which never counted them but counts others."""
+    epoch = int((SOON + timedelta(hours=1)).timestamp()) // 3600 * 3600  # on both grids
+    start = datetime.fromtimestamp(epoch, UTC)
+    presence.heartbeat("a" * 32, start + timedelta(seconds=5))  # 30 s bucket at `start`
+    _window(monkeypatch, 3600)
+    others = [f"e{n:031x}" for n in range(5)]
+    for visitor in others:  # in the 360 s bucket at `start`
+        presence.heartbeat(visitor, start + timedelta(seconds=10))
+    presence.heartbeat("a" * 32, start + timedelta(seconds=370))  # the next 360 s bucket
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(seconds=380)).online == 6

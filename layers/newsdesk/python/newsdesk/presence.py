@@ -248,14 +248,29 @@ def _read(epoch: float) -> tuple[int, counters.Site, int, Level]:
     level = site_level(site)
     online = _estimate(items, starts, share, level.k)
     shards = sum(counters.number(items.get(f"visits#{s}"), "visits") for s in range(VISIT_SHARDS))
-    # after a change of the window (so of the bucket length), no bucket of this length is
-    # rolled up yet: `rolled` is a start on the other grid
-    rolled = site.rolled if site.rolled_size in (None, size) else None
-    unrolled = _bucket_visits(items, starts, rolled) + _roll_up(site, starts, items)
+    unrolled = _bucket_visits(items, starts, _rolled(site, starts)) + _roll_up(site, starts, items)
     moved = next_level(level, site.level_at, online, epoch)
     if moved is not None and counters.set_level(moved.k, moved.lowering, int(epoch), site.level_at):
         level = moved
     return online, site, site.total_visits + shards + unrolled, level
+
+
+def _rolled(site: counters.Site, starts: list[int]) -> int | None:
+    """The start of the last bucket of this length (on the window's grid) whose visits are
+    in the site item. After a change of the window, so of the bucket length, `rolled` is a
+    start on the other grid: then none before the window, except those a change before
+    rolled up (a length changed and changed back within a window: `rolled_end`)."""
+    if site.rolled_size in (None, bucket_seconds()):
+        return site.rolled
+    return _rolled_after_change(site, starts)
+
+
+def _rolled_after_change(site: counters.Site, starts: list[int]) -> int:
+    size = bucket_seconds()
+    rolled = starts[0] - size
+    if site.rolled_end is not None:
+        rolled = max(rolled, -(-site.rolled_end // size) * size - size)
+    return rolled
 
 
 def _roll_up(site: counters.Site, starts: list[int], items: dict[str, dict[str, Any]]) -> int:
@@ -303,14 +318,15 @@ def _roll_up_other_length(site: counters.Site, starts: list[int]) -> int:
     """The window (PRESENCE_WINDOW_SECONDS) changed, so the bucket length did: the visits
     in buckets of the old length not rolled up yet (up to now) move into the site item, and
     `rolled` starts again on the new grid, before the window (every bucket of the new
-    length in it counts). Returns the visits moved (the caller adds them to this read's
-    total). Readers recorded in buckets of the old length are not online now until their
-    next request (at most a heartbeat later)."""
+    length in it counts: see _rolled). Returns the visits moved (the caller adds them to
+    this read's total). Readers recorded in buckets of the old length are not online now
+    until their next request (at most a heartbeat later)."""
     assert site.rolled is not None and site.rolled_size is not None
     size, old = bucket_seconds(), site.rolled_size
-    gap = list(range(site.rolled + old, starts[-1] + size, old))[-MAX_GAP_BUCKETS:]
+    end = starts[-1] + size  # every bucket of the old length before this moves now
+    gap = list(range(site.rolled + old, end, old))[-MAX_GAP_BUCKETS:]
     moving = _read_visits(old, gap)
-    counters.roll_up(site.rolled, starts[0] - size, moving, size)
+    counters.roll_up(site.rolled, _rolled_after_change(site, starts), moving, size, rolled_end=end)
     logger.info(
         "bucket length changed: visits rolled up",
         extra={"from_seconds": old, "to_seconds": size, "visits": moving},
@@ -446,6 +462,7 @@ def register(visitor: str, now: datetime | None = None, previous: str | None = N
             int(plan.epoch),
             _keep_seconds(),
             bucket=plan.bucket,
+            bucket_size=bucket_seconds(),
             write_interval=WRITE_INTERVAL,
         )
     except connections.RecentlySeen:
@@ -477,6 +494,7 @@ def view(
             int(plan.epoch),
             _keep_seconds(),
             bucket=plan.bucket,
+            bucket_size=bucket_seconds(),
             marker=marker if window else None,
         )
     except connections.RepeatView as repeat:
@@ -515,7 +533,12 @@ def _count(visitor: str, plan: _Plan, old: Seen) -> None:
         size = bucket_seconds()
         counts = {f"n{j}": 1 for j in plan.levels}
         moved = (plan.bucket - old.bucket) // size if old.bucket else 0
-        if old.bucket and (plan.bucket - old.bucket) % size == 0 and 0 < moved <= 12:
+        # a bucket of another length (recorded before PRESENCE_WINDOW_SECONDS changed) is
+        # not one of the buckets read now: no move out of it is recorded
+        same_grid = (
+            old.bucket_size in (None, size) and (plan.bucket - (old.bucket or 0)) % size == 0
+        )
+        if old.bucket and same_grid and 0 < moved <= 12:
             counts.update({f"m{moved}_{j}": 1 for j in plan.levels})
         if new_visit:
             counts["v"] = 1

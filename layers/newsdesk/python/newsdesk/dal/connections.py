@@ -1,7 +1,8 @@
 """The connections table: one item per visitor, read and written only here.
 
 An item is `{visitor, last_seen: epoch s, prev_seen: epoch s (0: none), b: start of the
-online-now bucket the visitor was last recorded in (epoch s), pb: the b it replaced,
+online-now bucket the visitor was last recorded in (epoch s), bs: that bucket's length (s;
+absent on items written before it was kept), pb and pbs: the b and bs it replaced,
 beat: token of the last write, expires_at: epoch s (TTL), m<hash>: until (epoch ms) of the
 visitor's repeat-view window on one article}`. One write carries a reader's presence, the
 repeat-view rule and the visit gap: the old values returned by that write decide what to
@@ -41,6 +42,7 @@ class Seen:
 
     last_seen: int | None = None  # epoch s
     bucket: int | None = None  # start of the online-now bucket they were recorded in
+    bucket_size: int | None = None  # its length (s); None: not known (an older item)
     markers: dict[str, int] = field(default_factory=dict)  # attribute -> until (epoch ms)
 
     @classmethod
@@ -48,6 +50,7 @@ class Seen:
         return cls(
             db.number(item, "last_seen") if "last_seen" in item else None,
             db.number(item, "b") if "b" in item else None,
+            db.number(item, "bs") if "bs" in item else None,
             {name: db.number(item, name) for name in item if name.startswith("m")},
         )
 
@@ -81,11 +84,13 @@ def record(
     keep: int,
     *,
     bucket: int | None = None,
+    bucket_size: int = 0,
     marker: Marker | None = None,
     write_interval: int = 0,
 ) -> Seen:
     """Record `visitor` as seen at `now` (epoch s; the item expires `keep` s later), in the
-    online-now bucket starting at `bucket` (None: not sampled, see newsdesk.presence), with
+    online-now bucket starting at `bucket` (None: not sampled, see newsdesk.presence) of
+    `bucket_size` seconds, with
     the repeat-view window `marker` opened; return the item as it was. One conditional
     UpdateItem (1 write unit under 1 KB):
 
@@ -101,7 +106,9 @@ def record(
     Raises ClientError/BotoCoreError when DynamoDB fails.
     """
     token = secrets.token_hex(8)
-    params = _record_params(visitor, now, keep, token, bucket, marker, write_interval)
+    params = _record_params(
+        visitor, now, keep, token, (bucket, bucket_size), marker, write_interval
+    )
     try:
         old = db.client().update_item(**params).get("Attributes", {})
     except ClientError as exc:
@@ -124,11 +131,12 @@ def _record_params(
     now: int,
     keep: int,
     token: str,
-    bucket: int | None,
+    recorded: tuple[int | None, int],
     marker: Marker | None,
     write_interval: int,
 ) -> dict[str, Any]:
-    """The UpdateItem of record()."""
+    """The UpdateItem of record(); `recorded`: the bucket's start (or None) and length."""
+    bucket, bucket_size = recorded
     sets = [
         "last_seen = :now",
         "prev_seen = if_not_exists(last_seen, :zero)",
@@ -150,8 +158,9 @@ def _record_params(
     }
     conditions = []
     if bucket is not None:
-        sets.append("b = :b")
+        sets += ["b = :b", "bs = :bs", "pbs = if_not_exists(bs, :zero)"]
         values[":b"] = {"N": str(bucket)}
+        values[":bs"] = {"N": str(bucket_size)}
     if marker is not None:
         params["ExpressionAttributeNames"] = {"#m": marker.name}
         sets.append("#m = :until")
@@ -176,6 +185,7 @@ def _before(item: dict[str, Any], marker: Marker | None) -> Seen:
     return Seen(
         db.number(item, "prev_seen") or None,
         db.number(item, "pb") or None,
+        db.number(item, "pbs") or None,
         markers,
     )
 

@@ -15,7 +15,8 @@ Items (partition key `id`):
 - `audit#views#<slug>#<time>`: who set a count, when, from what to what, and `via` what
   ("set-views", or "import" when an import changed an existing article's legacy count).
 - `salt#<day>`: the day's random salt of visitor ids (newsdesk.identity), TTL'd.
-- `site`: visits rolled up `{visits, rolled}`, `legacy_visits` and the peak of visitors online.
+- `site`: visits rolled up `{visits, rolled, rolled_size, rolled_end}`, `legacy_visits`, the
+  peak of visitors online and the sampling level `{k, k_at, k_down}` (newsdesk.presence).
 - `visits#<s>` (s < presence.VISIT_SHARDS): visits of readers not sampled for online-now.
 - `online#<seconds>#<start>`: one online-now bucket (newsdesk.presence), TTL'd.
 - `mostread`: the most-read lists, computed by the scheduled job.
@@ -687,6 +688,8 @@ class Site:
     peak_at: str | None  # when (ISO 8601, UTC)
     rolled: int | None = None  # buckets up to this start (epoch s) are in `visits`
     rolled_size: int | None = None  # the length (s) of the buckets `rolled` refers to
+    rolled_end: int | None = None  # at the last length change: buckets of the length before
+    # it that start before this (epoch s) were rolled up
     level: int | None = None  # the sampling level K (None: never set, see newsdesk.presence)
     level_at: int | None = None  # when it last changed (epoch s), or a lowering began
     lowering: bool = False  # K - 1 is being filled in (newsdesk.presence.next_level)
@@ -702,6 +705,7 @@ def site_of(item: dict[str, Any]) -> Site:
         item.get("peak_at", {}).get("S"),
         optional("rolled"),
         optional("rolled_size"),
+        optional("rolled_end"),
         optional("k"),
         optional("k_at"),
         bool(db.number(item, "k_down")),
@@ -765,16 +769,20 @@ def read_items(keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {item["id"]["S"]: item for item in db.batch_get(_table(), keys)}
 
 
-def roll_up(rolled: int | None, to: int, visits: int, size: int) -> bool:
+def roll_up(
+    rolled: int | None, to: int, visits: int, size: int, rolled_end: int | None = None
+) -> bool:
     """Move `visits` counted in buckets after `rolled` up to `to` (bucket starts, epoch s;
     `to` on the grid of `size`-second buckets) into the site item's `visits`: one
-    conditional UpdateItem, refused (False) when another container moved them first."""
-    return _update_site_if(
-        "rolled",
-        rolled,
-        "SET rolled = :to, rolled_size = :size ADD visits :v",
-        {":to": str(to), ":v": str(visits), ":size": str(size)},
-    )
+    conditional UpdateItem, refused (False) when another container moved them first.
+    `rolled_end` (after a change of the bucket length): every bucket of the old length
+    starting before it is in `visits` now."""
+    numbers = {":to": str(to), ":v": str(visits), ":size": str(size)}
+    update = "SET rolled = :to, rolled_size = :size"
+    if rolled_end is not None:
+        update += ", rolled_end = :end"
+        numbers[":end"] = str(rolled_end)
+    return _update_site_if("rolled", rolled, update + " ADD visits :v", numbers)
 
 
 def set_level(level: int, lowering: bool, at: int, was_at: int | None) -> bool:
