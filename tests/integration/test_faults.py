@@ -635,6 +635,28 @@ def test_a_reader_whose_view_failed_to_count_is_counted_on_the_next_view(
     assert api_views() == LEGACY_VIEWS + 1
 
 
+def test_a_view_whose_online_now_bucket_is_throttled_still_counts_and_keeps_the_visit(
+    faulty_dynamodb: FaultProxy, service_log: ServiceLog
+) -> None:
+    """Presence is the view's second write: when DynamoDB refuses it (a throttled bucket
+    key), the view still counts (it is the reader's, and its window is open), the visit is
+    counted on a visit shard instead, and the failure is logged once."""
+    from newsdesk import caches, presence
+
+    total = presence.total_visits_now()
+    faulty_dynamodb.fail(
+        "UpdateItem", mode="throttle", table_suffix="-counters", key_prefix="online#"
+    )
+    response, request_id = request("pages", reader(1))
+    assert response["statusCode"] == 200
+    assert shown_count(response["body"]) == "9.575"  # counted
+    assert_logged_once(service_log, request_id, "presence not recorded")
+    faulty_dynamodb.clear()
+    assert api_views() == LEGACY_VIEWS + 1
+    caches.clear_all()
+    assert presence.total_visits_now() == total + 1  # the reader's visit, on a shard
+
+
 def test_a_failed_heartbeat_does_not_hold_back_the_next_one(
     faulty_dynamodb: FaultProxy,
 ) -> None:

@@ -483,7 +483,9 @@ def view(
     just after midnight: not counted). With `window` 0 every view is returned as counted
     (a Marker that opens nothing). Usually one write to the visitor item plus, for a new
     visit or a sampled reader in a new bucket, one to a bucket or visit shard. Raises
-    ClientError/BotoCoreError when DynamoDB fails."""
+    ClientError/BotoCoreError when the reader's write fails; a failed bucket or visit-shard
+    write after it is logged, not raised: the view counts, a new visit goes on a visit
+    shard, and online now misses the reader until their next request."""
     now = now or datetime.now(UTC)
     plan = _plan(visitor, now, soft=True)
     now_ms = int(plan.epoch * 1000)
@@ -503,7 +505,13 @@ def view(
         return None
     _last_write.put(visitor, plan.epoch)
     old = _taken_over(visitor, old, previous, now_ms)
-    _count(visitor, plan, old)
+    try:
+        _count(visitor, plan, old)
+    except (ClientError, BotoCoreError) as exc:
+        # The bucket (or visit shard) refused or failed: the view is still the reader's
+        # and counts (its window is open); online now misses them until their next request.
+        code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+        logger.warning("presence not recorded", extra={"error": code or str(exc)})
     if window and old.markers.get(marker.name, 0) > now_ms:
         return None  # viewed under yesterday's id, window still open
     return marker
@@ -552,9 +560,12 @@ def _count(visitor: str, plan: _Plan, old: Seen) -> None:
             if dal.refused(exc):
                 with contextlib.suppress(ClientError, BotoCoreError):
                     connections.put_back_bucket(visitor, plan.bucket, old.bucket)
+                if new_visit:  # the visit goes on a visit shard instead: never lost
+                    with contextlib.suppress(ClientError, BotoCoreError):
+                        _add_visit(visitor)
             raise
     elif new_visit:
-        counters.add_visit(level_shard(visitor))
+        _add_visit(visitor)
     arrived = (
         old.last_seen is None or old.last_seen <= plan.epoch - settings().presence_window_seconds
     )
@@ -563,6 +574,18 @@ def _count(visitor: str, plan: _Plan, old: Seen) -> None:
 
 def level_shard(visitor: str) -> int:
     return int(hashlib.blake2b(visitor.encode(), digest_size=2).hexdigest(), 16) % VISIT_SHARDS
+
+
+def _add_visit(visitor: str) -> None:
+    """Count a visit on the reader's visit shard, or on the next one when that refused it
+    (a refused ADD was not applied: throttled past a key's write units, say)."""
+    shard = level_shard(visitor)
+    try:
+        counters.add_visit(shard)
+    except ClientError as exc:
+        if not dal.refused(exc):
+            raise
+        counters.add_visit((shard + 1) % VISIT_SHARDS)
 
 
 def _fold(plan: _Plan, arrived: bool, new_visit: bool) -> None:
