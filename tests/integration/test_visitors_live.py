@@ -738,3 +738,32 @@ def test_a_reader_recorded_before_a_window_change_moves_without_taking_another_r
     presence.heartbeat("a" * 32, start + timedelta(seconds=370))  # the next 360 s bucket
     caches.clear_all()
     assert presence.current_figures(start + timedelta(seconds=380)).online == 6
+
+
+def test_a_view_in_a_container_that_cannot_read_the_sampling_level_is_still_counted_online(
+    fresh: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container whose figures read fails, with none cached, does not know the sampling
+    level: it records the reader at every level their id has, so whatever K is in force the
+    reader counts in online now (it recorded levels 0 and 1 only: at K = 3, nobody)."""
+    from botocore.exceptions import ClientError
+
+    monkeypatch.setattr(presence, "SAMPLED_READERS", 16)
+    start = SOON.replace(second=0)
+    boto3.client("dynamodb").put_item(
+        TableName=fresh["COUNTERS_TABLE"],
+        Item={"id": {"S": "site"}, "k": {"N": "3"}, "k_at": {"N": str(int(start.timestamp()))}},
+    )
+    reader_id = next(f"{n:032x}" for n in range(10_000) if presence.level_of(f"{n:032x}") >= 3)
+
+    def unreadable(*_: object, **__: object) -> presence.Figures:
+        error = {"Code": "InternalServerError", "Message": "injected"}
+        raise ClientError(
+            {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}, "BatchGetItem"
+        )
+
+    with monkeypatch.context() as failing:
+        failing.setattr(presence, "current_figures", unreadable)
+        assert presence.view(reader_id, SLUG, 1800, start) is not None  # counted
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(seconds=5)).online == 2**3

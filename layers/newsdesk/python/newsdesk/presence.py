@@ -68,6 +68,8 @@ VISIT_SHARDS = 7  # ~460 visits/s each at 1,000,000 online, under 1,000 writes/s
 BUCKET_TTL_SECONDS = 7 * 86400  # the scheduled job rolls visits up every 5 minutes
 MAX_GAP_BUCKETS = 600  # at most 6 BatchGetItem calls (5 hours of buckets) in one request
 MAX_LEVEL = 30
+# Levels recorded when K is unknown (see _plan): K of an audience up to 8.4 million online.
+UNKNOWN_LEVELS = 8
 
 
 @dataclass(frozen=True)
@@ -425,10 +427,17 @@ class _Plan:
 
 
 def _plan(visitor: str, now: datetime, soft: bool = False) -> _Plan:
+    """Where the reader's write goes: their bucket, at the levels their id has among K
+    (K - 1 too while lowering) and K + 1. With no figures (their read failed, none cached)
+    K is unknown: every level their id has up to UNKNOWN_LEVELS, so the reader counts
+    whatever K is (still one write; an id has level j or more with odds 2^-j)."""
     figures = _figures_before(now, soft)
-    sampling = figures.level if figures else Level()
     level = level_of(visitor)
-    levels = tuple(j for j in range(sampling.lowest, sampling.k + 2) if j <= level)
+    if figures is None:
+        levels = tuple(range(min(level, UNKNOWN_LEVELS) + 1))
+    else:
+        sampling = figures.level
+        levels = tuple(j for j in range(sampling.lowest, sampling.k + 2) if j <= level)
     epoch = now.timestamp()
     size = bucket_seconds()
     return _Plan(epoch, int(epoch // size) * size if levels else None, levels, figures)
