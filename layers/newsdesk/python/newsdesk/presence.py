@@ -252,7 +252,10 @@ def _read(epoch: float) -> tuple[int, counters.Site, int, Level]:
     shards = sum(counters.number(items.get(f"visits#{s}"), "visits") for s in range(VISIT_SHARDS))
     unrolled = _bucket_visits(items, starts, _rolled(site, starts)) + _roll_up(site, starts, items)
     moved = next_level(level, site.level_at, online, epoch)
-    if moved is not None and counters.set_level(moved.k, moved.lowering, int(epoch), site.level_at):
+    # k_at rounded up: a settle time measured from it is never cut short by the rounding
+    if moved is not None and counters.set_level(
+        moved.k, moved.lowering, math.ceil(epoch), site.level_at
+    ):
         level = moved
     return online, site, site.total_visits + shards + unrolled, level
 
