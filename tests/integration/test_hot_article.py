@@ -205,3 +205,33 @@ def test_crawlers_on_a_hot_article_are_shown_its_total_without_reading_every_sha
         caches.use_environment("default")
     assert limit.read_throttled == 0  # no shard key read past its read units
     assert shown == [total] * (RATE * SECONDS)  # every crawler shown the whole total
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_crawlers_are_shown_the_whole_total_after_a_counted_views_shard_read_failed(
+    dynamodb_proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A counted view whose read of the other shards failed keeps what it saw (its own
+    shard) for SUM_SECONDS, shown to that reader only: a crawler or a cacheable page
+    right after is shown the whole total, read afresh (fresh-clone review, stop 22)."""
+    from newsdesk import bots, dal, page_views
+
+    import_fixture()
+    clock = ManualClock()
+    monkeypatch.setattr(caches, "clock", clock)
+    monkeypatch.setattr(counters, "random", random.Random(SEED))
+    counters._shards.put(SLUG, 16)
+    counters.record_shards(SLUG, 16)
+    total = counters.views_of([SLUG])[SLUG]
+    caches.clear_all()
+    counters._shards.put(SLUG, 16)
+    dynamodb_proxy.fail("BatchGetItem", mode="error", table_suffix="-counters")
+    dal.start_request()
+    counters.add_view(SLUG)  # counted; its read of the other shards failed
+    dynamodb_proxy.clear()
+    dal.start_request()
+    crawler = {
+        "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+    }
+    view = page_views.record_view(SLUG, crawler, "66.249.66.1", bots.PAGE)
+    assert (view.views, page_views.shown_views(SLUG)) == (total + 1, total + 1)

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -704,8 +705,10 @@ def test_a_window_changed_and_changed_back_within_a_window_counts_each_visit_onc
 ) -> None:
     """An operator who changes PRESENCE_WINDOW_SECONDS and puts it back a minute later:
     the visits in buckets of the first length, rolled up at the first change, are still
-    inside the window when that length returns, and must not be counted again."""
-    start = SOON.replace(second=0)
+    inside the window when that length returns, and must not be counted again; visits
+    after the change back must (the fresh-clone review found them lost when the first
+    roll-up was taken to reach the end of the then current long bucket)."""
+    start = _HOUR  # on both grids: the long bucket then ends 6 minutes after the change
     for n in range(30):
         presence.heartbeat(f"c{n:031x}", start)
     caches.clear_all()
@@ -717,9 +720,13 @@ def test_a_window_changed_and_changed_back_within_a_window_counts_each_visit_onc
     _window(monkeypatch, 300)
     assert presence.current_figures(start + timedelta(seconds=70)).total == 40
     caches.clear_all()
-    assert presence.current_figures(start + timedelta(seconds=100)).total == 40
+    assert presence.current_figures(start + timedelta(seconds=75)).total == 40
+    for n in range(5):  # readers after the window is back: their visits count too
+        presence.heartbeat(f"e{n:031x}", start + timedelta(seconds=80))
     caches.clear_all()
-    assert presence.current_figures(start + timedelta(hours=1)).total == 40
+    assert presence.current_figures(start + timedelta(seconds=100)).total == 45
+    caches.clear_all()
+    assert presence.current_figures(start + timedelta(hours=1)).total == 45
 
 
 def test_a_reader_recorded_before_a_window_change_moves_without_taking_another_reader_out(
@@ -767,3 +774,58 @@ def test_a_view_in_a_container_that_cannot_read_the_sampling_level_is_still_coun
         assert presence.view(reader_id, SLUG, 1800, start) is not None  # counted
     caches.clear_all()
     assert presence.current_figures(start + timedelta(seconds=5)).online == 2**3
+
+
+_HOUR = datetime.fromtimestamp(int((SOON + timedelta(hours=1)).timestamp()) // 3600 * 3600, UTC)
+
+
+def test_a_reader_whose_bucket_after_a_window_change_starts_where_their_old_one_did_is_online(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reader in the 30 s bucket at an hour boundary; the window becomes an hour (360 s
+    buckets), and their next heartbeat falls in the 360 s bucket of the same start: it is
+    another bucket (another length), so they are recorded in it and online now."""
+    presence.heartbeat("a" * 32, _HOUR + timedelta(seconds=5))
+    _window(monkeypatch, 3600)
+    presence.heartbeat("a" * 32, _HOUR + timedelta(seconds=40))
+    caches.clear_all()
+    assert presence.current_figures(_HOUR + timedelta(seconds=50)).online == 1
+
+
+def test_a_refused_bucket_write_puts_the_readers_bucket_and_its_length_back(
+    dynamodb_proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bucket write refused after a window change: the reader's item gets its old bucket
+    back with its old length, so their next move takes nothing out of the new-length
+    bucket of the same start (which counts 5 others)."""
+    from botocore.exceptions import ClientError
+
+    presence.heartbeat("a" * 32, _HOUR + timedelta(seconds=5))  # 30 s bucket at _HOUR
+    _window(monkeypatch, 3600)
+    for n in range(5):  # the 360 s bucket at _HOUR
+        presence.heartbeat(f"e{n:031x}", _HOUR + timedelta(seconds=10))
+    caches.clear_all()
+    presence.current_figures(_HOUR + timedelta(seconds=360))  # fresh figures for the next
+    dynamodb_proxy.fail(
+        "UpdateItem", mode="throttle", table_suffix="-counters", key_prefix="online#"
+    )
+    with pytest.raises(ClientError):  # a heartbeat answers the failure
+        presence.register("a" * 32, _HOUR + timedelta(seconds=370))
+    dynamodb_proxy.clear()
+    presence.register("a" * 32, _HOUR + timedelta(seconds=405))  # 360 s bucket _HOUR + 360
+    caches.clear_all()
+    assert presence.current_figures(_HOUR + timedelta(seconds=410)).online == 6
+
+
+def test_a_view_whose_midnight_take_over_fails_still_counts(dynamodb_proxy: Any) -> None:
+    """Just after midnight the reader's write opens the view's window, then taking
+    yesterday's item over is refused: the view still counts (it is the reader's, its
+    window is open); it raised, and the reload inside the window was not counted either."""
+    now = SOON.replace(second=0)
+    visitor, previous = "a" * 32, "b" * 32
+    presence.heartbeat(previous, now - timedelta(minutes=2))  # yesterday's id has an item
+    caches.clear_all()
+    dynamodb_proxy.fail("DeleteItem", mode="throttle", table_suffix="-connections")
+    assert presence.view(visitor, SLUG, 1800, now, previous) is not None  # counted
+    dynamodb_proxy.clear()
+    assert presence.view(visitor, SLUG, 1800, now + timedelta(seconds=60), previous) is None

@@ -250,7 +250,8 @@ def _read(epoch: float) -> tuple[int, counters.Site, int, Level]:
     level = site_level(site)
     online = _estimate(items, starts, share, level.k)
     shards = sum(counters.number(items.get(f"visits#{s}"), "visits") for s in range(VISIT_SHARDS))
-    unrolled = _bucket_visits(items, starts, _rolled(site, starts)) + _roll_up(site, starts, items)
+    unrolled = _bucket_visits(items, starts, _rolled(site, starts))
+    unrolled += _roll_up(site, starts, items, epoch)
     moved = next_level(level, site.level_at, online, epoch)
     # k_at rounded up: a settle time measured from it is never cut short by the rounding
     if moved is not None and counters.set_level(
@@ -273,12 +274,14 @@ def _rolled(site: counters.Site, starts: list[int]) -> int | None:
 def _rolled_after_change(site: counters.Site, starts: list[int]) -> int:
     size = bucket_seconds()
     rolled = starts[0] - size
-    if site.rolled_end is not None:
-        rolled = max(rolled, -(-site.rolled_end // size) * size - size)
+    if site.rolled_end is not None:  # the bucket of this length holding the change before
+        rolled = max(rolled, site.rolled_end // size * size)
     return rolled
 
 
-def _roll_up(site: counters.Site, starts: list[int], items: dict[str, dict[str, Any]]) -> int:
+def _roll_up(
+    site: counters.Site, starts: list[int], items: dict[str, dict[str, Any]], epoch: float
+) -> int:
     """Move visits out of buckets that will soon leave the window (up to two buckets
     before now: later writes land in the current one) into the site item. Returns visits
     found in buckets older than the window that were not rolled up yet (after an idle
@@ -291,7 +294,7 @@ def _roll_up(site: counters.Site, starts: list[int], items: dict[str, dict[str, 
         )
         return 0
     if site.rolled_size not in (None, size):
-        return _roll_up_other_length(site, starts)
+        return _roll_up_other_length(site, starts, epoch)
     if site.rolled > starts[0] + size:
         return 0  # every bucket not rolled up is inside the window, with room to spare
     gap = list(range(site.rolled + size, starts[0], size))
@@ -319,7 +322,7 @@ def _read_visits(size: int, starts: list[int]) -> int:
     return found
 
 
-def _roll_up_other_length(site: counters.Site, starts: list[int]) -> int:
+def _roll_up_other_length(site: counters.Site, starts: list[int], epoch: float) -> int:
     """The window (PRESENCE_WINDOW_SECONDS) changed, so the bucket length did: the visits
     in buckets of the old length not rolled up yet (up to now) move into the site item, and
     `rolled` starts again on the new grid, before the window (every bucket of the new
@@ -328,10 +331,11 @@ def _roll_up_other_length(site: counters.Site, starts: list[int]) -> int:
     until their next request (at most a heartbeat later)."""
     assert site.rolled is not None and site.rolled_size is not None
     size, old = bucket_seconds(), site.rolled_size
-    end = starts[-1] + size  # every bucket of the old length before this moves now
-    gap = list(range(site.rolled + old, end, old))[-MAX_GAP_BUCKETS:]
+    # every bucket of the old length up to the one holding now; `rolled_end` says when
+    gap = list(range(site.rolled + old, int(epoch // old) * old + 1, old))[-MAX_GAP_BUCKETS:]
     moving = _read_visits(old, gap)
-    counters.roll_up(site.rolled, _rolled_after_change(site, starts), moving, size, rolled_end=end)
+    rolled = _rolled_after_change(site, starts)
+    counters.roll_up(site.rolled, rolled, moving, size, rolled_end=int(epoch))
     logger.info(
         "bucket length changed: visits rolled up",
         extra={"from_seconds": old, "to_seconds": size, "visits": moving},
@@ -516,12 +520,13 @@ def view(
             register(visitor, now, previous)  # a reader back on a page keeps present
         return None
     _last_write.put(visitor, plan.epoch)
-    old = _taken_over(visitor, old, previous, now_ms)
     try:
+        old = _taken_over(visitor, old, previous, now_ms)
         _count(visitor, plan, old)
     except (ClientError, BotoCoreError) as exc:
-        # The bucket (or visit shard) refused or failed: the view is still the reader's
-        # and counts (its window is open); online now misses them until their next request.
+        # Yesterday's item, the bucket or the visit shard refused or failed: the view is
+        # still the reader's and counts (its window is open); online now misses them until
+        # their next request.
         code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
         logger.warning("presence not recorded", extra={"error": code or str(exc)})
     if window and old.markers.get(marker.name, 0) > now_ms:
@@ -549,8 +554,9 @@ def _count(visitor: str, plan: _Plan, old: Seen) -> None:
     their new visit) or the visit shard's (a new visit of a reader not sampled); then this
     container's figures take the arrival and the visit."""
     new_visit = old.last_seen is None or old.last_seen <= plan.epoch - VISIT_GAP_SECONDS
-    if plan.bucket is not None and old.bucket != plan.bucket:
-        size = bucket_seconds()
+    size = bucket_seconds()
+    moving = old.bucket != plan.bucket or old.bucket_size not in (None, size)
+    if plan.bucket is not None and moving:
         counts = {f"n{j}": 1 for j in plan.levels}
         moved = (plan.bucket - old.bucket) // size if old.bucket else 0
         # a bucket of another length (recorded before PRESENCE_WINDOW_SECONDS changed) is
@@ -571,7 +577,7 @@ def _count(visitor: str, plan: _Plan, old: Seen) -> None:
             # that never counted them. After a 5xx the write may have counted: left as is.
             if dal.refused(exc):
                 with contextlib.suppress(ClientError, BotoCoreError):
-                    connections.put_back_bucket(visitor, plan.bucket, old.bucket)
+                    connections.put_back_bucket(visitor, plan.bucket, old.bucket, old.bucket_size)
                 if new_visit:  # the visit goes on a visit shard instead: never lost
                     with contextlib.suppress(ClientError, BotoCoreError):
                         _add_visit(visitor)

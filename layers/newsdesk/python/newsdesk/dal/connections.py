@@ -233,16 +233,22 @@ def keep_windows(visitor: str, markers: dict[str, int]) -> None:
     )
 
 
-def put_back_bucket(visitor: str, written: int, previous: int | None) -> None:
-    """Put back the online-now bucket `visitor`'s item named before a write set it to
-    `written` (epoch s; `previous` None: none), unless another write changed it since:
-    one conditional UpdateItem."""
+def put_back_bucket(
+    visitor: str, written: int, previous: int | None, previous_size: int | None
+) -> None:
+    """Put back the online-now bucket (start and length) `visitor`'s item named before a
+    write set it to `written` (epoch s; `previous` None: none; `previous_size` None: not
+    known), unless another write changed it since: one conditional UpdateItem."""
     values: dict[str, Any] = {":written": {"N": str(written)}}
     if previous is None:
-        action = "REMOVE b"
-    else:
-        action = "SET b = :previous"
+        action = "REMOVE b, bs"
+    elif previous_size is None:
+        action = "SET b = :previous REMOVE bs"
         values[":previous"] = {"N": str(previous)}
+    else:
+        action = "SET b = :previous, bs = :size"
+        values[":previous"] = {"N": str(previous)}
+        values[":size"] = {"N": str(previous_size)}
     db.conditional_update(
         TableName=settings().connections_table,
         Key={"visitor": {"S": visitor}},

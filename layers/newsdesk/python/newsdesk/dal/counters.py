@@ -88,8 +88,8 @@ def counter_keys(slug: str) -> list[dict[str, Any]]:
 
 MAX_SHARDS = 64
 SPREAD = 4  # a throttled article gets four times the shards
-# Shards one view is written to before a throttle is the answer: a throttle of the table as
-# a whole (not of one key) must not spread the article much wider.
+# Shards one view is written to before a throttle is the answer (each throttled view
+# widens the article; a throttle of the whole table does too: see the README).
 VIEW_ATTEMPTS = 2
 # Shards known per article in this container (at least COUNTER_SHARDS), and the number the
 # first shard was last seen to record.
@@ -263,6 +263,7 @@ class _Seen:
     read_at: float  # caches.clock() of the last full read (or failed attempt); -inf: none
     views: dict[int, int] = field(default_factory=dict)  # shard -> largest `views` seen
     legacy: int = 0  # the first shard's legacy count, as last seen
+    complete: bool = False  # every shard has been read at least once
 
     def with_item(self, shard: int, item: Mapping[str, Any]) -> _Seen:
         """This view plus shard `shard`'s item (read, or as an UpdateItem returned it)."""
@@ -295,7 +296,8 @@ def _fresh_seen(slug: str, with_failures: bool) -> _Seen:
     was seen (until SUM_SECONDS later) instead of raising ClientError/BotoCoreError."""
     now = caches.clock()
     seen = _seen.get(slug)[1] or _Seen(-math.inf)
-    if now - seen.read_at < SUM_SECONDS:
+    # a total shown without counting (with_failures False) is never a partial sum
+    if now - seen.read_at < SUM_SECONDS and (seen.complete or with_failures):
         return seen
     try:
         items = _shard_items(slug)
@@ -304,7 +306,7 @@ def _fresh_seen(slug: str, with_failures: bool) -> _Seen:
             raise
         _seen.put(slug, replace(seen, read_at=now))
         return replace(seen, read_at=now)
-    seen = replace(seen, read_at=now)
+    seen = replace(seen, read_at=now, complete=True)
     for item in items:
         seen = seen.with_item(shard_of(item["id"]["S"]), item)
     _seen.put(slug, seen)
@@ -688,8 +690,8 @@ class Site:
     peak_at: str | None  # when (ISO 8601, UTC)
     rolled: int | None = None  # buckets up to this start (epoch s) are in `visits`
     rolled_size: int | None = None  # the length (s) of the buckets `rolled` refers to
-    rolled_end: int | None = None  # at the last length change: buckets of the length before
-    # it that start before this (epoch s) were rolled up
+    rolled_end: int | None = None  # when the last length change rolled up (epoch s): buckets
+    # of the length before it, up to the one holding this time, are in `visits`
     level: int | None = None  # the sampling level K (None: never set, see newsdesk.presence)
     level_at: int | None = None  # when it last changed (epoch s), or a lowering began
     lowering: bool = False  # K - 1 is being filled in (newsdesk.presence.next_level)
@@ -775,8 +777,8 @@ def roll_up(
     """Move `visits` counted in buckets after `rolled` up to `to` (bucket starts, epoch s;
     `to` on the grid of `size`-second buckets) into the site item's `visits`: one
     conditional UpdateItem, refused (False) when another container moved them first.
-    `rolled_end` (after a change of the bucket length): every bucket of the old length
-    starting before it is in `visits` now."""
+    `rolled_end` (after a change of the bucket length, epoch s): every bucket of the old
+    length up to the one holding this time is in `visits` now."""
     numbers = {":to": str(to), ":v": str(visits), ":size": str(size)}
     update = "SET rolled = :to, rolled_size = :size"
     if rolled_end is not None:
