@@ -19,6 +19,9 @@ answers them:
               provisioning level with the UpdateTable API." (DynamoDB's words, as quoted in
               public reports: mifi/dynamodump#20, quintilesims/layer0#229,
               mozilla-services/autopush#435)
+- "table-throttle": HTTP 400 ThrottlingException whose throttlingReasons say the table as a
+              whole is past its maximum on-demand throughput
+              (TableWriteMaxOnDemandThroughputExceeded), not one partition key
 - "error":    HTTP 500 InternalServerError ("An error occurred on the server side.", model
               shape InternalServerError), message "Internal server error" as DynamoDB sends it
               (aws/aws-sdk-java#1881, aws/aws-sdk-js#3891, Sleavely/dynamo-plus#16)
@@ -162,7 +165,7 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-MODES = ("throttle", "error", "delay", "drop", "late")
+MODES = ("throttle", "table-throttle", "error", "delay", "drop", "late")
 ANY = "*"
 TARGET_PREFIX = "DynamoDB_20120810."
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -234,6 +237,18 @@ def aws_error(name: str, message: str, *, message_key: str = "message", **member
 
 
 THROTTLE_BODY = aws_error("ProvisionedThroughputExceededException", PROVISIONED_THROTTLE_MESSAGE)
+# An on-demand table past its maximum throughput (not one key): the model's ThrottlingReason,
+# ResourceType+OperationType+LimitType (API Reference, "ThrottlingReason").
+TABLE_THROTTLE_BODY = aws_error(
+    "ThrottlingException",
+    ON_DEMAND_THROTTLE_MESSAGE,
+    throttlingReasons=[
+        {
+            "reason": "TableWriteMaxOnDemandThroughputExceeded",
+            "resource": "arn:aws:dynamodb:us-east-1:000000000000:table/throttled",
+        }
+    ],
+)
 ERROR_BODY = aws_error("InternalServerError", INTERNAL_ERROR_MESSAGE)
 
 
@@ -1678,6 +1693,8 @@ class FaultProxy:
             self._relay(handler, raw, answered=lambda: fault.cancelled.wait(fault.delay))
         elif fault.mode == "throttle":
             self._answer(handler, 400, THROTTLE_BODY)
+        elif fault.mode == "table-throttle":
+            self._answer(handler, 400, TABLE_THROTTLE_BODY)
         elif fault.mode == "error":
             self._answer(handler, 500, ERROR_BODY)
         elif fault.mode == "delay":

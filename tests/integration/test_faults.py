@@ -245,6 +245,25 @@ DYNAMODB_ANSWERS = {
             "message": "Internal server error",
         },
     ),
+    # the model's ThrottlingException member throttlingReasons (API Reference,
+    # "ThrottlingReason"): the table as a whole, not a key range
+    "table-throttle": (
+        400,
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+            "message": "Throughput exceeds the current capacity of your table or index. "
+            "DynamoDB is automatically scaling your table or index so please try again "
+            "shortly. If exceptions persist, check if you have a hot key: "
+            "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+            "bp-partition-key-design.html",
+            "throttlingReasons": [
+                {
+                    "reason": "TableWriteMaxOnDemandThroughputExceeded",
+                    "resource": "arn:aws:dynamodb:us-east-1:000000000000:table/throttled",
+                }
+            ],
+        },
+    ),
 }
 
 
@@ -285,6 +304,10 @@ def test_injected_faults_are_answered_as_dynamodb_answers(
         client.get_item(TableName=ddb_local_tables["ARTICLES_TABLE"], Key={"slug": {"S": SLUG}})
     code = body["__type"].split("#")[1]
     assert caught.value.response["Error"] == {"Code": code, "Message": body["message"]}
+    for member, value in body.items():  # modeled members, where newsdesk.dal.db reads them
+        if member not in ("__type", "message"):
+            assert caught.value.response[member] == value
+    assert db.hot_key(caught.value) == (mode == "throttle")  # no reason given: a hot key
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 

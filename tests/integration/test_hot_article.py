@@ -19,6 +19,7 @@ import random
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from newsdesk import caches, mostread
 from newsdesk.dal import counters
 
@@ -235,3 +236,26 @@ def test_crawlers_are_shown_the_whole_total_after_a_counted_views_shard_read_fai
     }
     view = page_views.record_view(SLUG, crawler, "66.249.66.1", bots.PAGE)
     assert (view.views, page_views.shown_views(SLUG)) == (total + 1, total + 1)
+
+
+@pytest.mark.usefixtures("ddb_local_tables")
+def test_a_throttle_of_the_whole_table_does_not_spread_an_article(dynamodb_proxy: Any) -> None:
+    """An on-demand table past its maximum throughput refuses every key alike (its
+    ThrottlingReason names the table, not a key range): more shards would not help, and
+    they would stay, each later read of the article reading them all. The view is refused
+    after one write; the article keeps one shard (the fresh-clone review, stop 22, found 64
+    after three such views)."""
+    import_fixture()
+    before = counters.views_of([SLUG])[SLUG]
+    caches.clear_all()
+    dynamodb_proxy.reset_counts()
+    dynamodb_proxy.fail("UpdateItem", mode="table-throttle", table_suffix="-counters")
+    for _ in range(3):
+        with pytest.raises(ClientError):
+            counters.add_view(SLUG)
+    assert dynamodb_proxy.seen("UpdateItem", "-counters") == 3  # one write each
+    dynamodb_proxy.clear()
+    assert counters.add_view(SLUG) == before + 1
+    caches.clear_all()
+    assert counters.views_of([SLUG])[SLUG] == before + 1
+    assert counters.shards_of(SLUG) == 1

@@ -88,8 +88,8 @@ def counter_keys(slug: str) -> list[dict[str, Any]]:
 
 MAX_SHARDS = 64
 SPREAD = 4  # a throttled article gets four times the shards
-# Shards one view is written to before a throttle is the answer (each throttled view
-# widens the article; a throttle of the whole table does too: see the README).
+# Shards one view is written to before a throttle is the answer. Only a hot key's throttle
+# (db.hot_key) tries another shard: a throttle of the table as a whole is the answer at once.
 VIEW_ATTEMPTS = 2
 # Shards known per article in this container (at least COUNTER_SHARDS), and the number the
 # first shard was last seen to record.
@@ -178,9 +178,10 @@ def add_view(slug: str, today: date | None = None) -> int:
     """Add one view atomically (one UpdateItem, one write unit; never retried when it may
     have counted, see db.at_most_once) to the article's count and to
     `today`'s (default: the site time zone's date now) and return the article's new total.
-    A view refused because the article's key is hot is counted on another shard (new ones
-    while the article has fewer than MAX_SHARDS; see "hot articles" above), VIEW_ATTEMPTS
-    writes at most: then the ClientError is raised. A sharded article's total is this
+    A view refused because the article's key is hot (db.hot_key) is counted on another
+    shard (new ones while the article has fewer than MAX_SHARDS; see "hot articles" above),
+    VIEW_ATTEMPTS writes at most: then, or at once when the table as a whole is throttled,
+    the ClientError is raised. A sharded article's total is this
     shard's new value (the UpdateItem's answer) plus the other shards as this environment
     last read them, read again at most every SUM_SECONDS (see "a sharded article's total"
     below)."""
@@ -192,7 +193,7 @@ def add_view(slug: str, today: date | None = None) -> int:
             response = _add_view(slug, shard, today)
             break
         except ClientError as exc:
-            if not db.throttled(exc) or len(refused) + 1 >= VIEW_ATTEMPTS:
+            if not db.hot_key(exc) or len(refused) + 1 >= VIEW_ATTEMPTS:
                 raise
             refused.add(shard)  # a throttled write was not applied: another shard may take it
             shard = _another_shard(slug, refused)

@@ -115,6 +115,23 @@ def throttled(exc: Exception) -> bool:
     return code in THROTTLED
 
 
+def hot_key(exc: Exception) -> bool:
+    """DynamoDB refused the request because its partition key is past the partition's
+    limits: a ThrottlingReason ending in KeyRangeThroughputExceeded, or a throttle that
+    gives no reason (answers from before reasons existed). Not when the reasons name the
+    table or index as a whole (ProvisionedThroughputExceeded, AccountLimitExceeded,
+    MaxOnDemandThroughputExceeded): more keys would not help then. API Reference,
+    "ThrottlingReason" (ThrottlingException: throttlingReasons;
+    ProvisionedThroughputExceededException: ThrottlingReasons)."""
+    if not throttled(exc):
+        return False
+    response = getattr(exc, "response", {})
+    reasons = response.get("throttlingReasons") or response.get("ThrottlingReasons") or []
+    return not reasons or any(
+        str(reason.get("reason", "")).endswith("KeyRangeThroughputExceeded") for reason in reasons
+    )
+
+
 def _maybe_applied(caught_exception: Exception | None, response: Any) -> bool:
     """A failed attempt that DynamoDB may have applied all the same: any failure but a
     refusal (a 4xx) or a connection that was never made (nothing was sent)."""
