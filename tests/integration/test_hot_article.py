@@ -32,6 +32,18 @@ RATE = 100  # counted views per second: ten times what one key takes
 SECONDS = 3
 CONTAINERS = 5
 SEED = int(os.environ.get("HOT_ARTICLE_SEED", "2"))  # shards drawn: reproducible, any seed passes
+CRAWLER_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def _sharded_article(monkeypatch: pytest.MonkeyPatch, shards: int) -> tuple[ManualClock, int]:
+    """The fixture article spread over `shards` shards (recorded on its first shard), the
+    package's caches on a manual clock: (that clock, the article's total)."""
+    import_fixture()
+    clock = ManualClock()
+    monkeypatch.setattr(caches, "clock", clock)
+    counters._shards.put(SLUG, shards)
+    counters.record_shards(SLUG, shards)
+    return clock, counters.views_of([SLUG])[SLUG]
 
 
 @pytest.mark.usefixtures("ddb_local_tables")
@@ -129,12 +141,7 @@ def test_a_sharded_article_reads_its_shards_at_most_once_per_sum_seconds(
     """A counted view of a sharded article shows the shard it wrote as the UpdateItem
     answered plus the others as the environment last read them, read again only after
     SUM_SECONDS: one UpdateItem per view and one BatchGetItem per environment and period."""
-    import_fixture()
-    clock = ManualClock()
-    monkeypatch.setattr(caches, "clock", clock)
-    counters._shards.put(SLUG, 4)
-    counters.record_shards(SLUG, 4)
-    before = counters.views_of([SLUG])[SLUG]
+    clock, before = _sharded_article(monkeypatch, 4)
     dynamodb_proxy.reset_counts()
 
     shown = [counters.add_view(SLUG) for _ in range(20)]
@@ -180,19 +187,12 @@ def test_crawlers_on_a_hot_article_are_shown_its_total_without_reading_every_sha
     SUM_SECONDS per environment, nothing is refused and every crawler is shown the total."""
     from newsdesk import bots, dal, page_views
 
-    import_fixture()
-    clock = ManualClock()
-    monkeypatch.setattr(caches, "clock", clock)
-    counters._shards.put(SLUG, 16)
-    counters.record_shards(SLUG, 16)
-    total = counters.views_of([SLUG])[SLUG]
+    clock, total = _sharded_article(monkeypatch, 16)
     caches.clear_all()
     limit = dynamodb_proxy.partition_limit(
         wcu_per_second=LIMIT, rcu_per_second=READ_LIMIT, clock=clock, table_suffix="-counters"
     )
-    crawler = {
-        "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-    }
+    crawler = {"user-agent": CRAWLER_UA}
     shown = []
     try:
         for n in range(RATE * SECONDS):
@@ -217,13 +217,8 @@ def test_crawlers_are_shown_the_whole_total_after_a_counted_views_shard_read_fai
     right after is shown the whole total, read afresh (fresh-clone review, stop 22)."""
     from newsdesk import bots, dal, page_views
 
-    import_fixture()
-    clock = ManualClock()
-    monkeypatch.setattr(caches, "clock", clock)
+    _, total = _sharded_article(monkeypatch, 16)
     monkeypatch.setattr(counters, "random", random.Random(SEED))
-    counters._shards.put(SLUG, 16)
-    counters.record_shards(SLUG, 16)
-    total = counters.views_of([SLUG])[SLUG]
     caches.clear_all()
     counters._shards.put(SLUG, 16)
     dynamodb_proxy.fail("BatchGetItem", mode="error", table_suffix="-counters")
@@ -231,9 +226,7 @@ def test_crawlers_are_shown_the_whole_total_after_a_counted_views_shard_read_fai
     counters.add_view(SLUG)  # counted; its read of the other shards failed
     dynamodb_proxy.clear()
     dal.start_request()
-    crawler = {
-        "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-    }
+    crawler = {"user-agent": CRAWLER_UA}
     view = page_views.record_view(SLUG, crawler, "66.249.66.1", bots.PAGE)
     assert (view.views, page_views.shown_views(SLUG)) == (total + 1, total + 1)
 
