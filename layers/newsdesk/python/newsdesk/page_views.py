@@ -60,8 +60,7 @@ def record_view(
             return _known(slug, counters.shown_total(slug))
         return _count(slug, headers, source_ip)
     except (ClientError, BotoCoreError) as exc:
-        code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
-        logger.warning("view counter unavailable", extra={"slug": slug, "error": code or str(exc)})
+        logger.warning("view counter unavailable", extra={"slug": slug, "error": dal.failure(exc)})
         metrics.add_metric(name="CounterWriteFailures", unit=MetricUnit.Count, value=1)
         return View(_last_shown(slug), counted=False)
 

@@ -527,8 +527,7 @@ def view(
         # Yesterday's item, the bucket or the visit shard refused or failed: the view is
         # still the reader's and counts (its window is open); online now misses them until
         # their next request.
-        code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
-        logger.warning("presence not recorded", extra={"error": code or str(exc)})
+        logger.warning("presence not recorded", extra={"error": dal.failure(exc)})
     if window and old.markers.get(marker.name, 0) > now_ms:
         return None  # viewed under yesterday's id, window still open
     return marker

@@ -12,7 +12,14 @@ Everything else calls named functions here; tests/unit/test_layers.py fails if a
 module imports the client.
 """
 
-from newsdesk.dal.db import backoff, degraded, refused, start_request, use_operator_client
+from newsdesk.dal.db import (
+    backoff,
+    degraded,
+    failure,
+    refused,
+    start_request,
+    use_operator_client,
+)
 
 
 def warm() -> None:
@@ -28,4 +35,12 @@ def warm() -> None:
         db.client.cache_clear()
 
 
-__all__ = ["backoff", "degraded", "refused", "start_request", "use_operator_client", "warm"]
+__all__ = [
+    "backoff",
+    "degraded",
+    "failure",
+    "refused",
+    "start_request",
+    "use_operator_client",
+    "warm",
+]

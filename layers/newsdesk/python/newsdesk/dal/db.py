@@ -109,10 +109,23 @@ def throttle_handled() -> Iterator[None]:
         _throttle_handled.reset(token)
 
 
+def error_code(exc: BaseException) -> str | None:
+    """The DynamoDB error code of a ClientError (ThrottlingException, ...); None for any
+    other exception (a timeout, a dropped connection)."""
+    if not isinstance(exc, ClientError):
+        return None
+    code = exc.response.get("Error", {}).get("Code")
+    return str(code) if code is not None else None
+
+
+def failure(exc: BaseException) -> str:
+    """What a log line says of a failed DynamoDB call: its error code, else its text."""
+    return error_code(exc) or str(exc)
+
+
 def throttled(exc: Exception) -> bool:
     """DynamoDB refused the request for throughput (a hot key, say)."""
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-    return code in THROTTLED
+    return error_code(exc) in THROTTLED
 
 
 def hot_key(exc: Exception) -> bool:
@@ -388,8 +401,7 @@ def conditional_update(**params: Any) -> bool:
 def condition_failed(exc: Exception) -> bool:
     """A conditional write DynamoDB refused: an answer (already counted, someone else won),
     not a failure of the store."""
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-    return code == "ConditionalCheckFailedException"
+    return error_code(exc) == "ConditionalCheckFailedException"
 
 
 def degraded() -> bool:
