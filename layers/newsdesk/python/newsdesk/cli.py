@@ -226,12 +226,13 @@ def _set_views(args: argparse.Namespace) -> int:
 
 def _set_total(args: argparse.Namespace) -> int:
     from newsdesk import editing
+    from newsdesk.dal.counters import total_audit_id
 
     change = editing.set_site_total(args.total, _who(), force=args.force)
     print(
         f"site total {change['previous']} -> {change['total']} (counted since launch "
         f"{change['counted']}, articles' counts {change['articles']}; audit record "
-        f"{editing.total_audit_id(change['when'])}, by {change['by']})"
+        f"{total_audit_id(change['when'])}, by {change['by']})"
     )
     if change["forced"]:
         print("newsdesk: forced below the sum of the articles' counts", file=sys.stderr)

@@ -275,7 +275,3 @@ def set_site_total(target: Any, who: str, *, force: bool = False) -> dict[str, A
             "forced": target < shown,
         }
     raise Conflict("the site's total kept changing while it was set; retry")
-
-
-def total_audit_id(when: str) -> str:
-    return f"audit#total#{when}"

@@ -424,6 +424,11 @@ def audit_id(slug: str, when: str) -> str:
     return f"audit#views#{slug}#{when}"
 
 
+def total_audit_id(when: str) -> str:
+    """The audit record of a change of the site's total visits (set_legacy_visits)."""
+    return f"audit#total#{when}"
+
+
 def _audit_put(slug: str, audit: dict[str, str | int]) -> dict[str, Any]:
     """The TransactWriteItems action that stores one audit record {who, when, old, new, via}
     (a new item: refused if one exists at that time)."""
@@ -915,7 +920,7 @@ def _total_actions(
     )
     table = _table()
     audit = {
-        "id": {"S": f"audit#total#{when}"},
+        "id": {"S": total_audit_id(when)},
         "who": {"S": who},
         "when": {"S": when},
         "old": {"N": str(old)},
