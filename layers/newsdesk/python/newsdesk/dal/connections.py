@@ -90,9 +90,8 @@ def record(
 ) -> Seen:
     """Record `visitor` as seen at `now` (epoch s; the item expires `keep` s later), in the
     online-now bucket starting at `bucket` (None: not sampled, see newsdesk.presence) of
-    `bucket_size` seconds, with
-    the repeat-view window `marker` opened; return the item as it was. One conditional
-    UpdateItem (1 write unit under 1 KB):
+    `bucket_size` seconds, with the repeat-view window `marker` opened; return the item as
+    it was. One conditional UpdateItem (1 write unit under 1 KB):
 
     - with `marker`: refused while the window is open (RepeatView, the item returned with
       ReturnValuesOnConditionCheckFailure=ALL_OLD, so the caller needs no read);

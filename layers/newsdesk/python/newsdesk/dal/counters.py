@@ -305,8 +305,9 @@ def _fresh_seen(slug: str, with_failures: bool) -> _Seen:
     except (ClientError, BotoCoreError):
         if not with_failures:
             raise
-        _seen.put(slug, replace(seen, read_at=now))
-        return replace(seen, read_at=now)
+        seen = replace(seen, read_at=now)
+        _seen.put(slug, seen)
+        return seen
     seen = replace(seen, read_at=now, complete=True)
     for item in items:
         seen = seen.with_item(shard_of(item["id"]["S"]), item)
