@@ -15,7 +15,14 @@ import unicodedata
 from xml.etree import ElementTree
 
 import pytest
-from newsdesk.text import EncodingProblem, clean, decode, encoding_problem, xml_text
+from newsdesk.text import (
+    EncodingProblem,
+    clean,
+    decode,
+    encoding_problem,
+    page_problem,
+    xml_text,
+)
 
 from tests.support import FIXTURE
 from tests.unit.vni import to_vni
@@ -181,6 +188,81 @@ def windows_1258(text: str) -> bytes:
         else:  # no precomposed form: the base letter, then each mark
             out += (base + "".join(marks)).encode("cp1258")
     return bytes(out)
+
+
+def read_as_windows_1252(text: str) -> str:
+    """Vietnamese saved as Windows-1258 and opened as Windows-1252 (what an editor, a CMS or
+    a converter does when it assumes Western European), then saved again as UTF-8."""
+    return windows_1258(text).decode("cp1252", errors="replace")
+
+
+@pytest.mark.parametrize("text", VIETNAMESE)
+def test_windows_1258_read_as_windows_1252_is_caught_with_what_it_should_read(text: str) -> None:
+    garbled = read_as_windows_1252(text)
+    assert garbled != text
+    for form in (garbled, unicodedata.normalize("NFC", garbled)):
+        reason = encoding_problem(form)
+        assert reason is not None, f"{form!r} ({text}) not caught"
+        assert reason.startswith("the text is mojibake: Windows-1258 read as Windows-1252")
+
+
+def test_windows_1258_read_as_windows_1252_says_what_it_should_read() -> None:
+    reason = str(encoding_problem(read_as_windows_1252("Việt Nam đón bão số 5 ở miền Trung")))
+    assert "'Viêòt Nam ðón baÞo sôì 5 õÒ miêÌn Trung' should read" in reason
+    assert "'Việt Nam đón bão số 5 ở miền Trung'" in reason
+
+
+def test_a_page_garbled_so_is_rejected_whole_or_by_its_title_alone() -> None:
+    page = FIXTURE.read_text(encoding="utf-8").splitlines()
+    assert page_problem(page) is None
+    assert page_problem(read_as_windows_1252("\n".join(page)).splitlines()) is not None
+    # the title alone (a CMS that garbled one field), over a clean body
+    assert page_problem([read_as_windows_1252(page[0]), *page[1:]]) is not None
+    # one short word with a strong sign is enough: "Bão" as "BaÞo"
+    assert encoding_problem(read_as_windows_1252("Bão")) is not None
+
+
+def test_words_a_garbled_text_could_hold_are_not_flagged_in_unicode_text() -> None:
+    """ì and ò after a plain vowel are Vietnamese letters too ("giò lụa", "quì", "GIÒN"),
+    and ã õ ý are everyday letters: only with other garbled words do they count."""
+    for text in ("Giò", "giò lụa", "Quì lạy", "GIÒN TAN", "Giòn", "hãy ý kiến", "cõi", "Mã số"):
+        assert encoding_problem(text) is None, text
+
+
+def test_vietnamese_names_in_unicode_are_not_taken_for_any_garbling() -> None:
+    """Babel's Vietnamese (CLDR) names of languages, countries, scripts, currencies, months
+    and days, each as a field and word by word: real Vietnamese, none of it flagged."""
+    from babel import Locale
+
+    vi = Locale.parse("vi")
+    names = (
+        [
+            name
+            for names in (vi.languages, vi.territories, vi.scripts, vi.currencies)
+            for name in names.values()
+        ]
+        + list(vi.months["format"]["wide"].values())
+        + list(vi.days["format"]["wide"].values())
+    )
+    assert len(names) > 1000
+    flagged = [
+        text
+        for name in names
+        for text in (name, *name.split())
+        if encoding_problem(text) or encoding_problem(text.upper())
+    ]
+    assert flagged == []
+
+
+# ---- VNI in a short field --------------------------------------------------------------------
+
+
+def test_vni_in_a_short_field_is_caught() -> None:
+    assert to_vni("Thời sự") == "Thôøi söï"
+    assert str(encoding_problem("Thôøi söï")).startswith("the text is VNI-encoded")
+    title = to_vni("Hội nghị tổng kết năm học ở thành phố")
+    page = FIXTURE.read_text(encoding="utf-8").splitlines()
+    assert page_problem([title, *page[1:]]) is not None  # a VNI title over a clean body
 
 
 def test_a_windows_1258_file_is_named_as_such() -> None:

@@ -12,8 +12,10 @@ stored as garbage.
   and sitemap templates too (the `xml` filter), so they stay well-formed whatever is stored.
 - `encoding_problem(*texts)`: why the texts are not what their writer meant, or None:
   mojibake (UTF-8 read as Windows-1252, Windows-1258 or Latin-1 and saved again, detected
-  by ftfy's badness heuristic) or VNI (the old Vietnamese font encoding, read as
-  Windows-1252; no maintained detector exists, so its own rule below).
+  by ftfy's badness heuristic), Windows-1258 read as Windows-1252 (ftfy undoes only
+  UTF-8 read as a single-byte code page; its own rule below) or VNI (the old Vietnamese
+  font encoding, read as Windows-1252; no maintained detector exists, so its own rule
+  below).
 - `decode(data)`: a file's bytes as text: UTF-8 (with or without a BOM); else
   EncodingProblem naming what the bytes look like (VNI by the same rule, otherwise
   charset-normalizer's guess: Windows-1258, UTF-16, ...).
@@ -86,6 +88,27 @@ _VIETNAMESE = "[ăĂđĐơƠưƯ\u1ea0-\u1ef9]"
 _WORD = r"\w+"
 VNI_MIN_SIGNS = 3
 VNI_MIN_KINDS = 3
+# VNI's ơ/ư followed by a tone mark ("Thôøi söï" is "Thời sự"): never in another language,
+# so two of them are enough in a short field (a category, a title) whose signs are few.
+_VNI_HORN_TONE = "[ôöÔÖ][ùøûõïÙØÛÕÏ]"
+VNI_MIN_HORN_TONES = 2
+
+# Windows-1258 writes đ ơ ư ă as bytes Windows-1252 reads as ð õ ý ã (capitals Ð Õ Ý Ã), and
+# most tone marks as combining marks after the vowel, bytes it reads as Ì ì Þ Ò ò (grave,
+# acute, tilde, hook, dot below): "Việt" is "Viêòt", "bão" is "baÞo", "đón" is "ðón". A
+# sign is ð/Ð starting a word (Vietnamese has đ only there; "Guðrún" is Icelandic) or one of
+# those marks right after a vowel. A word with a sign is garbled when, read back as
+# Windows-1258 (NFC), every mark has found its vowel, and either the sign is strong or the
+# word has a letter only Vietnamese has. Unicode Vietnamese has ì or ò after a plain vowel
+# ("giò", "quì", "GIÒN"), never after a vowel that already has a mark (one tone a
+# syllable), nor Þ at all: those signs are strong, and one garbled word is enough when it
+# has one (else see _code_page_mojibake).
+_CP1258_SIGN = re.compile(r"(?<![^\W\d_])[ðÐ]|(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ])[ÌìÞÒò]")
+_CP1258_STRONG = re.compile(
+    r"(?<![^\W\d_])[ðÐ]|(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ])Þ|(?<=[âêôãõýÂÊÔÃÕÝ])[ÌìÒò]"
+    r"|(?<=[aeiouy])[ÌÒ]"
+)
+_COMBINING = re.compile("[\u0300-\u036f]")
 
 
 class EncodingProblem(ValueError):
@@ -112,21 +135,26 @@ def encoding_problem(*texts: str) -> str | None:
     controls can be part of mojibake) are garbage, or None: mojibake or VNI, judged field by
     field, and VNI also over all of them (short fields have few signs)."""
     for text in texts:
-        reason = _mojibake(text) or _vni(text)
+        reason = _mojibake(text) or _code_page_mojibake(text) or _vni(text)
         if reason:
             return reason
     return _vni("\n".join(texts)) if len(texts) > 1 else None
 
 
 def page_problem(lines: list[str]) -> str | None:
-    """encoding_problem of a page's lines (as they came, before cleaning): VNI judged over
-    them all (its signs add up over a page), mojibake over them all and line by line (one
-    garbled paragraph among clean ones is out-voted on the whole page)."""
+    """encoding_problem of a page's lines (as they came, before cleaning): each kind judged
+    over them all (VNI's signs add up over a page) and line by line (a garbled title or
+    paragraph among clean ones is out-voted on the whole page)."""
     whole = "\n".join(lines)
-    if re.search(_MOJIBAKE_PAIR, whole) is None:  # nor in any line (no pair spans a LF)
-        return _vni(whole)
-    problem = _mojibake(whole) or _vni(whole)
-    return problem or next((reason for reason in map(_mojibake, lines) if reason), None)
+    utf8 = re.search(_MOJIBAKE_PAIR, whole) is not None  # nor in any line (no pair spans a LF)
+    code_page = _CP1258_SIGN.search(whole) is not None
+    for text in (whole, *lines):
+        problem = (
+            (utf8 and _mojibake(text)) or (code_page and _code_page_mojibake(text)) or _vni(text)
+        )
+        if problem:
+            return problem
+    return None
 
 
 def _mojibake(text: str) -> str | None:
@@ -225,17 +253,57 @@ def _mojibake_reason(text: str, run: str) -> str:
     )
 
 
+def _code_page_mojibake(text: str) -> str | None:
+    """The reason when `text` is Windows-1258 read as Windows-1252 (see _CP1258_SIGN): its
+    garbled words outnumber the words with letters that cannot be so garbled (beyond
+    Windows-1252, or marks left without a vowel when read back), and there are two of them
+    or no such other word."""
+    if _CP1258_SIGN.search(text) is None:
+        return None
+    garbled, genuine, first = 0, 0, ""
+    for word in re.findall(_WORD, text):
+        if word.isascii():
+            continue
+        try:
+            read_back = unicodedata.normalize("NFC", word.encode("cp1252").decode("cp1258"))
+        except UnicodeError:
+            genuine += 1  # a letter Windows-1252 lacks: written in Unicode
+            continue
+        if _COMBINING.search(read_back):
+            genuine += 1  # a mark without a vowel: these were letters ("mình", "còn")
+        elif _CP1258_STRONG.search(word) or (
+            _CP1258_SIGN.search(word) and re.search(_VIETNAMESE, read_back)
+        ):
+            garbled += 1
+            first = first or word
+    if garbled <= genuine or (garbled < 2 and genuine):
+        return None
+    if garbled < 2 and not _CP1258_STRONG.search(first):
+        return None  # one word whose only sign is weak ("Giò") may be a real word
+    start = text.index(first)
+    end = text.find(" ", start + 40)
+    sample = text[start : end if end != -1 else len(text)].strip()
+    reads = unicodedata.normalize("NFC", sample.encode("cp1252", "replace").decode("cp1258"))
+    return (
+        "the text is mojibake: Windows-1258 read as Windows-1252 and saved again "
+        f"({sample!r} should read {reads!r}); import it from a copy saved as UTF-8 from the "
+        "original"
+    )
+
+
 def _vni(text: str) -> str | None:
     """The reason when `text` reads as VNI: at least VNI_MIN_SIGNS signs of VNI_MIN_KINDS
     different marks, on one word in ten or more, and more of them than letters only
     Unicode Vietnamese has (names such as "Noël" or "Haïti" give one or two kinds)."""
     signs = [match.group()[-1] for match in re.finditer(_VNI_SIGN, text)]
-    if len(signs) < VNI_MIN_SIGNS or len(set(signs)) < VNI_MIN_KINDS:
-        return None
-    if len(signs) <= len(re.findall(_VIETNAMESE, text)) or len(signs) * 10 < len(
-        re.findall(_WORD, text)
-    ):
-        return None
+    horn_tones = len(re.findall(_VNI_HORN_TONE, text))
+    vietnamese = len(re.findall(_VIETNAMESE, text))
+    short_field = horn_tones >= VNI_MIN_HORN_TONES and horn_tones > vietnamese
+    if not short_field:
+        if len(signs) < VNI_MIN_SIGNS or len(set(signs)) < VNI_MIN_KINDS:
+            return None
+        if len(signs) <= vietnamese or len(signs) * 10 < len(re.findall(_WORD, text)):
+            return None
     first = re.search(_VNI_SIGN, text)
     assert first is not None
     start = text.rfind(" ", 0, first.start()) + 1
