@@ -17,7 +17,7 @@ import pytest
 from newsdesk import caches
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response
 
-from tests.e2e.content import PICTURE_URL, import_sample, picture_png
+from tests.e2e.content import PICTURE_HOST, import_sample, picture_png
 from tests.support import FIXTURE, ROOT, SLUG, import_fixture
 
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -209,7 +209,7 @@ def open_reader(browser: Browser) -> Iterator[Callable[..., Reader]]:
             settings["user_agent"] = user_agent
         context = browser.new_context(java_script_enabled=javascript, **settings)
         context.route(
-            PICTURE_URL, lambda route: route.fulfill(body=picture_png(), content_type="image/png")
+            PICTURE_HOST, lambda route: route.fulfill(body=picture_png(), content_type="image/png")
         )
         contexts.append(context)
         reader = Reader(context, context.new_page())

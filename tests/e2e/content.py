@@ -25,6 +25,15 @@ PICTURE_CAPTION = "Đua thuyền trên sông Thu Bồn, ngày hội của ngư�
 MARKED_TITLE = "Hội nghị tổng kết công tác phụ nữ: lợi ích từ hợp tác"
 MARKED_SLUG = "hoi-nghi-tong-ket-cong-tac-phu-nu"
 PICTURE_SLUG = "doc-dao-le-hoi-dua-thuyen-tren-song-thu-bon"
+PICTURE_HOST = "https://img.example/**"  # every picture of the sample (serve_pictures)
+# As a WordPress export writes a thumbnail linked to its full size: no alt text, and file
+# names with spaces and Vietnamese letters (the sanitiser names the link, encodes the URLs).
+LINKED_PICTURE_SLUG = "anh-ban-doc-gui-ve-toa-soan"
+LINKED_PICTURE_HTML = (
+    "<p>Ảnh do bạn đọc gửi về tòa soạn sau trận mưa lớn.</p>"
+    '<p><a href="https://img.example/ảnh mưa lớn.png">'
+    '<img src="https://img.example/ảnh mưa nhỏ.png" width="300" height="200"></a></p>'
+)
 # The menu's order: most articles first (Thời sự 3, Kinh tế 2), then by name.
 CATEGORIES = {
     "thoi-su": "Thời sự",
@@ -92,6 +101,13 @@ ARTICLES = [
         "Xử lý nghiêm vi phạm trật tự an toàn giao thông",
         "Pháp luật",
         20,
+    ),
+    _article(
+        LINKED_PICTURE_SLUG,
+        "Ảnh bạn đọc gửi về tòa soạn",
+        "Pháp luật",
+        19,
+        body_html=LINKED_PICTURE_HTML,
     ),
 ]
 

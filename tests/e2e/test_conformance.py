@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page
 
 from local import webcheck
 from tests.e2e.conftest import DESKTOP_UA, Reader, Site
-from tests.e2e.content import MARKED_SLUG, PICTURE_SLUG
+from tests.e2e.content import LINKED_PICTURE_SLUG, MARKED_SLUG, PICTURE_SLUG
 from tests.support import SLUG
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +32,7 @@ PAGES = {
     "category": "/categories/thoi-su",
     "article": f"/articles/{SLUG}",
     "article with a picture": f"/articles/{PICTURE_SLUG}",
+    "article with a linked picture": f"/articles/{LINKED_PICTURE_SLUG}",
     "stats": f"/articles/{MARKED_SLUG}/stats",
     "404": "/khong-co-trang-nay",
     "404 article": "/articles/khong-co-bai-nay",

@@ -384,8 +384,48 @@ def test_media_always_get_controls_and_other_classes_go() -> None:
     assert cleaned == (
         '<video src="https://ex.org/v.mp4" controls=""></video>'
         '<audio src="https://ex.org/a.mp3" controls=""></audio>'
-        '<figure><img class="alignright" src="https://ex.org/a.jpg"></figure><p>p</p>'
+        '<figure><img alt="" class="alignright" src="https://ex.org/a.jpg"></figure><p>p</p>'
     )
+
+
+def test_a_picture_without_alt_text_gets_an_empty_one() -> None:
+    """The HTML checker's error "An img element must have an alt attribute": a picture the
+    text does not describe is marked as such (alt=""). Alt text that is there stays."""
+    assert clean_html('<p><img src="https://x.vn/a.jpg"></p>') == (
+        '<p><img alt="" src="https://x.vn/a.jpg"></p>'
+    )
+    kept = '<p><img src="https://x.vn/a.jpg" alt="Lũ ở Huế"></p>'
+    assert clean_html(kept) == kept
+
+
+def test_a_link_holding_only_a_picture_is_named() -> None:
+    """axe's link-name: a WordPress thumbnail linked to its full size, without alt text,
+    would be a link with no name; its picture's alt says where it goes."""
+    html = (
+        '<figure><a href="https://x.vn/b.jpg"> <img src="https://x.vn/b-300x200.jpg"></a></figure>'
+    )
+    cleaned = clean_html(html, picture_link="Xem ảnh")
+    assert '<img alt="Xem ảnh" src="https://x.vn/b-300x200.jpg">' in cleaned
+    assert clean_html(cleaned, picture_link="Xem ảnh") == cleaned
+    # a link with words, or a picture with its own alt text, is left as it is
+    for named in (
+        '<a href="https://x.vn/b.jpg"><img alt="" src="https://x.vn/b.jpg"> Ảnh lớn</a>',
+        '<a href="https://x.vn/b.jpg"><img alt="Lũ ở Huế" src="https://x.vn/b.jpg"></a>',
+    ):
+        assert "Xem ảnh" not in clean_html(named, picture_link="Xem ảnh")
+
+
+def test_a_url_is_percent_encoded_where_it_must_be() -> None:
+    """The HTML checker's "Illegal character in path segment": a space or Vietnamese
+    letters in a picture's or a link's URL are percent-encoded (UTF-8), a bare % too; what
+    is already encoded, and mailto: addresses, are left as written."""
+    cleaned = clean_html(
+        '<p><img alt="x" src="/uploads/ảnh đẹp 100%.jpg"><a href="https://x.vn/a%20b?q=c d">'
+        'l</a><a href="mailto:toa.soan@x.vn">m</a></p>'
+    )
+    assert 'src="/uploads/%E1%BA%A3nh%20%C4%91%E1%BA%B9p%20100%25.jpg"' in cleaned
+    assert 'href="https://x.vn/a%20b?q=c%20d"' in cleaned
+    assert 'href="mailto:toa.soan@x.vn"' in cleaned
 
 
 def test_stored_html_has_no_character_xml_cannot_carry() -> None:

@@ -252,3 +252,18 @@ def test_anything_else_is_refused_naming_the_parameter(value: str, why: str) -> 
         "(template parameter SiteImageUrl)"
     )
     assert IMAGE.parameter == "SiteImageUrl"
+
+
+def test_a_picture_stored_with_a_space_in_its_url_is_shared_encoded() -> None:
+    """og:image and the JSON-LD image are URLs (the HTML checker rejects a space in one):
+    an article stored before the sanitiser encoded URLs still shares a valid one."""
+    article = Article(
+        slug="a",
+        title="A",
+        published_at=PUBLISHED,
+        body_html='<p><img src="/uploads/ảnh bão.jpg" alt="Bão"></p>',
+    )
+    page = article_page(article)
+    expected = f"{BASE}/uploads/%E1%BA%A3nh%20b%C3%A3o.jpg"
+    assert meta(page)["og:image"] == expected
+    assert json_ld_blocks(page)[0]["image"] == [expected]

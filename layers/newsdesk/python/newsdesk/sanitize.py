@@ -11,6 +11,13 @@ URLs are http(s) or mailto only, checked by Ammonia on every attribute it knows 
 list of URLs Ammonia does not check; style attributes would be blocked by the CSP anyway).
 Class names are kept only from ALLOWED_CLASSES (WordPress's alignment classes), so the
 page's stylesheet decides what they do.
+
+What the W3C HTML checker and axe-core hold every page to is settled here too: a URL
+attribute is percent-encoded where it holds what a URL cannot carry (a space, Vietnamese
+letters: newsdesk.urls.encoded_url), a picture without alt text gets an empty one (a
+picture the text does not describe), and a link whose only content is such a picture (a
+WordPress thumbnail linked to its full size) gets the site language's "View picture" as that
+picture's alt text, so the link has a name (WCAG 2.4.4; axe's link-name rule).
 """
 
 from __future__ import annotations
@@ -61,6 +68,20 @@ _EMPTY_CLASS = re.compile(r'(<(?:img|figure)\b[^<>]*?) class=""')
 # written with two (the HTML standard's serialisation does; html5ever's does not): else a
 # leading blank line is lost each time the HTML is read.
 _PRE_NEWLINE = re.compile(r"<pre>\n")
+URL_ATTRIBUTES = {"href", "src", "poster", "cite"}
+_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^<>]*\balt\s*=)", re.IGNORECASE)
+# A link whose content is one picture with an empty alt (nh3's output: attributes quoted
+# with ", > inside a value written &gt;).
+_UNNAMED_PICTURE_LINK = re.compile(r'(<a\b[^<>]*>\s*<img\b[^<>]*?\balt=")("[^<>]*>\s*</a>)')
+
+
+def _attribute(element: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute_filter: URL attributes percent-encoded where they need it."""
+    if attribute in URL_ATTRIBUTES:
+        from newsdesk.urls import encoded_url
+
+        return encoded_url(value)
+    return value
 
 
 @cache
@@ -76,15 +97,29 @@ def _cleaner() -> nh3.Cleaner:
         strip_comments=True,
         allowed_classes=ALLOWED_CLASSES,
         set_tag_attribute_values=SET_ATTRIBUTES,
+        attribute_filter=_attribute,
     )
 
 
-def clean_html(html: str) -> str:
+def clean_html(html: str, picture_link: str | None = None) -> str:
     """Keep the allow-listed markup; drop scripts, styles, SVG/MathML, event handlers and
     every URL that is not http(s) or mailto. Links get rel="noopener noreferrer nofollow".
-    The text is NFC, without characters XML and HTML cannot carry (newsdesk.text.clean)."""
+    The text is NFC, without characters XML and HTML cannot carry (newsdesk.text.clean).
+    URLs, pictures without alt text and links to a lone picture as the module docstring
+    says; `picture_link`: that alt text (default: the LOCALE's `picture_link` label)."""
     cleaned = str(_cleaner().clean(clean(html)))
-    return _PRE_NEWLINE.sub("<pre>\n\n", _EMPTY_CLASS.sub(r"\1", cleaned))
+    cleaned = _PRE_NEWLINE.sub("<pre>\n\n", _EMPTY_CLASS.sub(r"\1", cleaned))
+    cleaned = _IMG_WITHOUT_ALT.sub('<img alt=""', cleaned)
+    if _UNNAMED_PICTURE_LINK.search(cleaned) is None:
+        return cleaned
+    if picture_link is None:
+        from newsdesk.config import settings
+        from newsdesk.rendering import labels
+
+        picture_link = labels(settings().locale)["picture_link"]
+    from html import escape
+
+    return _UNNAMED_PICTURE_LINK.sub(lambda m: m[1] + escape(picture_link) + m[2], cleaned)
 
 
 def text_of(html: str) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from newsdesk.articles import Article
 from newsdesk.config import settings
+from newsdesk.urls import encoded_url
 
 
 class _FirstImage(HTMLParser):
@@ -50,7 +51,7 @@ def absolute(url: str, base_url: str) -> str | None:
     parts = urlsplit(joined)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    return joined
+    return encoded_url(joined)  # stored before the sanitiser encoded URLs: a space, ...
 
 
 def picture(article: Article | None, base_url: str) -> Picture | None:

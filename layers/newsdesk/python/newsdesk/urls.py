@@ -182,3 +182,26 @@ def _page_path(segments: list[str], clean: Callable[[str], str | None]) -> str |
         else:
             return url_for(name, **params)
     return None
+
+
+# A character a URL cannot carry as it is (RFC 3986 section 2: only ASCII graphics, and "%"
+# only before two hex digits; the HTML standard's "valid URL string" follows the URL
+# Standard, whose parser percent-encodes the rest): a space, a non-ASCII letter, a bare %,
+# a quote or < > \\ ^ ` { | }.
+_UNCARRIED = re.compile(r'[^\x21-\x7e]|%(?![0-9A-Fa-f]{2})|["<>\\^`{|}]')
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def encoded_url(url: str) -> str:
+    """An http(s) or relative URL (an article's picture, a link) with what it cannot carry
+    percent-encoded as UTF-8 ("/a b.jpg" -> "/a%20b.jpg", "ả" -> "%E1%BA%A3"), the rest
+    left as written; other schemes (mailto:) are returned as they are. urllib3's
+    parse_url does the encoding (botocore loads it anyway)."""
+    if _UNCARRIED.search(url) is None:
+        return url
+    scheme = _SCHEME.match(url)
+    if scheme and scheme[1].lower() not in ("http", "https"):
+        return url
+    from urllib3.util import parse_url
+
+    return str(parse_url(url.strip()).url)

@@ -486,19 +486,16 @@ def _excerpt(text: str, counted: Counter[str]) -> str:
 
 
 _HEADING = re.compile(r"<(/?)h([1-6])(?=[\s/>])", re.IGNORECASE)
-_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^<>]*\balt\s*=)", re.IGNORECASE)
 
 
 def _outlined(body: str) -> str:
     """A post's HTML fitted into the article page's outline, which the W3C checker holds
     every page to: its headings follow the page's h1 (the title) without skipping a level
     (the levels it uses, in order, become h2, h3, ...: WordPress authors pick h3 or h6 for
-    their look), and a picture without alt text gets an empty one (a picture the text does
-    not describe)."""
+    their look). Pictures without alt text are the sanitiser's (newsdesk.sanitize)."""
     levels = sorted({int(match[2]) for match in _HEADING.finditer(body)})
     rank = {level: min(2 + n, 6) for n, level in enumerate(levels)}
-    body = _HEADING.sub(lambda m: f"<{m[1]}h{rank[int(m[2])]}", body) if levels else body
-    return _IMG_WITHOUT_ALT.sub('<img alt=""', body)
+    return _HEADING.sub(lambda m: f"<{m[1]}h{rank[int(m[2])]}", body) if levels else body
 
 
 def _meta(item: Element) -> dict[str, str]:
