@@ -198,6 +198,23 @@ def test_two_legacy_pages_with_one_title_and_two_dates_stay_two_articles(tmp_pat
     assert counts == [455, 812]
 
 
+def test_a_rejected_page_takes_no_url_from_the_article_after_it(tmp_path: Path) -> None:
+    """A page refused for its text (here a VNI body) is not an article: another page with
+    its title, later in the same run, gets the title's own URL, and no note says that URL
+    is another article's."""
+    from tests.unit.vni import to_vni
+
+    title = "Thông báo lịch tiếp công dân"
+    bad = legacy_page(tmp_path, "a.txt", title, "01/03/2019 | 08:00", 812)
+    text = bad.read_text("utf-8").split("\n\n", 1)
+    bad.write_text(text[0] + "\n\n" + to_vni(text[1] * 3), "utf-8")
+    good = legacy_page(tmp_path, "b.txt", title, "05/04/2019 | 09:30", 455)
+    summary, lines = run([bad, good])
+    assert (summary.imported, len(summary.rejected)) == (1, 1)
+    assert list(stored()) == ["thong-bao-lich-tiep-cong-dan"]
+    assert not summary.renamed, lines
+
+
 def test_articles_stored_before_identities_keep_their_urls(tmp_path: Path) -> None:
     """Articles imported before this change have no `source`: the one at a slug is the same
     article as a page published at the same time (its live URL stays), another one is not."""

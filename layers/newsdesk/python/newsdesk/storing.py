@@ -761,7 +761,7 @@ class Bulk:
         counts: dict[str, counters.Count],
     ) -> list[Write]:
         """The chunk's writes, from the slots (`found`) and counters (`counts`) read ahead."""
-        placed = self._parsed(self._place(chunk, found), found)
+        placed = self._place(chunk, found)
         # Every article's counter, consistently: a stored article's count alone may have
         # changed at the source; a new article's counter read absent lets it be written by
         # BatchWriteItem (Write.puts), one read present sends it to a transaction. Read
@@ -795,30 +795,15 @@ class Bulk:
                 writes.append(planned)
         return writes
 
-    def _parsed(
-        self, placed: list[tuple[str, Source, str]], found: dict[str, stored.Slot | None]
-    ) -> list[tuple[str, Parsed, str]]:
-        """The placed articles to plan, parsed; a page whose bytes are those stored (its
-        source digest) is unchanged without being parsed."""
-        parsed = []
-        for label, item, slug in placed:
-            holder = found[slug]
-            if unchanged(item, holder):
-                wanted = "" if slug == item.slug else item.slug
-                self._results.put(Outcome(label, "unchanged", slug, wanted))
-                continue
-            try:
-                parsed.append((label, item.parse(), slug))
-            except ValueError as exc:  # the page's InvalidArticle
-                self._results.put(Outcome(label, "rejected", reason=str(exc)))
-        return parsed
-
     def _place(
         self, chunk: list[tuple[str, Source]], found: dict[str, stored.Slot | None]
-    ) -> list[tuple[str, Source, str]]:
-        """Each article's slug, in order, from the slots read (`found`, completed here: one
-        BatchGetItem per round for the unique slugs of articles whose slug is another's)."""
-        placed: list[tuple[str, Source, str]] = []
+    ) -> list[tuple[str, Parsed, str]]:
+        """The articles to plan, parsed, each with its slug, in order, from the slots read
+        (`found`, completed here: one BatchGetItem per round for the unique slugs of articles
+        whose slug is another's). A page whose bytes are those stored (its source digest) is
+        unchanged without being parsed; a page that does not parse is rejected before it
+        claims a slug, so it takes no URL from an article after it."""
+        placed: list[tuple[str, Parsed, str]] = []
         todo = [item for item in chunk if not self._seen_twice(item)]
         while todo:
             unread, wanted = [], set()
@@ -829,14 +814,40 @@ class Bulk:
                     wanted.add(slug)
                 elif status == "taken":
                     self._results.put(_taken(label, parsed))
-                elif self._claim(parsed, slug, found[slug]):
-                    placed.append((label, parsed, slug))
                 else:
-                    self._later.append((label, parsed))
+                    self._ready(label, parsed, slug, found[slug], placed)
             if wanted:
                 found.update(stored.slots(wanted))
             todo = unread
         return placed
+
+    def _ready(
+        self,
+        label: str,
+        item: Source,
+        slug: str,
+        holder: stored.Slot | None,
+        placed: list[tuple[str, Parsed, str]],
+    ) -> None:
+        """`item` at `slug`: reported unchanged, or rejected, or parsed into `placed`, or
+        left for the end of the run (_claim)."""
+        if unchanged(item, holder):
+            if self._claim(item, slug, holder):
+                self._results.put(
+                    Outcome(label, "unchanged", slug, "" if slug == item.slug else item.slug)
+                )
+            else:
+                self._later.append((label, item))
+            return
+        try:
+            parsed = item.parse()
+        except ValueError as exc:  # the page's InvalidArticle
+            self._results.put(Outcome(label, "rejected", reason=str(exc)))
+            return
+        if self._claim(item, slug, holder):
+            placed.append((label, parsed, slug))
+        else:
+            self._later.append((label, item))
 
     def _seen_twice(self, item: tuple[str, Source]) -> bool:
         """An article already planned in this run waits for the end (one write at a time)."""
