@@ -262,6 +262,7 @@ def test_an_older_version_is_refused_with_409(site: dict[str, str]) -> None:
         (NEW, {**ARTICLE, "published_at": "0001-01-01T00:00:00"}, 400, "range"),
         (NEW, {**ARTICLE, "body": 5}, 400, "body"),
         (NEW, {**ARTICLE, "body": ""}, 400, "'body' is empty"),
+        (NEW, {**ARTICLE, "body": "\u0002 \ufffe"}, 400, "'body' has no text"),
         (
             NEW,
             {**{k: v for k, v in ARTICLE.items() if k != "body"}, "body_html": ""},

@@ -461,8 +461,8 @@ def _bodies(data: dict[str, Any]) -> tuple[tuple[str, ...], str]:
         body = tuple(p for p in (_clean(b) for b in raw_body) if p)
     else:
         raise InvalidArticle("'body' must be a string or a list of strings (or give 'body_html')")
-    if not body:
-        raise InvalidArticle("the article has no body paragraphs")
+    if not body:  # only white space, or characters a page cannot carry (newsdesk.text)
+        raise InvalidArticle("'body' has no text")
     return body, body_html
 
 
