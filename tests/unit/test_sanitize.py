@@ -248,9 +248,12 @@ def test_the_oracle_passes_text_that_only_reads_like_an_attack(html: str) -> Non
 
 
 def test_inert_attribute_text_comes_out_of_the_sanitiser_as_text() -> None:
-    """The example that made the old substring oracle fail random runs (issue 10)."""
+    """The example that made the old substring oracle fail random runs (issue 10); a "<"
+    in a URL is percent-encoded (newsdesk.urls.encoded_url)."""
     cleaned = clean_html('<a href="<script">x</a>')
-    assert cleaned == '<a href="&lt;script" rel="noopener noreferrer nofollow">x</a>'
+    assert cleaned == '<a href="%3Cscript" rel="noopener noreferrer nofollow">x</a>'
+    titled = clean_html('<a href="/x" title="<script">x</a>')
+    assert titled == '<a href="/x" title="&lt;script" rel="noopener noreferrer nofollow">x</a>'
     assert_inert(cleaned)
 
 
@@ -426,6 +429,24 @@ def test_a_url_is_percent_encoded_where_it_must_be() -> None:
     assert 'src="/uploads/%E1%BA%A3nh%20%C4%91%E1%BA%B9p%20100%25.jpg"' in cleaned
     assert 'href="https://x.vn/a%20b?q=c%20d"' in cleaned
     assert 'href="mailto:toa.soan@x.vn"' in cleaned
+
+
+def test_relative_and_protocol_relative_urls_keep_their_form_when_encoded() -> None:
+    """Only what a URL cannot carry changes: a relative name stays relative (not taken for a
+    host), a protocol-relative URL keeps its host, case and dot segments stay."""
+    cleaned = clean_html(
+        '<p><img src="ảnh bão.jpg" alt="b"><a href="trang 2.html">x</a>'
+        '<img alt="c" src="//cdn.example.com/Ảnh A/../B.jpg"></p>'
+    )
+    assert 'src="%E1%BA%A3nh%20b%C3%A3o.jpg"' in cleaned
+    assert 'href="trang%202.html"' in cleaned
+    assert 'src="//cdn.example.com/%E1%BA%A2nh%20A/../B.jpg"' in cleaned
+
+
+def test_alt_in_a_url_is_not_alt_text_and_a_link_of_pictures_is_named_once() -> None:
+    assert clean_html('<p><img src="/a.jpg?alt=1"></p>') == '<p><img alt="" src="/a.jpg?alt=1"></p>'
+    two = clean_html('<a href="/b.jpg"><img src="/1.jpg"> <img src="/2.jpg"></a>', picture_link="V")
+    assert two.count('alt="V"') == 1 and two.count('alt=""') == 1, two
 
 
 def test_stored_html_has_no_character_xml_cannot_carry() -> None:

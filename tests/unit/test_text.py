@@ -225,8 +225,24 @@ def test_a_page_garbled_so_is_rejected_whole_or_by_its_title_alone() -> None:
 def test_words_a_garbled_text_could_hold_are_not_flagged_in_unicode_text() -> None:
     """ì and ò after a plain vowel are Vietnamese letters too ("giò lụa", "quì", "GIÒN"),
     and ã õ ý are everyday letters: only with other garbled words do they count."""
-    for text in ("Giò", "giò lụa", "Quì lạy", "GIÒN TAN", "Giòn", "hãy ý kiến", "cõi", "Mã số"):
+    for text in (
+        "Giò",
+        "giò lụa",
+        "Quì lạy",
+        "GIÒN TAN",
+        "Giòn",
+        "hãy ý kiến",
+        "cõi",
+        "Mã số",
+        "Cách làm giò lụa giòn ngon",
+        "CÁCH LÀM GIÒ LỤA GIÒN NGON",
+        "Ðó là lý do",  # Ð (U+00D0) for Đ, as text converted from old encodings has it
+        "Ðô la",
+        "Ciò può",
+    ):
         assert encoding_problem(text) is None, text
+        page = FIXTURE.read_text(encoding="utf-8").splitlines()
+        assert page_problem([*page[:3], text, *page[3:]]) is None, text
 
 
 def test_vietnamese_names_in_unicode_are_not_taken_for_any_garbling() -> None:
@@ -255,6 +271,14 @@ def test_vietnamese_names_in_unicode_are_not_taken_for_any_garbling() -> None:
 
 
 # ---- VNI in a short field --------------------------------------------------------------------
+
+
+def test_a_french_line_in_a_page_is_not_taken_for_vni() -> None:
+    """VNI is judged over the whole page (and on the title alone): one line with "goût",
+    "Noël" and "Haïti" has VNI's three kinds of signs, and is French."""
+    page = FIXTURE.read_text(encoding="utf-8").splitlines()
+    for line in ("« Le goût de Noël à Haïti »", "Citroën, Loïc et le goût d'août"):
+        assert page_problem([*page[:3], line, *page[3:]]) is None, line
 
 
 def test_vni_in_a_short_field_is_caught() -> None:

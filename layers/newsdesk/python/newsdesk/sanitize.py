@@ -69,10 +69,13 @@ _EMPTY_CLASS = re.compile(r'(<(?:img|figure)\b[^<>]*?) class=""')
 # leading blank line is lost each time the HTML is read.
 _PRE_NEWLINE = re.compile(r"<pre>\n")
 URL_ATTRIBUTES = {"href", "src", "poster", "cite"}
-_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^<>]*\balt\s*=)", re.IGNORECASE)
-# A link whose content is one picture with an empty alt (nh3's output: attributes quoted
-# with ", > inside a value written &gt;).
-_UNNAMED_PICTURE_LINK = re.compile(r'(<a\b[^<>]*>\s*<img\b[^<>]*?\balt=")("[^<>]*>\s*</a>)')
+# In nh3's output every attribute follows a space and is quoted with ", and a " or > inside
+# a value is written &quot; or &gt;: ' alt="' is the attribute, never part of a value.
+_IMG_WITHOUT_ALT = re.compile(r'<img\b(?![^<>]*\salt=")')
+# A link whose content is pictures that all have an empty alt: the first one is named.
+_UNNAMED_PICTURE_LINK = re.compile(
+    r'(<a\s[^<>]*>\s*<img\b[^<>]*?\salt=")("[^<>]*>(?:\s*<img\b[^<>]*?\salt=""[^<>]*>)*\s*</a>)'
+)
 
 
 def _attribute(element: str, attribute: str, value: str) -> str | None:

@@ -189,19 +189,17 @@ def _page_path(segments: list[str], clean: Callable[[str], str | None]) -> str |
 # Standard, whose parser percent-encodes the rest): a space, a non-ASCII letter, a bare %,
 # a quote or < > \\ ^ ` { | }.
 _UNCARRIED = re.compile(r'[^\x21-\x7e]|%(?![0-9A-Fa-f]{2})|["<>\\^`{|}]')
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What stays as written: RFC 3986's reserved and unreserved characters and "%" (requests'
+# requote_uri keeps the same set).
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 def encoded_url(url: str) -> str:
-    """An http(s) or relative URL (an article's picture, a link) with what it cannot carry
-    percent-encoded as UTF-8 ("/a b.jpg" -> "/a%20b.jpg", "ả" -> "%E1%BA%A3"), the rest
-    left as written; other schemes (mailto:) are returned as they are. urllib3's
-    parse_url does the encoding (botocore loads it anyway)."""
+    """A URL (absolute, protocol-relative or relative: an article's picture, a link) with
+    what it cannot carry percent-encoded as UTF-8 ("a b.jpg" -> "a%20b.jpg", "ả" ->
+    "%E1%BA%A3", a bare "%" -> "%25"); everything else, its host and its escapes included,
+    is left as written. Never raises."""
     if _UNCARRIED.search(url) is None:
         return url
-    scheme = _SCHEME.match(url)
-    if scheme and scheme[1].lower() not in ("http", "https"):
-        return url
-    from urllib3.util import parse_url
-
-    return str(parse_url(url.strip()).url)
+    return quote(_BARE_PERCENT.sub("%25", url.strip()), safe=_URL_SAFE)
