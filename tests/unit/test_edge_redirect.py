@@ -129,6 +129,8 @@ def test_a_repeated_query_parameter_is_kept_whole() -> None:
         "/articles/%2e%2e/%2E%2E/admin",
         "/a%%34%31",
         "/a%2%41",
+        # a Location of a slash and a backslash is "//" to a browser: another host
+        "//\\evil.example/x",
     ],
 )
 def test_a_spelling_the_origin_sees_goes_on_to_it(uri: str) -> None:
