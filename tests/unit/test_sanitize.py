@@ -443,7 +443,34 @@ def test_relative_and_protocol_relative_urls_keep_their_form_when_encoded() -> N
     assert 'src="//cdn.example.com/%E1%BA%A2nh%20A/../B.jpg"' in cleaned
 
 
+@pytest.mark.parametrize(
+    ("url", "cleaned"),
+    [
+        # str.strip() would take the no-break space nh3 saw, and leave a javascript: URL
+        ("\u00a0javascript:alert(1)", "%C2%A0javascript:alert(1)"),
+        ("http:\\\\cdn.example.com\\a b.jpg", "http://cdn.example.com/a%20b.jpg"),
+        ("http://x.vn/a\tb/c d", "http://x.vn/ab/c%20d"),
+        (" /a b.jpg\n", "/a%20b.jpg"),
+    ],
+)
+def test_a_url_is_cleaned_as_a_browser_reads_it(url: str, cleaned: str) -> None:
+    """The URL Standard's parser: C0 controls and spaces around it go, tabs and newlines
+    anywhere go, a backslash is a slash in an http(s) or relative URL."""
+    out = clean_html(f'<a href="{url}">x</a>')
+    assert f'href="{cleaned}"' in out, out
+    assert "javascript:" not in out.split('href="', 1)[1][:11]
+    assert clean_html(out) == out
+
+
+def test_the_picture_link_label_survives_a_second_cleaning() -> None:
+    once = clean_html('<a href="/b.jpg"><img src="/1.jpg"></a>', picture_link='Voir l\'image "x"')
+    assert 'alt="Voir l\'image &quot;x&quot;"' in once
+    assert clean_html(once, picture_link="other") == once
+
+
 def test_alt_in_a_url_is_not_alt_text_and_a_link_of_pictures_is_named_once() -> None:
+    titled = clean_html('<p><img title="x alt=" src="/a.jpg"></p>')
+    assert titled == '<p><img alt="" title="x alt=" src="/a.jpg"></p>'
     assert clean_html('<p><img src="/a.jpg?alt=1"></p>') == '<p><img alt="" src="/a.jpg?alt=1"></p>'
     two = clean_html('<a href="/b.jpg"><img src="/1.jpg"> <img src="/2.jpg"></a>', picture_link="V")
     assert two.count('alt="V"') == 1 and two.count('alt=""') == 1, two

@@ -273,6 +273,29 @@ def test_vietnamese_names_in_unicode_are_not_taken_for_any_garbling() -> None:
 # ---- VNI in a short field --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "ĐÓ LÀ LÝ DO VÌ SAO GIÁ VÀNG GIẢM SÂU",
+        "CÁCH LÀM GIÒ LỤA GIÒN NGON TẠI NHÀ",
+        "Bà mẹ đơn thân nuôi ba con ăn học thành tài",
+    ],
+)
+def test_a_garbled_headline_in_capitals_or_with_few_marks_is_caught(headline: str) -> None:
+    """Ì or Ò after A, E, O or Y never occurs in Unicode Vietnamese ("GIAÒM" is "GIẢM")."""
+    garbled = read_as_windows_1252(headline)
+    assert encoding_problem(garbled) is not None, garbled
+
+
+def test_one_vni_paragraph_in_a_clean_page_is_caught() -> None:
+    """By VNI's ơ/ư-with-tone signs, which no other language has, line by line."""
+    page = FIXTURE.read_text(encoding="utf-8").splitlines()
+    body = [n for n, line in enumerate(page) if n > 2 and len(line.split()) > 30]
+    assert body
+    for n in body:
+        assert page_problem([*page[:n], to_vni(page[n]), *page[n + 1 :]]) is not None, n
+
+
 def test_a_french_line_in_a_page_is_not_taken_for_vni() -> None:
     """VNI is judged over the whole page (and on the title alone): one line with "goût",
     "Noël" and "Haïti" has VNI's three kinds of signs, and is French."""

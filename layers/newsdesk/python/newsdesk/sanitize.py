@@ -69,12 +69,15 @@ _EMPTY_CLASS = re.compile(r'(<(?:img|figure)\b[^<>]*?) class=""')
 # leading blank line is lost each time the HTML is read.
 _PRE_NEWLINE = re.compile(r"<pre>\n")
 URL_ATTRIBUTES = {"href", "src", "poster", "cite"}
-# In nh3's output every attribute follows a space and is quoted with ", and a " or > inside
-# a value is written &quot; or &gt;: ' alt="' is the attribute, never part of a value.
-_IMG_WITHOUT_ALT = re.compile(r'<img\b(?![^<>]*\salt=")')
+# In nh3's output every attribute follows a space and has a value quoted with ", a " inside
+# a value written &quot;: the attributes are walked one by one, so ' alt="' is the attribute,
+# never the end of another's value (title="x alt=").
+_ATTRIBUTES = r'(?:\s[a-z-]+="[^"]*")*?'
+_IMG_WITHOUT_ALT = re.compile(rf'<img(?!{_ATTRIBUTES}\salt=")')
 # A link whose content is pictures that all have an empty alt: the first one is named.
 _UNNAMED_PICTURE_LINK = re.compile(
-    r'(<a\s[^<>]*>\s*<img\b[^<>]*?\salt=")("[^<>]*>(?:\s*<img\b[^<>]*?\salt=""[^<>]*>)*\s*</a>)'
+    rf'(<a\s[^<>]*>\s*<img{_ATTRIBUTES}\salt=")'
+    rf'("[^<>]*>(?:\s*<img{_ATTRIBUTES}\salt=""[^<>]*>)*\s*</a>)'
 )
 
 
@@ -122,7 +125,9 @@ def clean_html(html: str, picture_link: str | None = None) -> str:
         picture_link = labels(settings().locale)["picture_link"]
     from html import escape
 
-    return _UNNAMED_PICTURE_LINK.sub(lambda m: m[1] + escape(picture_link) + m[2], cleaned)
+    # Written as nh3 writes attribute values (only " as &quot;), so cleaning again keeps it.
+    label = escape(picture_link, quote=False).replace('"', "&quot;")
+    return _UNNAMED_PICTURE_LINK.sub(lambda m: m[1] + label + m[2], cleaned)
 
 
 def text_of(html: str) -> str:

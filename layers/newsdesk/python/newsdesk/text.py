@@ -100,8 +100,10 @@ VNI_MIN_HORN_TONES = 2
 # sign is ð/Ð starting a word or one of those marks right after a vowel. Unicode
 # Vietnamese has those too: ì or ò after a plain vowel ("giò", "quì", "GIÒN"; Italian
 # "ciò"), and Ð for Đ in text converted from old encodings ("Ðó là"). It never has a mark
-# right after a vowel that already has one (one tone a syllable: "ôì", "õÒ", "ýò"), nor Þ
-# after a vowel, nor Ì or Ò after a small letter: those signs are strong. A word with a
+# right after a vowel that already has one (one tone a syllable: "ôì", "õÒ", "ýò"), nor
+# after a, e, o or y (the tone of "ai", "eo", "oi", "ay" is on the first vowel: "tài",
+# "mèo"), nor Þ after a vowel, nor Ì or Ò after a small letter: those signs are strong
+# (a headline in capitals has them too: "GIAÒM" is "GIẢM"). A word with a
 # sign is garbled when, read back as Windows-1258 (NFC), every mark has found its vowel and
 # either the sign is strong or the word has a letter only Vietnamese has; a text is garbled
 # when such words outnumber the others and one of them has a strong sign.
@@ -111,7 +113,8 @@ _CP1258_SIGN = re.compile(
     r"[ðÐÌìÞÒò](?:(?<=[ðÐ])(?<![^\W\d_].)|(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ][ÌìÞÒò]))"
 )
 _CP1258_STRONG = re.compile(
-    r"[ÌìÞÒò](?:(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ]Þ)|(?<=[âêôãõýÂÊÔÃÕÝ][ÌìÒò])|(?<=[aeiouy][ÌÒ]))"
+    r"[ÌìÞÒò](?:(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ]Þ)|(?<=[aeoyâêôãõýAEOYÂÊÔÃÕÝ][ÌìÒò])"
+    r"|(?<=[iu][ÌÒ]))"
 )
 _COMBINING = re.compile("[\u0300-\u036f]")
 
@@ -150,8 +153,8 @@ def page_problem(lines: list[str]) -> str | None:
     """encoding_problem of a page's lines (as they came, before cleaning): each kind judged
     over them all (VNI's signs add up over a page); mojibake also line by line (a garbled
     title or paragraph among clean ones is out-voted on the whole page), and VNI also on the
-    title alone (a body line in French has VNI's three kinds of signs: "goût", "Noël",
-    "Haïti")."""
+    title alone and, by its ơ/ư-with-tone signs only, line by line (a body line in French
+    has VNI's three kinds of signs: "goût", "Noël", "Haïti"; never those)."""
     whole = "\n".join(lines)
     # Each kind's telltale, searched once: none on the page, none in any line (none spans a LF).
     kinds = []
@@ -163,7 +166,10 @@ def page_problem(lines: list[str]) -> str | None:
         problem = kind(whole) or next(filter(None, map(kind, lines)), None)
         if problem:
             return problem
-    return _vni(whole) or (_vni(lines[0]) if lines else None)
+    if re.search(_VNI_SIGN, whole) is None:  # no VNI sign on the page (the common case)
+        return None
+    problem = _vni(whole) or (_vni(lines[0]) if lines else None)
+    return problem or next(filter(None, map(_vni_horn_tones, lines)), None)
 
 
 def _mojibake(text: str) -> str | None:
@@ -297,20 +303,33 @@ def _code_page_mojibake(text: str) -> str | None:
     )
 
 
+def _horn_tones_outvote(text: str) -> bool:
+    """VNI_MIN_HORN_TONES or more of VNI's ơ/ư-with-tone signs, more than letters only
+    Unicode Vietnamese has."""
+    horn_tones = len(re.findall(_VNI_HORN_TONE, text))
+    return horn_tones >= VNI_MIN_HORN_TONES and horn_tones > len(re.findall(_VIETNAMESE, text))
+
+
+def _vni_horn_tones(text: str) -> str | None:
+    """_vni's reason when `text` is VNI by its ơ/ư-with-tone signs alone."""
+    return _vni(text) if _horn_tones_outvote(text) else None
+
+
 def _vni(text: str) -> str | None:
     """The reason when `text` reads as VNI: at least VNI_MIN_SIGNS signs of VNI_MIN_KINDS
     different marks, on one word in ten or more, and more of them than letters only
-    Unicode Vietnamese has (names such as "Noël" or "Haïti" give one or two kinds)."""
+    Unicode Vietnamese has (names such as "Noël" or "Haïti" give one or two kinds); or
+    VNI_MIN_HORN_TONES of its ơ/ư-with-tone signs, which no other language has, outvoting
+    those letters (a short field: "Thôøi söï")."""
     signs = [match.group()[-1] for match in re.finditer(_VNI_SIGN, text)]
     if not signs:
         return None
-    horn_tones = len(re.findall(_VNI_HORN_TONE, text))
-    vietnamese = len(re.findall(_VIETNAMESE, text))
-    short_field = horn_tones >= VNI_MIN_HORN_TONES and horn_tones > vietnamese
-    if not short_field:
+    if not _horn_tones_outvote(text):
         if len(signs) < VNI_MIN_SIGNS or len(set(signs)) < VNI_MIN_KINDS:
             return None
-        if len(signs) <= vietnamese or len(signs) * 10 < len(re.findall(_WORD, text)):
+        if len(signs) <= len(re.findall(_VIETNAMESE, text)) or len(signs) * 10 < len(
+            re.findall(_WORD, text)
+        ):
             return None
     first = re.search(_VNI_SIGN, text)
     assert first is not None

@@ -190,6 +190,9 @@ def _page_path(segments: list[str], clean: Callable[[str], str | None]) -> str |
 # a quote or < > \\ ^ ` { | }.
 _UNCARRIED = re.compile(r'[^\x21-\x7e]|%(?![0-9A-Fa-f]{2})|["<>\\^`{|}]')
 _BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 # What stays as written: RFC 3986's reserved and unreserved characters and "%" (requests'
 # requote_uri keeps the same set).
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
@@ -198,8 +201,16 @@ _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 def encoded_url(url: str) -> str:
     """A URL (absolute, protocol-relative or relative: an article's picture, a link) with
     what it cannot carry percent-encoded as UTF-8 ("a b.jpg" -> "a%20b.jpg", "ả" ->
-    "%E1%BA%A3", a bare "%" -> "%25"); everything else, its host and its escapes included,
-    is left as written. Never raises."""
+    "%E1%BA%A3", a bare "%" -> "%25"), cleaned as the URL Standard's parser cleans it;
+    everything else, its host and its escapes included, is left as written. Never raises."""
     if _UNCARRIED.search(url) is None:
         return url
-    return quote(_BARE_PERCENT.sub("%25", url.strip()), safe=_URL_SAFE)
+    # The URL Standard's parser: leading and trailing C0 controls and spaces go (only those:
+    # str.strip() would also take a no-break space, after the sanitiser judged the value a
+    # relative URL, and leave "javascript:..."), tabs and newlines anywhere go, and in an
+    # http(s) or relative URL a backslash is a slash.
+    url = _TAB_OR_NEWLINE.sub("", url.strip(_C0_AND_SPACE))
+    scheme = _SCHEME.match(url)
+    if scheme is None or scheme[1].lower() in ("http", "https"):
+        url = url.replace("\\", "/")
+    return quote(_BARE_PERCENT.sub("%25", url), safe=_URL_SAFE)
