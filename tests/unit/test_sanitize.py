@@ -565,3 +565,15 @@ def test_random_mixtures_of_payloads_stay_inert(html: str) -> None:
     cleaned = clean_html(html)
     assert_inert(cleaned)
     assert_reparse_adds_nothing(cleaned)
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,x", "vbscript:x", "http://[::1/"]
+)
+def test_the_url_filter_itself_never_passes_another_scheme(url: str) -> None:
+    """Defence in depth behind Ammonia's own scheme check: what the filter returns for a
+    URL attribute has an allowed scheme or none."""
+    from newsdesk.sanitize import _attribute
+
+    assert _attribute("a", "href", url) is None
+    assert _attribute("a", "href", "mailto:toa.soan@x.vn") == "mailto:toa.soan@x.vn"

@@ -82,12 +82,21 @@ _UNNAMED_PICTURE_LINK = re.compile(
 
 
 def _attribute(element: str, attribute: str, value: str) -> str | None:
-    """nh3's attribute_filter: URL attributes percent-encoded where they need it."""
-    if attribute in URL_ATTRIBUTES:
-        from newsdesk.urls import encoded_url
+    """nh3's attribute_filter: URL attributes percent-encoded where they need it, and the
+    scheme checked again on the result (dropped unless URL_SCHEMES or none: a relative URL),
+    so no cleaning can make a URL Ammonia judged relative into a javascript: one."""
+    if attribute not in URL_ATTRIBUTES:
+        return value
+    from urllib.parse import urlsplit
 
-        return encoded_url(value)
-    return value
+    from newsdesk.urls import encoded_url
+
+    encoded = encoded_url(value)
+    try:
+        scheme = urlsplit(encoded).scheme
+    except ValueError:  # an unclosed IPv6 host, ...
+        return None
+    return encoded if scheme in URL_SCHEMES or not scheme else None
 
 
 @cache
