@@ -239,6 +239,10 @@ def test_words_a_garbled_text_could_hold_are_not_flagged_in_unicode_text() -> No
         "Ðó là lý do",  # Ð (U+00D0) for Đ, as text converted from old encodings has it
         "Ðô la",
         "Ciò può",
+        "Xe goòng chở than",  # oò: loanwords (goòng, boòng, coòng), in either case
+        "XE GOÒNG CHỞ THAN",
+        "Boòng tàu ngập nước",
+        "Loòng coòng",
     ):
         assert encoding_problem(text) is None, text
         page = FIXTURE.read_text(encoding="utf-8").splitlines()
@@ -282,7 +286,7 @@ def test_vietnamese_names_in_unicode_are_not_taken_for_any_garbling() -> None:
     ],
 )
 def test_a_garbled_headline_in_capitals_or_with_few_marks_is_caught(headline: str) -> None:
-    """Ì or Ò after A, E, O or Y never occurs in Unicode Vietnamese ("GIAÒM" is "GIẢM")."""
+    """Ì or Ò after A, E or Y never occurs in Unicode Vietnamese ("GIAÒM" is "GIẢM")."""
     garbled = read_as_windows_1252(headline)
     assert encoding_problem(garbled) is not None, garbled
 
@@ -335,3 +339,16 @@ def test_utf8_with_or_without_bom_is_read_and_utf16_is_named() -> None:
     assert decode(b"\xef\xbb\xbf" + page.encode("utf-8")) == page
     with pytest.raises(EncodingProblem, match=r"not UTF-8 text \(it looks like UTF-16"):
         decode(page.encode("utf-16"))
+
+
+def test_the_reason_quotes_a_few_words_not_a_whole_text_without_spaces() -> None:
+    """A garbled word before a long run without spaces (a URL, a data string): the reason
+    names the words, cut short, and the check does not crawl along the run."""
+    for text, kind in (
+        ("Viêòt " + "a" * 20_000, "Windows-1258"),
+        (sloppy("Bão lớn đổ bộ", "cp1252") + " " + "b" * 20_000, "mojibake"),
+        (to_vni("Thời sự") + " " + "c" * 20_000, "VNI"),
+    ):
+        reason = encoding_problem(text)
+        assert reason is not None and kind in reason, text[:20]
+        assert len(reason) < 400, reason

@@ -134,8 +134,10 @@ def clean_html(html: str, picture_link: str | None = None) -> str:
         picture_link = labels(settings().locale)["picture_link"]
     from html import escape
 
-    # Written as nh3 writes attribute values (only " as &quot;), so cleaning again keeps it.
-    label = escape(picture_link, quote=False).replace('"', "&quot;")
+    # Written as nh3 writes an attribute value (& < > " and the no-break space as
+    # references; not ' ), so cleaning the HTML again leaves it as it is.
+    label = escape(clean(picture_link), quote=False).replace('"', "&quot;")
+    label = label.replace("\xa0", "&nbsp;")
     return _UNNAMED_PICTURE_LINK.sub(lambda m: m[1] + label + m[2], cleaned)
 
 

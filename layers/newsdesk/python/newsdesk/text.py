@@ -86,7 +86,6 @@ _VNI_SIGN = (  # the sign's last character is its kind
 # Letters only Vietnamese written in Unicode has (ă đ ơ ư and U+1EA0-U+1EF9, NFC).
 _VIETNAMESE = "[ăĂđĐơƠưƯ\u1ea0-\u1ef9]"
 _WORD = r"\w+"
-_NON_ASCII_WORD = r"\w*[^\x00-\x7f]\w*"
 VNI_MIN_SIGNS = 3
 VNI_MIN_KINDS = 3
 # VNI's ơ/ư followed by a tone mark ("Thôøi söï" is "Thời sự"): never in another language,
@@ -101,9 +100,10 @@ VNI_MIN_HORN_TONES = 2
 # Vietnamese has those too: ì or ò after a plain vowel ("giò", "quì", "GIÒN"; Italian
 # "ciò"), and Ð for Đ in text converted from old encodings ("Ðó là"). It never has a mark
 # right after a vowel that already has one (one tone a syllable: "ôì", "õÒ", "ýò"), nor
-# after a, e, o or y (the tone of "ai", "eo", "oi", "ay" is on the first vowel: "tài",
-# "mèo"), nor Þ after a vowel, nor Ì or Ò after a small letter: those signs are strong
-# (a headline in capitals has them too: "GIAÒM" is "GIẢM"). A word with a
+# after a, e or y (the tone of "ai", "eo", "ay" is on the first vowel: "tài", "mèo"; not
+# o: the loanwords "goòng", "boòng", "XE GOÒNG"), nor Þ after a vowel, nor Ì or Ò after
+# small i or u: those signs are strong (a headline in capitals has them too: "GIAÒM" is
+# "GIẢM"). A word with a
 # sign is garbled when, read back as Windows-1258 (NFC), every mark has found its vowel and
 # either the sign is strong or the word has a letter only Vietnamese has; a text is garbled
 # when such words outnumber the others and one of them has a strong sign.
@@ -113,7 +113,7 @@ _CP1258_SIGN = re.compile(
     r"[ðÐÌìÞÒò](?:(?<=[ðÐ])(?<![^\W\d_].)|(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ][ÌìÞÒò]))"
 )
 _CP1258_STRONG = re.compile(
-    r"[ÌìÞÒò](?:(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ]Þ)|(?<=[aeoyâêôãõýAEOYÂÊÔÃÕÝ][ÌìÒò])"
+    r"[ÌìÞÒò](?:(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ]Þ)|(?<=[aeyâêôãõýAEYÂÊÔÃÕÝ][ÌìÒò])"
     r"|(?<=[iu][ÌÒ]))"
 )
 _COMBINING = re.compile("[\u0300-\u036f]")
@@ -256,10 +256,7 @@ def _decomposed(run: str, codec: str) -> str:
 def _mojibake_reason(text: str, run: str) -> str:
     """The reason, with the words from the first mojibake on (about 40 characters) and what
     they should read."""
-    at = text.index(run)
-    start = text.rfind(" ", 0, at) + 1
-    end = text.find(" ", at + 40)
-    sample = text[start : end if end != -1 else len(text)].strip()
+    sample = _sample(text, text.index(run), 40)
     reads = re.sub(_NON_ASCII, lambda m: _undo(m.group())[2], sample)
     return (
         "the text is mojibake: UTF-8 read as Windows-1252, Windows-1258 or Latin-1 and saved "
@@ -276,7 +273,9 @@ def _code_page_mojibake(text: str) -> str | None:
     if _CP1258_STRONG.search(text) is None:
         return None
     garbled, genuine, first, strong = 0, 0, "", False
-    for word in re.findall(_NON_ASCII_WORD, text):
+    # Words, then the non-ASCII ones: a pattern for those alone backtracks over every ASCII
+    # letter run (quadratic in a long one).
+    for word in (w for w in re.findall(_WORD, text) if not w.isascii()):
         try:
             read_back = unicodedata.normalize("NFC", word.encode("cp1252").decode("cp1258"))
         except UnicodeError:
@@ -292,9 +291,7 @@ def _code_page_mojibake(text: str) -> str | None:
             first = first or word
     if not strong or garbled <= genuine or (garbled < 2 and genuine):
         return None
-    start = text.index(first)
-    end = text.find(" ", start + 40)
-    sample = text[start : end if end != -1 else len(text)].strip()
+    sample = _sample(text, text.index(first), 40)
     reads = unicodedata.normalize("NFC", sample.encode("cp1252", "replace").decode("cp1258"))
     return (
         "the text is mojibake: Windows-1258 read as Windows-1252 and saved again "
@@ -333,13 +330,20 @@ def _vni(text: str) -> str | None:
             return None
     first = re.search(_VNI_SIGN, text)
     assert first is not None
-    start = text.rfind(" ", 0, first.start()) + 1
-    end = text.find(" ", first.end())
-    sample = text[start : end if end != -1 else len(text)]
+    sample = _sample(text, first.end(), 0)
     return (
         f"the text is VNI-encoded (the old Vietnamese font encoding, e.g. {sample!r}), not "
         "Unicode: convert it to Unicode (UTF-8) and import it again"
     )
+
+
+def _sample(text: str, at: int, reach: int) -> str:
+    """The words of `text` from the one at index `at` to the first space `reach` characters
+    on, cut at 40 characters more (a text without spaces is quoted in part, not whole)."""
+    start = text.rfind(" ", 0, at) + 1
+    end = text.find(" ", at + reach)
+    end = len(text) if end == -1 else end
+    return text[start : min(end, start + reach + 40)].strip()
 
 
 def decode(data: bytes) -> str:
