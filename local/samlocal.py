@@ -220,12 +220,41 @@ def _start_dockerd(log: Path) -> tuple[Any, subprocess.Popen[bytes]]:
 
 
 def bridge_gateway(client: Any) -> str:
-    """This machine's address on Docker's default bridge network (e.g. 172.17.0.1)."""
-    configs = client.networks.get("bridge").attrs.get("IPAM", {}).get("Config") or []
+    """This machine's address on Docker's default bridge network (e.g. 172.17.0.1): the
+    network's IPAM gateway, else the bridge interface's own IPv4 address. A dockerd started
+    for the first time on a machine (no docker0 yet) reports the bridge's subnet without
+    its gateway (Docker 20.10, Debian's docker.io); the address is on docker0 all the same."""
+    attrs = client.networks.get("bridge").attrs
+    configs = attrs.get("IPAM", {}).get("Config") or []
     for config in configs:
         if config.get("Gateway"):
             return str(config["Gateway"])
-    raise Failure("Docker's bridge network has no gateway address")
+    name = (attrs.get("Options") or {}).get("com.docker.network.bridge.name", "docker0")
+    address = interface_address(name)
+    if address:
+        return address
+    raise Failure(f"Docker's bridge network has no gateway address, nor {name} an IPv4 one")
+
+
+def interface_address(name: str) -> str | None:
+    """The first IPv4 address of network interface `name` (`ip -json -4 addr show dev`,
+    iproute2), or None when it has none or `ip` cannot tell."""
+    try:
+        shown = subprocess.run(
+            ["ip", "-json", "-4", "addr", "show", "dev", name],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+        links = json.loads(shown or "[]")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    for link in links:
+        for info in link.get("addr_info", []):
+            if info.get("family") == "inet" and info.get("local"):
+                return str(info["local"])
+    return None
 
 
 def container_endpoint(endpoint: str, gateway: str) -> tuple[str, list[str]]:

@@ -93,6 +93,48 @@ def test_a_dynamodb_on_this_machine_is_reached_through_the_bridge(
     assert samlocal.container_endpoint(endpoint, "172.17.0.1") == (inside, hosts)
 
 
+class _Bridge:
+    """docker's Network as the SDK gives it: `attrs` is `docker network inspect`'s JSON."""
+
+    def __init__(self, attrs: dict[str, Any]) -> None:
+        self.attrs = attrs
+
+
+class _Client:
+    def __init__(self, attrs: dict[str, Any]) -> None:
+        self.networks = self
+        self._attrs = attrs
+
+    def get(self, name: str) -> _Bridge:
+        assert name == "bridge"
+        return _Bridge(self._attrs)
+
+
+def test_the_bridge_gateway_is_found_on_a_dockerd_started_for_the_first_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dockerd's first start on a machine reports the bridge's subnet without its gateway
+    (CI failed on it: "Docker's bridge network has no gateway address"); the address is on
+    the bridge's interface."""
+    later = {"IPAM": {"Config": [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]}}
+    first = {
+        "IPAM": {"Config": [{"Subnet": "172.18.0.0/16"}]},
+        "Options": {"com.docker.network.bridge.name": "docker0"},
+    }
+    addresses = {"docker0": "172.18.0.1"}
+    monkeypatch.setattr(samlocal, "interface_address", addresses.get)
+    assert samlocal.bridge_gateway(_Client(later)) == "172.17.0.1"
+    assert samlocal.bridge_gateway(_Client(first)) == "172.18.0.1"
+    addresses.clear()
+    with pytest.raises(samlocal.Failure, match="nor docker0 an IPv4 one"):
+        samlocal.bridge_gateway(_Client(first))
+
+
+def test_an_interfaces_address_is_read_from_iproute2() -> None:
+    assert samlocal.interface_address("lo") == "127.0.0.1"
+    assert samlocal.interface_address("no-such-interface0") is None
+
+
 def test_the_env_vars_file_carries_this_runs_values() -> None:
     tables_now = {"ARTICLES_TABLE": "p-articles", "COUNTERS_TABLE": "p-counters"}
     env = samlocal.env_vars("http://dynamodb-local:1234", tables_now, "secret")
