@@ -225,10 +225,10 @@ def bridge_gateway(client: Any) -> str:
     for the first time on a machine (no docker0 yet) reports the bridge's subnet without
     its gateway (Docker 20.10, Debian's docker.io); the address is on docker0 all the same."""
     attrs = client.networks.get("bridge").attrs
-    configs = attrs.get("IPAM", {}).get("Config") or []
-    for config in configs:
-        if config.get("Gateway"):
-            return str(config["Gateway"])
+    for config in (attrs.get("IPAM") or {}).get("Config") or []:
+        gateway = str(config.get("Gateway") or "")
+        if gateway and ":" not in gateway:  # IPv4: what --add-host maps dynamodb-local to
+            return gateway
     name = (attrs.get("Options") or {}).get("com.docker.network.bridge.name", "docker0")
     address = interface_address(name)
     if address:

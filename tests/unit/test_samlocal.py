@@ -125,6 +125,13 @@ def test_the_bridge_gateway_is_found_on_a_dockerd_started_for_the_first_time(
     monkeypatch.setattr(samlocal, "interface_address", addresses.get)
     assert samlocal.bridge_gateway(_Client(later)) == "172.17.0.1"
     assert samlocal.bridge_gateway(_Client(first)) == "172.18.0.1"
+    dual = {
+        "IPAM": {
+            "Config": [{"Subnet": "fd00::/64", "Gateway": "fd00::1"}, *first["IPAM"]["Config"]]
+        }
+    }
+    assert samlocal.bridge_gateway(_Client(dual)) == "172.18.0.1"
+    assert samlocal.bridge_gateway(_Client({"IPAM": None})) == "172.18.0.1"
     addresses.clear()
     with pytest.raises(samlocal.Failure, match="nor docker0 an IPv4 one"):
         samlocal.bridge_gateway(_Client(first))

@@ -466,7 +466,7 @@ def test_the_picture_link_label_survives_a_second_cleaning() -> None:
     once = clean_html('<a href="/b.jpg"><img src="/1.jpg"></a>', picture_link='Voir l\'image "x"')
     assert 'alt="Voir l\'image &quot;x&quot;"' in once
     assert clean_html(once, picture_link="other") == once
-    for label in ("Ảnh <lớn> & rõ", "Xem\xa0ảnh", "Xem\x01 ảnh"):
+    for label in ("Ảnh <lớn> & rõ", "Xem\xa0ảnh", "Xem\x01 ảnh", "Xem\r\nảnh"):
         once = clean_html('<a href="/b.jpg"><img src="/1.jpg"></a>', picture_link=label)
         assert clean_html(once, picture_link="other") == once, once
         assert "\x01" not in once

@@ -283,10 +283,15 @@ def test_vietnamese_names_in_unicode_are_not_taken_for_any_garbling() -> None:
         "ĐÓ LÀ LÝ DO VÌ SAO GIÁ VÀNG GIẢM SÂU",
         "CÁCH LÀM GIÒ LỤA GIÒN NGON TẠI NHÀ",
         "Bà mẹ đơn thân nuôi ba con ăn học thành tài",
+        "Học sinh giỏi",  # "gioÒi": Ò after a small o is never Unicode (only "goòng" has oò)
+        "HỌC SINH GIỎI",  # "HOòC": ò after a capital O
+        "Trò chơi",
+        "Hỏi đáp",
     ],
 )
 def test_a_garbled_headline_in_capitals_or_with_few_marks_is_caught(headline: str) -> None:
-    """Ì or Ò after A, E or Y never occurs in Unicode Vietnamese ("GIAÒM" is "GIẢM")."""
+    """Ì or Ò after A, E or Y never occurs in Unicode Vietnamese ("GIAÒM" is "GIẢM"), nor a
+    mark after O but in "oò"/"OÒ" (goòng)."""
     garbled = read_as_windows_1252(headline)
     assert encoding_problem(garbled) is not None, garbled
 
@@ -339,6 +344,31 @@ def test_utf8_with_or_without_bom_is_read_and_utf16_is_named() -> None:
     assert decode(b"\xef\xbb\xbf" + page.encode("utf-8")) == page
     with pytest.raises(EncodingProblem, match=r"not UTF-8 text \(it looks like UTF-16"):
         decode(page.encode("utf-16"))
+
+
+def test_the_reason_quotes_the_garbled_words_not_the_link_before_them() -> None:
+    url = "https://vnexpress.net/thoi-su/bao-so-5-do-bo-mien-trung-nguoi-dan-so-tan-4712345.html"
+    headline = "Bão lớn đổ bộ miền Trung, người dân sơ tán"
+    for garbled in (read_as_windows_1252(headline), sloppy(headline, "cp1252"), to_vni(headline)):
+        reason = encoding_problem(f'<p><a href="{url}">{garbled}</a></p>')
+        assert reason is not None and url not in reason, reason
+        assert any(word in reason for word in garbled.split()[:3]), reason
+        page = FIXTURE.read_text(encoding="utf-8").splitlines()
+        reason = page_problem([*page[:3], url, garbled, *page[3:]])
+        assert reason is not None and url not in reason, reason
+
+
+def test_a_reason_is_given_whatever_letters_follow_the_garbled_words() -> None:
+    """Š š Ž ž are Windows-1252 letters with no Windows-1258 byte: read back as "?"."""
+    reason = encoding_problem(read_as_windows_1252("Việt Nam đón bão số 5") + " của Žižek")
+    assert reason is not None and "Việt Nam đón bão" in reason, reason
+
+
+def test_a_french_title_in_capitals_is_not_taken_for_vni() -> None:
+    """ë and Ë are one kind of VNI sign: "NOËL" beside "Noël" is not a second kind."""
+    fields = ("NOËL À HAÏTI", "Noël à Haïti: la fête malgré la crise", "Jean Dupont")
+    assert encoding_problem(*fields) is None
+    assert encoding_problem(*(to_vni(f) for f in ("Thời sự", "Tin nóng"))) is not None
 
 
 def test_the_reason_quotes_a_few_words_not_a_whole_text_without_spaces() -> None:

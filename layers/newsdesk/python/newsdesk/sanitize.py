@@ -134,10 +134,9 @@ def clean_html(html: str, picture_link: str | None = None) -> str:
         picture_link = labels(settings().locale)["picture_link"]
     from html import escape
 
-    # Written as nh3 writes an attribute value (& < > " and the no-break space as
-    # references; not ' ), so cleaning the HTML again leaves it as it is.
-    label = escape(clean(picture_link), quote=False).replace('"', "&quot;")
-    label = label.replace("\xa0", "&nbsp;")
+    # One line of text (a parser reads CR as LF, a no-break space as &nbsp;), written as nh3
+    # writes an attribute value (& < > " as references, not '): cleaning again keeps it.
+    label = escape(" ".join(clean(picture_link).split()), quote=False).replace('"', "&quot;")
     return _UNNAMED_PICTURE_LINK.sub(lambda m: m[1] + label + m[2], cleaned)
 
 

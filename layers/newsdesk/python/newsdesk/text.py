@@ -100,10 +100,10 @@ VNI_MIN_HORN_TONES = 2
 # Vietnamese has those too: ì or ò after a plain vowel ("giò", "quì", "GIÒN"; Italian
 # "ciò"), and Ð for Đ in text converted from old encodings ("Ðó là"). It never has a mark
 # right after a vowel that already has one (one tone a syllable: "ôì", "õÒ", "ýò"), nor
-# after a, e or y (the tone of "ai", "eo", "ay" is on the first vowel: "tài", "mèo"; not
-# o: the loanwords "goòng", "boòng", "XE GOÒNG"), nor Þ after a vowel, nor Ì or Ò after
-# small i or u: those signs are strong (a headline in capitals has them too: "GIAÒM" is
-# "GIẢM"). A word with a
+# after a, e or y (the tone of "ai", "eo", "ay" is on the first vowel: "tài", "mèo"), nor
+# after o but in "oò"/"OÒ" (the loanwords "goòng", "boòng", "XE GOÒNG"; "gioÒi" is "giỏi"),
+# nor Þ after a vowel, nor Ì or Ò after small i or u: those signs are strong (a headline in
+# capitals has them too: "GIAÒM" is "GIẢM"). A word with a
 # sign is garbled when, read back as Windows-1258 (NFC), every mark has found its vowel and
 # either the sign is strong or the word has a letter only Vietnamese has; a text is garbled
 # when such words outnumber the others and one of them has a strong sign.
@@ -114,7 +114,7 @@ _CP1258_SIGN = re.compile(
 )
 _CP1258_STRONG = re.compile(
     r"[ÌìÞÒò](?:(?<=[aeiouyâêôãõýAEIOUYÂÊÔÃÕÝ]Þ)|(?<=[aeyâêôãõýAEYÂÊÔÃÕÝ][ÌìÒò])"
-    r"|(?<=[iu][ÌÒ]))"
+    r"|(?<=o[ÌìÒ])|(?<=O[Ììò])|(?<=[iu][ÌÒ]))"
 )
 _COMBINING = re.compile("[\u0300-\u036f]")
 
@@ -292,7 +292,8 @@ def _code_page_mojibake(text: str) -> str | None:
     if not strong or garbled <= genuine or (garbled < 2 and genuine):
         return None
     sample = _sample(text, text.index(first), 40)
-    reads = unicodedata.normalize("NFC", sample.encode("cp1252", "replace").decode("cp1258"))
+    read_back = sample.encode("cp1252", "replace").decode("cp1258", "replace")  # Š: 8A
+    reads = unicodedata.normalize("NFC", read_back)
     return (
         "the text is mojibake: Windows-1258 read as Windows-1252 and saved again "
         f"({sample!r} should read {reads!r}); import it from a copy saved as UTF-8 from the "
@@ -322,7 +323,8 @@ def _vni(text: str) -> str | None:
     if not signs:
         return None
     if not _horn_tones_outvote(text):
-        if len(signs) < VNI_MIN_SIGNS or len(set(signs)) < VNI_MIN_KINDS:
+        # a kind whatever its case: "NOËL" and "Noël" are one kind of sign, not two
+        if len(signs) < VNI_MIN_SIGNS or len({s.lower() for s in signs}) < VNI_MIN_KINDS:
             return None
         if len(signs) <= len(re.findall(_VIETNAMESE, text)) or len(signs) * 10 < len(
             re.findall(_WORD, text)
@@ -337,13 +339,18 @@ def _vni(text: str) -> str | None:
     )
 
 
+_WORD_END = re.compile(r"\w{0,20}\Z")
+
+
 def _sample(text: str, at: int, reach: int) -> str:
-    """The words of `text` from the one at index `at` to the first space `reach` characters
-    on, cut at 40 characters more (a text without spaces is quoted in part, not whole)."""
-    start = text.rfind(" ", 0, at) + 1
-    end = text.find(" ", at + reach)
-    end = len(text) if end == -1 else end
-    return text[start : min(end, start + reach + 40)].strip()
+    """What a reason quotes: `text` from the start of the word at index `at` (at most 20
+    letters back: not the URL or markup glued before it) to the first white space `reach`
+    characters on, and at most 40 characters past that."""
+    word = _WORD_END.search(text, max(0, at - 20), at)
+    start = word.start() if word else at
+    stop = min(len(text), at + reach + 40)
+    gap = re.search(r"\s", text[at + reach : stop])
+    return text[start : at + reach + gap.start() if gap else stop].strip()
 
 
 def decode(data: bytes) -> str:
