@@ -319,9 +319,10 @@ def _vni(text: str) -> str | None:
     Unicode Vietnamese has (names such as "Noël" or "Haïti" give one or two kinds); or
     VNI_MIN_HORN_TONES of its ơ/ư-with-tone signs, which no other language has, outvoting
     those letters (a short field: "Thôøi söï")."""
-    signs = [match.group()[-1] for match in re.finditer(_VNI_SIGN, text)]
-    if not signs:
+    matches = list(re.finditer(_VNI_SIGN, text))
+    if not matches:
         return None
+    signs = [match.group()[-1] for match in matches]
     if not _horn_tones_outvote(text):
         # a kind whatever its case: "NOËL" and "Noël" are one kind of sign, not two
         if len(signs) < VNI_MIN_SIGNS or len({s.lower() for s in signs}) < VNI_MIN_KINDS:
@@ -330,9 +331,7 @@ def _vni(text: str) -> str | None:
             re.findall(_WORD, text)
         ):
             return None
-    first = re.search(_VNI_SIGN, text)
-    assert first is not None
-    sample = _sample(text, first.end(), 0)
+    sample = _sample(text, matches[0].end(), 0)
     return (
         f"the text is VNI-encoded (the old Vietnamese font encoding, e.g. {sample!r}), not "
         "Unicode: convert it to Unicode (UTF-8) and import it again"

@@ -188,8 +188,8 @@ def _page_path(segments: list[str], clean: Callable[[str], str | None]) -> str |
 # only before two hex digits; the HTML standard's "valid URL string" follows the URL
 # Standard, whose parser percent-encodes the rest): a space, a non-ASCII letter, a bare %,
 # a quote or < > \\ ^ ` { | }.
-_UNCARRIED = re.compile(r'[^\x21-\x7e]|%(?![0-9A-Fa-f]{2})|["<>\\^`{|}]')
-_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")  # a "%" that starts no escape
+_UNCARRIED = re.compile(rf'[^\x21-\x7e]|{_BARE_PERCENT.pattern}|["<>\\^`{{|}}]')
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
