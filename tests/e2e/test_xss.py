@@ -157,7 +157,8 @@ def hover(page: Page, element: Locator) -> None:
     """The reader's mouse moved onto `element` (its centre, scrolled into view), when it is
     shown at all. The real mouse, not Locator.hover: that checks visibility again after
     scrolling, and failed in CI on an element shown a moment before ("Element is not
-    visible", 1 run in 9, beacon mode); a mouse move fires the same events and cannot fail."""
+    visible", once in 6 CI runs, beacon mode); a mouse move fires the same events and
+    cannot fail."""
     element.evaluate("e => e.scrollIntoView({block: 'center', inline: 'center'})")
     box = element.bounding_box()
     if box and box["width"] > 0 and box["height"] > 0:
